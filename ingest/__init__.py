@@ -1,0 +1,1 @@
+"""Consentry's collector service: front doors, pipeline stages, CLI."""

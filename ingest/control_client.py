@@ -1,0 +1,50 @@
+"""CLI side of the control socket: talk to a running collector, or report that none is there."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+TIMEOUT_S = 300.0  # long analytics queries are legitimate
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(str(self._path))
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class ControlError(Exception):
+    """The running collector refused the call; the message is its explanation."""
+
+
+def call(path: Path, route: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """POST to the collector's control socket; None when no collector listens there."""
+    connection = _UnixConnection(path, TIMEOUT_S)
+    try:
+        connection.request("POST", route, body=msgspec.json.encode(payload),
+                           headers={"Content-Type": "application/json"})
+    except (FileNotFoundError, ConnectionRefusedError):
+        return None  # no socket, or a stale one left by a killed process
+    try:
+        response = connection.getresponse()
+        body = msgspec.json.decode(response.read())
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ControlError(body.get("error", {}).get("message", f"control call failed with {response.status}"))
+    return body

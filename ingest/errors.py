@@ -1,0 +1,48 @@
+"""Refusals: one exception type, one table mapping each code to its HTTP status."""
+
+from __future__ import annotations
+
+import msgspec
+
+# code -> (HTTP status, what it means). The README's table of refusal codes is generated from this one.
+REFUSALS: dict[str, tuple[int, str]] = {
+    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object"),
+    "malformed_encoding": (400, "the body is not a valid stream for its Content-Encoding"),
+    "consent_required": (403, "consent for this kind of data was not granted"),
+    "body_too_large": (413, "the body exceeds limits.max_body_bytes"),
+    "decompressed_too_large": (413, "the decompressed body exceeds limits.max_decompressed_bytes"),
+    "too_many_events": (413, "the batch has more events than limits.max_events_per_batch"),
+    "unsupported_media_type": (415, "Content-Type is not application/json or application/msgpack"),
+    "unsupported_encoding": (415, "Content-Encoding is not identity, gzip or zstd"),
+    "invalid_field": (422, "a field is missing, has the wrong type, or breaks its pattern or limit"),
+    "timestamp_out_of_range": (422, "an event timestamp is older than allowed or in the future"),
+    "storage_unavailable": (503, "storage did not accept the rows; retry later"),
+}
+
+
+class Refusal(Exception):
+    """A request the collector will not accept; `code` is a key of REFUSALS."""
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in REFUSALS:
+            raise ValueError(f"undeclared refusal code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def status(self) -> int:
+        return REFUSALS[self.code][0]
+
+
+class ErrorDetail(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    error: ErrorDetail
+
+
+def error_body(refusal: Refusal) -> bytes:
+    return msgspec.json.encode(ErrorBody(ErrorDetail(refusal.code, refusal.message)))

@@ -1,0 +1,39 @@
+"""POST /v1/events: the native event batch (JSON or MessagePack, optionally gzip / zstd)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from aiohttp import web
+
+from ingest.stages.consent import check_consent
+from ingest.stages.decode import check_media_type, decompress, parse, read_body
+from ingest.stages.redact import redact_batch
+from ingest.stages.validate import validate_batch
+from ingest.state import INSERTER, METRICS, REDACTOR, SETTINGS
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    accepted: int
+    redactions: dict[str, int]  # counts per rule only: the removed text is never echoed
+
+
+async def post_events(request: web.Request) -> web.Response:
+    app = request.app
+    limits, metrics = app[SETTINGS].limits, app[METRICS]
+    check_media_type(request.content_type)
+    body = await read_body(request, limits.max_body_bytes)
+    raw = parse(decompress(body, request.headers.get("Content-Encoding"), limits.max_decompressed_bytes),
+                request.content_type)                                              # decode
+    check_consent(raw, "telemetry")                                                # consent
+    now = datetime.now(UTC)
+    batch = validate_batch(raw, limits, now)                                       # validate
+    redacted = redact_batch(batch, app[REDACTOR], received_at=now)                 # redact
+    await app[INSERTER].submit(redacted.rows)                                      # commit
+    metrics.events_accepted.inc(len(redacted.rows))                                # ack
+    metrics.batch_events.observe(len(redacted.rows))
+    for rule, count in redacted.findings.items():
+        metrics.redactions.labels(rule).inc(count)
+    body_out = msgspec.json.encode(Accepted(len(redacted.rows), dict(redacted.findings)))
+    return web.Response(status=202, body=body_out, content_type="application/json")

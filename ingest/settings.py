@@ -1,0 +1,141 @@
+"""Typed settings: defaults, an optional TOML file, then CONSENTRY_* environment overrides."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import msgspec
+
+ENV_PREFIX = "CONSENTRY_"
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; the message names the key."""
+
+
+class HttpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: Port = 8080
+
+
+class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # "" means embedded chDB under <data_dir>/clickhouse; "chdb:///abs/path" picks the engine path;
+    # "http(s)://user:password@host:port" talks to a ClickHouse server.
+    url: str = ""
+    database: Identifier = "consentry"
+
+
+class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    max_body_bytes: Positive = 1 << 20  # as sent on the wire (compressed or not)
+    max_decompressed_bytes: Positive = 10 << 20  # after Content-Encoding is undone
+    max_events_per_batch: Positive = 1000
+    max_props_per_event: Positive = 64
+    max_string_length: Positive = 1024  # per prop value and context string, in characters
+    max_event_age_days: Positive = 30  # older client timestamps are refused
+    max_clock_skew_seconds: NonNegative = 86_400  # newer-than-now tolerance
+
+
+class InsertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    max_rows: Positive = 50_000  # rows per grouped ClickHouse insert
+    linger_ms: NonNegative = 0  # extra wait to let concurrent requests join one insert
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    data_dir: str = "./data"
+    http: HttpSettings = HttpSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    limits: LimitSettings = LimitSettings()
+    insert: InsertSettings = InsertSettings()
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    @property
+    def control_socket(self) -> Path:
+        """Unix socket where a running `serve` answers CLI calls (chDB allows one process per path)."""
+        return self.data_path / "control.sock"
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").upper()
+
+
+def setting_names(struct_type: type[msgspec.Struct] = Settings, prefix: str = "") -> dict[str, str]:
+    """Map every leaf setting's environment name to its dotted key."""
+    keys: dict[str, str] = {}
+    for field in msgspec.structs.fields(struct_type):
+        dotted = prefix + field.name
+        if isinstance(field.type, type) and issubclass(field.type, msgspec.Struct):
+            keys.update(setting_names(field.type, dotted + "."))
+        else:
+            keys[env_name(dotted)] = dotted
+    return keys
+
+
+def _merge_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
+    known = setting_names()
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown setting {name}; known: {', '.join(sorted(known))}")
+        section, _, leaf = known[name].rpartition(".")
+        target = raw.setdefault(section, {}) if section else raw
+        if not isinstance(target, dict):
+            raise ConfigError(f"{section}: expected a table in the config file")
+        target[leaf] = value
+
+
+_PATH_RE = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
+
+
+def _explain(error: msgspec.ValidationError) -> ConfigError:
+    message = str(error)
+    match = _PATH_RE.search(message)
+    if not match or not match.group("path"):
+        return ConfigError(f"invalid configuration: {message}")
+    key = re.sub(r"\[.*?\]", "", match.group("path"))
+    reason = message[: match.start()].rstrip(" -")
+    return ConfigError(f"invalid setting {key} (environment {env_name(key)}): {reason}")
+
+
+def _check(settings: Settings) -> None:
+    url = settings.clickhouse.url
+    scheme = urlsplit(url).scheme if url else ""
+    if scheme not in ("", "chdb", "http", "https"):
+        raise ConfigError(
+            f"invalid setting clickhouse.url (environment {env_name('clickhouse.url')}): "
+            f"scheme {scheme!r} is not one of chdb, http, https"
+        )
+    if scheme == "chdb" and not urlsplit(url).path:
+        raise ConfigError("invalid setting clickhouse.url: chdb:// needs a path, e.g. chdb:///var/lib/consentry/ch")
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings from the optional TOML file and the environment; raise ConfigError naming the key."""
+    raw: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            raw = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+    _merge_env(raw, os.environ if environ is None else environ)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise _explain(exc) from None
+    _check(settings)
+    return settings

@@ -1,0 +1,1 @@
+"""Pipeline stages shared by every front door: decode, consent, validate, redact."""

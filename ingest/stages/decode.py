@@ -1,0 +1,100 @@
+"""Decode stage: bounded body read, bounded decompression, JSON / MessagePack parsing."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import msgspec
+import zstandard
+from aiohttp import web
+
+from ingest.errors import Refusal
+
+JSON_TYPES = frozenset({"application/json"})
+MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
+_CHUNK = 64 * 1024
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """Read the raw body, refusing (before buffering it) anything over max_bytes."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise Refusal("body_too_large", f"body of {request.content_length} bytes exceeds {max_bytes}")
+    body = bytearray()
+    while chunk := await request.content.read(_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
+    return bytes(body)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            # max_length bounds memory: a small bomb never inflates past limit + 1 bytes.
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise Refusal("malformed_encoding", f"invalid gzip stream: {exc}") from None
+        if len(out) > limit:
+            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+        if not inflater.eof:
+            raise Refusal("malformed_encoding", "truncated gzip stream")
+        data = inflater.unused_data  # concatenated gzip members are legal
+    return bytes(out)
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    out = bytearray()
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
+            while chunk := reader.read(_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+    except zstandard.ZstdError as exc:
+        raise Refusal("malformed_encoding", f"invalid zstd stream: {exc}") from None
+    return bytes(out)
+
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """Undo Content-Encoding with the output capped at `limit` bytes."""
+    name = (encoding or "identity").strip().lower()
+    if name == "identity":
+        if len(body) > limit:
+            raise Refusal("decompressed_too_large", f"body exceeds {limit} bytes")
+        return body
+    if name in ("gzip", "x-gzip"):
+        return _gunzip(body, limit)
+    if name == "zstd":
+        return _unzstd(body, limit)
+    raise Refusal("unsupported_encoding", f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd")
+
+
+def parse(body: bytes, content_type: str) -> dict[str, Any]:
+    """Parse the body into plain objects; typing happens later, after the consent check."""
+    try:
+        if content_type in JSON_TYPES:
+            value = msgspec.json.decode(body)
+        elif content_type in MSGPACK_TYPES:
+            value = msgspec.msgpack.decode(body)
+        else:
+            raise Refusal(
+                "unsupported_media_type",
+                f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
+            )
+    except msgspec.DecodeError as exc:
+        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    if not isinstance(value, dict):
+        raise Refusal("malformed_body", "the body must be an object")
+    return value
+
+
+def check_media_type(content_type: str) -> None:
+    """Refuse an unknown Content-Type before reading the body."""
+    if content_type not in JSON_TYPES and content_type not in MSGPACK_TYPES:
+        raise Refusal(
+            "unsupported_media_type",
+            f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
+        )

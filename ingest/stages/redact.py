@@ -1,0 +1,77 @@
+"""Redact stage: every string bound for storage passes through the redact library here, and only here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from ingest.model import Event, EventBatch
+from redact import Redactor
+from storage.rows import NIL_UUID, EventRow
+
+
+class RedactedBatch:
+    """Rows ready to store, plus the per-rule totals for metrics and the response."""
+
+    __slots__ = ("rows", "findings")
+
+    def __init__(self, rows: list[EventRow], findings: Counter[str]) -> None:
+        self.rows = rows
+        self.findings = findings
+
+
+def _redact_context(batch: EventBatch, redactor: Redactor) -> tuple[dict[str, str], Counter[str]]:
+    """Redact the batch-level strings once; every row of the batch shares them."""
+    context = batch.context
+    fields = {
+        "app": context.app, "app_version": context.app_version, "os": context.os,
+        "os_version": context.os_version or "", "device_type": context.device_type or "",
+        "policy_version": batch.consent.policy_version or "",
+    }
+    found: Counter[str] = Counter()
+    values: dict[str, str] = {}
+    for name, text in fields.items():
+        result = redactor.redact_text(text, field=name)
+        values[name] = result.value
+        found.update(result.findings)
+    return values, found
+
+
+def _split_props(props: dict[str, object]) -> tuple[dict[str, str], dict[str, float], dict[str, bool]]:
+    """Route each prop to the map column of its type (bool before int: bool is an int subclass)."""
+    strings: dict[str, str] = {}
+    numbers: dict[str, float] = {}
+    flags: dict[str, bool] = {}
+    for key, value in props.items():
+        if isinstance(value, bool):
+            flags[key] = value
+        elif isinstance(value, int | float):
+            numbers[key] = float(value)
+        else:
+            strings[key] = str(value)
+    return strings, numbers, flags
+
+
+def _event_row(batch: EventBatch, event: Event, context: dict[str, str], redactor: Redactor,
+               context_findings: Counter[str], received_at: datetime) -> tuple[EventRow, Counter[str]]:
+    result = redactor.redact_mapping(event.props)
+    found = context_findings + Counter(result.findings)
+    strings, numbers, flags = _split_props(result.value)
+    row = EventRow(
+        event_id=event.event_id, install_id=batch.install_id, session_id=event.session_id or NIL_UUID,
+        name=event.name, ts=event.ts, received_at=received_at,
+        props_str=strings, props_num=numbers, props_bool=flags, redactions=dict(found), **context,
+    )
+    return row, found
+
+
+def redact_batch(batch: EventBatch, redactor: Redactor, received_at: datetime) -> RedactedBatch:
+    """Build storage rows with every string redacted and per-row finding counts recorded."""
+    context, context_findings = _redact_context(batch, redactor)
+    rows: list[EventRow] = []
+    totals: Counter[str] = Counter()
+    for event in batch.events:
+        row, found = _event_row(batch, event, context, redactor, context_findings, received_at)
+        rows.append(row)
+        totals.update(found)
+    return RedactedBatch(rows, totals)

@@ -1,0 +1,1 @@
+"""Data package: ClickHouse DDL (*.sql) and wire-format JSON Schemas (*.json)."""

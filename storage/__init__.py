@@ -1,0 +1,1 @@
+"""Storage adapters for Consentry: ClickHouse (embedded chDB or a server) and migrations."""

@@ -1,0 +1,97 @@
+"""ClickHouse through clickhouse-connect: embedded chDB by default, an http(s) server by DSN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import clickhouse_connect
+import msgspec
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError
+
+from storage.errors import QueryError, StorageUnavailable
+from storage.rows import EVENT_COLUMNS, EventRow
+
+# readonly=2: no writes or DDL, but the query may still carry its own SETTINGS clause.
+# final=1: ReplacingMergeTree tables read as if merged, so retried batches never show twice.
+READ_SETTINGS = {"readonly": 2, "final": 1}
+
+
+class QueryResult(msgspec.Struct, frozen=True):
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def open_client(url: str, data_dir: Path) -> Client:
+    """Create the one clickhouse-connect client; the only place embedded and server paths differ."""
+    parts = urlsplit(url)
+    try:
+        if not url or parts.scheme == "chdb":
+            path = Path(parts.path) if url else data_dir / "clickhouse"
+            path.mkdir(parents=True, exist_ok=True)
+            return clickhouse_connect.get_client(interface="chdb", path=str(path))
+        return clickhouse_connect.get_client(dsn=url, connect_timeout=5, send_receive_timeout=60)
+    except ClickHouseError as exc:
+        raise StorageUnavailable(f"cannot open ClickHouse at {_safe_url(url, data_dir)}: {exc}") from None
+
+
+def _safe_url(url: str, data_dir: Path) -> str:
+    """The URL without its password, for error messages."""
+    if not url:
+        return f"embedded chDB under {data_dir}"
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.hostname or "").geturl() if parts.password else url
+
+
+@contextmanager
+def _translated(action: str, *, user_query: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except DatabaseError as exc:
+        if user_query:
+            raise QueryError(str(exc)) from None
+        raise StorageUnavailable(f"{action} failed: {exc}") from None
+    except ClickHouseError as exc:
+        raise StorageUnavailable(f"{action} failed: {exc}") from None
+
+
+class ClickHouseStore:
+    """Synchronous store; callers in async code run it on one worker thread (chDB has no async client)."""
+
+    def __init__(self, client: Client, database: str) -> None:
+        self.client = client
+        self.database = database
+
+    def use_database(self) -> None:
+        """Make unqualified table names resolve to our database (it must exist: see migrate)."""
+        self.client.database = self.database
+
+    def ping(self) -> None:
+        with _translated("ping"):
+            self.client.query("SELECT 1")
+
+    def command(self, sql: str) -> None:
+        with _translated("command"):
+            self.client.command(sql)
+
+    def insert_events(self, rows: Sequence[EventRow]) -> None:
+        if not rows:
+            return
+        columns = list(zip(*(msgspec.structs.astuple(row) for row in rows), strict=True))
+        with _translated("insert into events"):
+            self.client.insert(
+                "events", columns, column_names=EVENT_COLUMNS, database=self.database, column_oriented=True
+            )
+
+    def query(self, sql: str, *, read_only: bool = True) -> QueryResult:
+        settings = READ_SETTINGS if read_only else {}
+        with _translated("query", user_query=True):
+            result = self.client.query(sql, settings=settings)
+            return QueryResult(list(result.column_names), [list(row) for row in result.result_rows])
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,64 @@
+"""Shared fixtures: one real chDB engine per test process, a fresh database and data dir per test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from ingest.app import create_app
+from ingest.settings import Settings, load_settings
+from storage.clickhouse import ClickHouseStore, open_client
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """chDB hosts one engine per process: every test shares this path and gets its own database."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    # Short path on purpose: the control socket lives here and Unix socket paths are limited to ~100 bytes.
+    path = Path(tempfile.mkdtemp(prefix="cs-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def make_settings(chdb_path: Path, data_dir: Path) -> Any:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+
+    def build(**env: str) -> Settings:
+        base = {"CONSENTRY_DATA_DIR": str(data_dir), "CONSENTRY_CLICKHOUSE_URL": f"chdb://{chdb_path}",
+                "CONSENTRY_CLICKHOUSE_DATABASE": database}
+        return load_settings(environ=base | env)
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings: Any) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[ClickHouseStore]:
+    """A direct handle on the test's database, for asserting what was (not) stored."""
+    client = open_client(settings.clickhouse.url, settings.data_path)
+    handle = ClickHouseStore(client, settings.clickhouse.database)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[TestClient]:
+    """The real app on a real aiohttp server on 127.0.0.1."""
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as test_client:
+        yield test_client

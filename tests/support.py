@@ -1,0 +1,32 @@
+"""Helpers shared by tests: building request bodies and counting stored rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage.clickhouse import ClickHouseStore
+
+
+def stored_count(store: ClickHouseStore, where: str = "1") -> int:
+    result = store.query(f"SELECT count() FROM {store.database}.events WHERE {where}")
+    return int(result.rows[0][0])
+
+
+def make_batch(n: int = 3, *, consent: Any = "granted", install_id: str | None = None,
+               ts: datetime | None = None, props: dict[str, Any] | None = None) -> dict[str, Any]:
+    when = (ts or datetime.now(UTC) - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    batch: dict[str, Any] = {
+        "install_id": install_id or str(uuid.uuid4()),
+        "context": {"app": "interpreter", "app_version": "1.4.2", "os": "macos", "os_version": "15.1",
+                    "device_type": "laptop"},
+        "events": [
+            {"event_id": str(uuid.uuid4()), "name": "editor.opened", "ts": when, "session_id": str(uuid.uuid4()),
+             "props": props if props is not None else {"mode": "split", "duration_ms": 1234 + i, "ok": True}}
+            for i in range(n)
+        ],
+    }
+    if consent is not None:
+        batch["consent"] = {"telemetry": consent, "policy_version": "2026-01-21"}
+    return batch
