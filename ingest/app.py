@@ -2,59 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from ingest.control import serve_control
+from ingest.durable.service import WriterService
+from ingest.durable.spool import SpoolAppender
 from ingest.frontdoors.native_events import post_events
-from ingest.health import healthz, metrics, readyz
-from ingest.inserter import GroupInserter
+from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
+from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
-from ingest.state import INSERTER, METRICS, REDACTOR, SETTINGS, STORE
+from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL, WRITER_SERVICE
 from redact import Redactor
-from storage.clickhouse import ClickHouseStore, open_client
-from storage.executor import AsyncStore
 
 
-async def _storage(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    client = open_client(settings.clickhouse.url, settings.data_path)
-    store = AsyncStore(ClickHouseStore(client, settings.clickhouse.database))
+async def _writer_service(app: web.Application) -> AsyncIterator[None]:
+    """Single-process mode: this process also owns storage and drains the spool."""
+    service = WriterService(app[SETTINGS], app[METRICS])
     try:
-        await store.migrate()
-        app[STORE] = store
+        await service.start()
+        app[WRITER_SERVICE] = service
         yield
     finally:
-        await store.close()
+        await service.stop()
 
 
-async def _inserter(app: web.Application) -> AsyncIterator[None]:
-    insert = app[SETTINGS].insert
-    inserter = GroupInserter(app[STORE], app[METRICS], max_rows=insert.max_rows, linger_s=insert.linger_ms / 1000)
-    inserter.start()
-    app[INSERTER] = inserter
-    yield
-    await inserter.close()  # after the server stopped taking requests: flush what was submitted
+def _spool(worker: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        spool = settings.spool
+        appender = SpoolAppender(settings.spool_path, worker, app[METRICS], max_bytes=spool.max_bytes,
+                                 min_free_bytes=spool.min_free_disk_bytes, segment_bytes=spool.segment_bytes)
+        appender.open()
+        app[SPOOL] = appender
+        yield
+        await appender.close()  # after the server stopped taking requests: fsync what was accepted
+
+    return context
 
 
-def _control(app: web.Application) -> AsyncIterator[None]:
-    return serve_control(app[STORE], app[SETTINGS].control_socket)
-
-
-def create_app(settings: Settings, redactor: Redactor | None = None) -> web.Application:
+def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool = True,
+               metrics: Metrics | None = None, redactor: Redactor | None = None) -> web.Application:
+    """A collector worker. With embedded_writer, it also runs the writer (one process does everything)."""
     redactor = redactor or Redactor()
     # We undo Content-Encoding ourselves, with a cap on the output (gzip bombs).
     app = web.Application(middlewares=[refusals], handler_args={"auto_decompress": False})
     app[SETTINGS] = settings
     app[REDACTOR] = redactor
-    app[METRICS] = Metrics(getattr(redactor, "rule_ids", ()))
-    app.cleanup_ctx.extend([_storage, _inserter, _control])
+    app[METRICS] = metrics or Metrics(getattr(redactor, "rule_ids", ()))
+    limits = settings.rate_limit
+    app[CLIENT_LIMITER] = RateLimiter("client address", limits.per_client_rps, limits.per_client_burst)
+    app[INSTALL_LIMITER] = RateLimiter("install id", limits.per_install_rps, limits.per_install_burst)
+    if embedded_writer:
+        app.cleanup_ctx.append(_writer_service)
+    app.cleanup_ctx.append(_spool(worker))
     app.router.add_post("/v1/events", post_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics", metrics_endpoint)
     return app

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,7 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="consentry", description="Privacy-first telemetry collector")
     parser.add_argument("--config", help="TOML config file; CONSENTRY_* environment variables override it")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the collector")
+    serve_cmd = commands.add_parser("serve", help="run the collector")
+    serve_cmd.add_argument("--workers", type=int, default=None,
+                           help="worker processes (default: http.workers, 0 there = one per CPU); "
+                                "0 here = a single process that also writes")
     commands.add_parser("migrate", help="apply schemas/*.sql (idempotent)")
     query = commands.add_parser("query", help="run a read-only SQL query against the configured ClickHouse")
     query.add_argument("sql")
@@ -68,13 +71,21 @@ def run_query(settings: Settings, sql: str) -> QueryResult:
         store.close()
 
 
+def _workers(flag: int | None, settings: Settings) -> int:
+    if flag is not None:
+        if flag < 0:
+            raise ConfigError("--workers must be >= 0")
+        return flag
+    return settings.http.workers or os.cpu_count() or 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
         if args.command == "serve":
-            asyncio.run(serve(settings))
+            return serve(settings, _workers(args.workers, settings))
         elif args.command == "migrate":
             applied = run_migrate(settings)
             print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))

@@ -1,4 +1,4 @@
-"""Control socket: a Unix socket in the data dir through which CLI commands reach a running collector.
+"""Control socket: a Unix socket in the data dir through which CLI commands reach the running writer.
 
 chDB allows one process per engine path, so while `serve` runs, `consentry query` and friends must use
 the serving process's engine instead of opening their own. The socket file is owner-only (0600).
@@ -7,30 +7,36 @@ the serving process's engine instead of opening their own. The socket file is ow
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
 from aiohttp import web
 
+from ingest.durable.writer import SpoolWriter
 from ingest.settings import ConfigError
-from ingest.state import STORE
-from storage.errors import QueryError
+from storage.errors import StorageError
 from storage.executor import AsyncStore
 
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, less on macOS
+STORE = web.AppKey("control_store", AsyncStore)
+WRITER = web.AppKey("control_writer", SpoolWriter)
 
 
 class QueryRequest(msgspec.Struct, frozen=True):
     sql: str
 
 
+def _failed(message: str) -> web.Response:
+    return web.json_response({"error": {"code": "query_failed", "message": message}}, status=400)
+
+
 async def _query(request: web.Request) -> web.Response:
     try:
         query = msgspec.json.decode(await request.read(), type=QueryRequest)
+        await request.app[WRITER].flush()  # the caller sees every event acknowledged before it asked
         result = await request.app[STORE].query(query.sql)
-    except (msgspec.DecodeError, QueryError) as exc:
-        return web.json_response({"error": {"code": "query_failed", "message": str(exc)}}, status=400)
+    except (msgspec.DecodeError, StorageError) as exc:
+        return _failed(str(exc))
     return web.Response(body=msgspec.json.encode(result), content_type="application/json")
 
 
@@ -38,11 +44,20 @@ async def _migrate(request: web.Request) -> web.Response:
     return web.json_response({"applied": await request.app[STORE].migrate()})
 
 
-def control_app(store: AsyncStore) -> web.Application:
+async def _flush(request: web.Request) -> web.Response:
+    try:
+        return web.json_response({"inserted": await request.app[WRITER].flush()})
+    except StorageError as exc:
+        return _failed(str(exc))
+
+
+def control_app(store: AsyncStore, writer: SpoolWriter) -> web.Application:
     app = web.Application()
     app[STORE] = store
+    app[WRITER] = writer
     app.router.add_post("/query", _query)
     app.router.add_post("/migrate", _migrate)
+    app.router.add_post("/flush", _flush)
     return app
 
 
@@ -51,19 +66,15 @@ def check_socket_path(path: Path) -> None:
         raise ConfigError(f"invalid setting data_dir: {path} is too long for a Unix socket; use a shorter data dir")
 
 
-async def serve_control(store: AsyncStore, path: Path) -> AsyncIterator[None]:
-    """Serve the control app on `path` for the lifetime of the collector."""
+async def serve_control(app: web.Application, path: Path) -> web.AppRunner:
+    """Serve `app` on the Unix socket `path`; the caller cleans the returned runner up."""
     check_socket_path(path)
     path.unlink(missing_ok=True)  # a stale socket from a killed process; a live one was refused earlier
-    runner = web.AppRunner(control_app(store), access_log=None)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     old_umask = os.umask(0o177)
     try:
         await web.UnixSite(runner, str(path)).start()
     finally:
         os.umask(old_umask)
-    try:
-        yield
-    finally:
-        await runner.cleanup()
-        path.unlink(missing_ok=True)
+    return runner

@@ -16,6 +16,8 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "unsupported_encoding": (415, "Content-Encoding is not identity, gzip or zstd"),
     "invalid_field": (422, "a field is missing, has the wrong type, or breaks its pattern or limit"),
     "timestamp_out_of_range": (422, "an event timestamp is older than allowed or in the future"),
+    "rate_limited": (429, "too many requests for this install id or client address"),
+    "spool_full": (503, "the spool is at its cap or the disk is nearly full; retry later"),
     "storage_unavailable": (503, "storage did not accept the rows; retry later"),
 }
 
@@ -23,12 +25,13 @@ REFUSALS: dict[str, tuple[int, str]] = {
 class Refusal(Exception):
     """A request the collector will not accept; `code` is a key of REFUSALS."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None) -> None:
         if code not in REFUSALS:
             raise ValueError(f"undeclared refusal code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after if retry_after is not None else (5 if self.status == 503 else None)
 
     @property
     def status(self) -> int:

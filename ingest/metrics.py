@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, values
 
 from ingest.errors import REFUSALS
 
@@ -31,7 +33,58 @@ class Metrics:
             "consentry_insert_seconds", "Latency of grouped ClickHouse inserts", buckets=_LATENCY_BUCKETS, registry=r
         )
         self.redactions = Counter("consentry_redactions", "Redactions applied, by rule id", ["rule"], registry=r)
+        self.spool_fsync_seconds = Histogram(
+            "consentry_spool_fsync_seconds", "Latency of one group-commit write + fsync", buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.spool_records_per_fsync = Histogram(
+            "consentry_spool_records_per_fsync", "Accepted requests made durable by one fsync", buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.spool_bytes = Gauge(
+            "consentry_spool_bytes", "Bytes held in spool segments", multiprocess_mode="livemax", registry=r
+        )
+        self.spool_backlog_bytes = Gauge(
+            "consentry_spool_backlog_bytes", "Spooled bytes not yet committed to storage",
+            multiprocess_mode="livemax", registry=r,
+        )
+        self.spool_damaged_records = Counter(
+            "consentry_spool_damaged_records", "Torn or corrupt spool records skipped by the writer", registry=r
+        )
+        self.writer_failures = Counter(
+            "consentry_writer_failures", "Failed storage inserts (retried with backoff)", registry=r
+        )
         for code in REFUSALS:  # export zeros so dashboards and alerts see every code from the start
             self.refusals.labels(code)
         for rule in rule_ids:
             self.redactions.labels(rule)
+
+    def exposition_registry(self) -> CollectorRegistry:
+        """What /metrics shows: this registry, or the sum over all processes when running multi-process."""
+        directory = os.environ.get(MULTIPROC_ENV)
+        if not directory:
+            return self.registry
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged, path=directory)
+        return merged
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def enable_multiprocess(directory: str) -> None:
+    """Make every metric created from now on (in this process and its children) live in shared files.
+
+    prometheus_client picks its value class from the environment at import time; we choose at run time
+    instead, before any Metrics is built, so nothing depends on import order."""
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        os.unlink(os.path.join(directory, name))
+    os.environ[MULTIPROC_ENV] = directory
+    values.ValueClass = values.MultiProcessValue()
+
+
+def process_exited(pid: int) -> None:
+    """Drop a dead worker's live gauges so they stop counting."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)

@@ -16,7 +16,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def refusal_response(refusal: Refusal) -> web.Response:
-    headers = {"Retry-After": "5"} if refusal.status == 503 else None
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after is not None else None
     return web.Response(
         status=refusal.status, body=error_body(refusal), content_type="application/json", headers=headers
     )

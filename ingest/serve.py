@@ -1,44 +1,213 @@
-"""`consentry serve`: run the app on TCP until SIGTERM / SIGINT, then shut down in order."""
+"""`consentry serve`: a supervisor that forks one writer process and N worker processes.
+
+Workers (decode, consent, validate, redact, spool) share the port through SO_REUSEPORT; the writer owns the
+ClickHouse client (required by embedded chDB: one process per engine path) and the control socket. With
+--workers 0 one process does everything. SIGTERM / SIGINT: workers stop accepting, finish in-flight requests
+and fsync; then the writer drains the spool within its deadline; exit 0."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
+import multiprocessing
+import os
 import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as MpEvent
 
 from aiohttp import web
 
 from ingest import control_client
 from ingest.app import create_app
+from ingest.durable.service import WriterService
+from ingest.metrics import Metrics, enable_multiprocess, process_exited
 from ingest.settings import ConfigError, Settings
 
 log = logging.getLogger("consentry.serve")
 SHUTDOWN_TIMEOUT_S = 30.0
+WRITER_START_TIMEOUT_S = 120.0
+PR_SET_PDEATHSIG = 1
+_fork = multiprocessing.get_context("fork")
 
 
 def _refuse_second_collector(settings: Settings) -> None:
     try:
-        answer = control_client.call(settings.control_socket, "/query", {"sql": "SELECT 1"})
+        answer = control_client.call(settings.control_socket, "/flush", {})
     except control_client.ControlError:
         answer = {}
     if answer is not None:
         raise ConfigError(f"data_dir {settings.data_path} is already served by a running collector")
 
 
-async def serve(settings: Settings) -> None:
-    _refuse_second_collector(settings)
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-    await runner.setup()  # opens storage and migrates before anything listens
+def _reserve_port(settings: Settings) -> tuple[socket.socket, int]:
+    """Bind (without listening) to fail fast on a taken port and to resolve port 0 once for every worker."""
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.http.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((settings.http.host, settings.http.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"invalid setting http.port: cannot bind {settings.http.host}:{settings.http.port}: "
+                          f"{exc.strerror}") from None
+    return sock, int(sock.getsockname()[1])
+
+
+async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve_single(settings: Settings) -> None:
+    runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()  # opens storage and migrates before anything listens
     try:
-        site = web.TCPSite(runner, settings.http.host, settings.http.port)
-        await site.start()
-        log.info("listening on http://%s:%s, data in %s", settings.http.host, settings.http.port, settings.data_path)
-        await stop.wait()
-        log.info("stopping: finishing in-flight requests and inserts")
+        await web.TCPSite(runner, settings.http.host, settings.http.port).start()
+        log.info("listening on http://%s:%s (single process), data in %s", settings.http.host,
+                 settings.http.port, settings.data_path)
+        await _until_signalled()
     finally:
         await runner.cleanup()
+
+
+async def _worker_main(settings: Settings, index: int, port: int) -> None:
+    app = create_app(settings, worker=f"w{index}", embedded_writer=False)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.http.host, port, reuse_port=True)
+        await site.start()
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+
+
+async def _writer_main(settings: Settings, ready: MpEvent) -> None:
+    service = WriterService(settings, Metrics())
+    try:
+        await service.start()
+        ready.set()
+        await _until_signalled()
+    finally:
+        await service.stop()
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the supervisor dies, even by SIGKILL, so no orphan keeps the port or the engine."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _child(target: str, *args: object) -> None:
+    """Entry point of a forked child: fresh signal handling, its own event loop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    try:
+        if target == "writer":
+            asyncio.run(_writer_main(*args))  # type: ignore[arg-type]
+        else:
+            asyncio.run(_worker_main(*args))  # type: ignore[arg-type]
+    except Exception as exc:  # report and exit non-zero; the supervisor decides what follows
+        print(f"consentry {target}: {exc}", file=sys.stderr)
+        sys.exit(3)
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, workers: int, port: int) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.port = port
+        self.writer: BaseProcess | None = None
+        self.children: dict[int, BaseProcess] = {}
+
+    def start_writer(self) -> None:
+        ready = _fork.Event()
+        self.writer = _fork.Process(target=_child, args=("writer", self.settings, ready), name="consentry-writer")
+        self.writer.start()
+        deadline = time.monotonic() + WRITER_START_TIMEOUT_S
+        while not ready.wait(0.1):
+            if not self.writer.is_alive() or time.monotonic() > deadline:
+                self.writer.kill()
+                raise ConfigError("the writer could not open storage (see the message above)")
+
+    def start_worker(self, index: int) -> None:
+        proc = _fork.Process(target=_child, args=("worker", self.settings, index, self.port),
+                             name=f"consentry-worker-{index}")
+        proc.start()
+        self.children[index] = proc
+
+    def restart_dead(self) -> None:
+        for index, proc in list(self.children.items()):
+            if not proc.is_alive():
+                log.error("worker %d exited with %s; restarting it", index, proc.exitcode)
+                process_exited(proc.pid or 0)
+                self.start_worker(index)
+        if self.writer is not None and not self.writer.is_alive():
+            log.error("writer exited with %s; restarting it", self.writer.exitcode)
+            process_exited(self.writer.pid or 0)
+            self.start_writer()
+
+    def stop(self) -> int:
+        for proc in self.children.values():
+            _terminate(proc)
+        clean = all(_join(proc, SHUTDOWN_TIMEOUT_S + 5) == 0 for proc in self.children.values())
+        if self.writer is not None:
+            _terminate(self.writer)
+            clean = _join(self.writer, self.settings.writer.shutdown_deadline_s + 10) == 0 and clean
+        return 0 if clean else 1
+
+
+def _terminate(proc: BaseProcess) -> None:
+    if proc.is_alive() and proc.pid:
+        os.kill(proc.pid, signal.SIGTERM)
+
+
+def _join(proc: BaseProcess, timeout: float) -> int | None:
+    proc.join(timeout)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    return proc.exitcode
+
+
+def serve(settings: Settings, workers: int) -> int:
+    """Run until SIGTERM / SIGINT; return the process exit code."""
+    _refuse_second_collector(settings)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    if workers == 0:
+        asyncio.run(_serve_single(settings))
+        return 0
+    reservation, port = _reserve_port(settings)
+    enable_multiprocess(str(settings.data_path / "metrics"))
+    supervisor = Supervisor(settings, workers, port)
+    stop = {"requested": False}
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    supervisor.start_writer()
+    for index in range(workers):
+        supervisor.start_worker(index)
+    log.info("listening on http://%s:%s with %d workers and a writer, data in %s", settings.http.host, port,
+             workers, settings.data_path)
+    try:
+        while True:
+            time.sleep(0.2)
+            if stop["requested"]:
+                break
+            supervisor.restart_dead()
+    finally:
+        reservation.close()
+    log.info("stopping: workers finish in-flight requests, then the writer drains the spool")
+    return supervisor.stop()

@@ -26,6 +26,7 @@ class ConfigError(Exception):
 class HttpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     host: str = "127.0.0.1"
     port: Port = 8080
+    workers: NonNegative = 0  # collector worker processes; 0 = one per CPU (`serve --workers` overrides)
 
 
 class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -45,9 +46,25 @@ class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_clock_skew_seconds: NonNegative = 86_400  # newer-than-now tolerance
 
 
-class InsertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    max_rows: Positive = 50_000  # rows per grouped ClickHouse insert
-    linger_ms: NonNegative = 0  # extra wait to let concurrent requests join one insert
+class SpoolSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    max_bytes: Positive = 1 << 30  # intake answers 503 above this backlog on disk
+    min_free_disk_bytes: NonNegative = 256 << 20  # ... or when the spool disk has less free space than this
+    segment_bytes: Positive = 16 << 20  # a worker starts a new segment file after this many bytes
+
+
+class WriterSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    max_rows: Positive = 100_000  # rows per ClickHouse insert
+    poll_ms: Positive = 20  # how often an idle writer looks for new spool records
+    backoff_max_ms: Positive = 30_000  # ceiling of the exponential retry delay while storage fails
+    shutdown_deadline_s: Positive = 20  # time to drain the spool on SIGTERM; the rest waits for the next start
+
+
+class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # Token buckets, per worker process; 0 disables a limit. Requests per second, and the burst allowed.
+    per_install_rps: Annotated[float, msgspec.Meta(ge=0)] = 20.0
+    per_install_burst: Positive = 100
+    per_client_rps: Annotated[float, msgspec.Meta(ge=0)] = 2000.0
+    per_client_burst: Positive = 10_000
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -55,11 +72,17 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     http: HttpSettings = HttpSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     limits: LimitSettings = LimitSettings()
-    insert: InsertSettings = InsertSettings()
+    spool: SpoolSettings = SpoolSettings()
+    writer: WriterSettings = WriterSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).resolve()
+
+    @property
+    def spool_path(self) -> Path:
+        return self.data_path / "spool"
 
     @property
     def control_socket(self) -> Path:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ingest.inserter import GroupInserter
+from ingest.durable.service import WriterService
+from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
+from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from redact import Redactor
-from storage.executor import AsyncStore
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 REDACTOR = web.AppKey("redactor", Redactor)
-STORE = web.AppKey("store", AsyncStore)
-INSERTER = web.AppKey("inserter", GroupInserter)
+SPOOL = web.AppKey("spool", SpoolAppender)
+CLIENT_LIMITER = web.AppKey("client_limiter", RateLimiter)
+INSTALL_LIMITER = web.AppKey("install_limiter", RateLimiter)
+WRITER_SERVICE = web.AppKey("writer_service", WriterService)

@@ -1,28 +1,13 @@
-"""Consentry's redaction library (placeholder API; the engine is being built)."""
+"""Consentry's redaction library: strips personal data and user content from telemetry and crash reports.
+
+Pure functions, no I/O: `Redactor(policy).redact_mapping(props)` for events, `redact_text(..., tier="deep")`
+for crash free text. Every call returns the redacted value and per-rule finding counts, never removed text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Generic, Literal, TypeVar
+from redact.model import Redacted, Tier
+from redact.policy import Policy, PolicyError, load_policy
+from redact.redactor import Redactor
 
-import msgspec
-
-T = TypeVar("T")
-Tier = Literal["fast", "deep"]
-
-
-class Redacted(msgspec.Struct, Generic[T], frozen=True):
-    """A redacted value and how many times each rule fired (never the removed text)."""
-
-    value: T
-    findings: dict[str, int]
-
-
-class Redactor:
-    """Applies a redaction policy to strings and structured values."""
-
-    def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
-        return Redacted(text, {})
-
-    def redact_mapping(self, mapping: Mapping[str, Any], *, tier: Tier = "fast") -> Redacted[dict[str, Any]]:
-        return Redacted(dict(mapping), {})
+__all__ = ["Policy", "PolicyError", "Redacted", "Redactor", "Tier", "load_policy"]

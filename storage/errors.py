@@ -15,3 +15,7 @@ class QueryError(StorageError):
 
 class MigrationError(StorageError):
     """The DDL could not be applied, or an applied migration file changed."""
+
+
+class ObjectNotFound(StorageError):
+    """No object under that key (get/stat); permanent for that key, the store itself is fine."""

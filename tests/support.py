@@ -30,3 +30,17 @@ def make_batch(n: int = 3, *, consent: Any = "granted", install_id: str | None =
     if consent is not None:
         batch["consent"] = {"telemetry": consent, "policy_version": "2026-01-21"}
     return batch
+
+
+async def drain(client: Any) -> None:
+    """Wait until the app's embedded writer has stored everything acknowledged so far."""
+    from ingest.state import WRITER_SERVICE
+
+    writer = client.server.app[WRITER_SERVICE].writer
+    await writer.flush()
+
+
+async def stored(client: Any, store: ClickHouseStore, where: str = "1") -> int:
+    """Rows stored once the writer has drained everything the app acknowledged."""
+    await drain(client)
+    return stored_count(store, where)

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 import msgspec
 from aiohttp import web
 
+from ingest.durable.records import SpoolBatch
+from ingest.errors import Refusal
 from ingest.stages.consent import check_consent
 from ingest.stages.decode import check_media_type, decompress, parse, read_body
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch
-from ingest.state import INSERTER, METRICS, REDACTOR, SETTINGS
+from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -19,18 +21,27 @@ class Accepted(msgspec.Struct, frozen=True):
     redactions: dict[str, int]  # counts per rule only: the removed text is never echoed
 
 
+def admit(request: web.Request) -> None:
+    """Cheap refusals before the body is read: back-pressure, client rate, media type."""
+    if reason := request.app[SPOOL].full_reason():
+        raise Refusal("spool_full", reason)
+    request.app[CLIENT_LIMITER].check(request.remote or "unknown")
+    check_media_type(request.content_type)
+
+
 async def post_events(request: web.Request) -> web.Response:
     app = request.app
     limits, metrics = app[SETTINGS].limits, app[METRICS]
-    check_media_type(request.content_type)
+    admit(request)
     body = await read_body(request, limits.max_body_bytes)
-    raw = parse(decompress(body, request.headers.get("Content-Encoding"), limits.max_decompressed_bytes),
-                request.content_type)                                              # decode
+    plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_decompressed_bytes)
+    raw = parse(plain, request.content_type)                                       # decode
     check_consent(raw, "telemetry")                                                # consent
     now = datetime.now(UTC)
     batch = validate_batch(raw, limits, now)                                       # validate
+    app[INSTALL_LIMITER].check(str(batch.install_id))
     redacted = redact_batch(batch, app[REDACTOR], received_at=now)                 # redact
-    await app[INSERTER].submit(redacted.rows)                                      # commit
+    await app[SPOOL].append(SpoolBatch(redacted.rows))                             # spool (fsync)
     metrics.events_accepted.inc(len(redacted.rows))                                # ack
     metrics.batch_events.observe(len(redacted.rows))
     for rule, count in redacted.findings.items():

@@ -74,8 +74,12 @@ def served(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
         yield base, proc
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def test_query_works_while_serving_and_after(env: dict[str, str], served: tuple[str, subprocess.Popen[bytes]]) -> None:
@@ -120,3 +124,33 @@ def test_migrate_without_a_server(env: dict[str, str]) -> None:
     first = consentry(env, "migrate")
     assert first.returncode == 0 and "0001_events.sql" in first.stdout
     assert consentry(env, "migrate").stdout.strip() == "applied 0 migration(s)"
+
+
+def test_sigterm_under_load_exits_zero_and_keeps_every_ack(env: dict[str, str],
+                                                          served: tuple[str, subprocess.Popen[bytes]]) -> None:
+    import threading
+
+    base, proc = served
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            batch = make_batch(5)
+            try:
+                if post(base, msgspec.json.encode(batch)) == 202:
+                    acked.extend(e["event_id"] for e in batch["events"])
+            except OSError:
+                return  # the server went away: stop sending
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=15)
+    stored_ids = {r["id"] for r in query_json(env, "SELECT toString(event_id) AS id FROM events")}
+    assert acked and set(acked) <= stored_ids

@@ -1,0 +1,1 @@
+"""Crash-report parsing: pure readers for uploaded crash artefacts (minidumps)."""

@@ -1,0 +1,292 @@
+"""Safe minidump reader: the few facts a crash report needs, read from an untrusted dump.
+
+Pure parsing: no I/O and no redaction (module paths come back exactly as the dump holds them;
+the caller redacts them). Every count, RVA and length is checked against the buffer before use,
+and decoded strings share a budget of len(data) bytes, so hostile input costs O(len(data)) and
+yields MinidumpInfo(ok=False, error=...) instead of an exception. Layout: Microsoft MINIDUMP_*
+structures plus the Breakpad/Crashpad extensions (platform/CPU ids, signals as exception codes,
+ELF build ids as CodeView records).
+"""
+
+from __future__ import annotations
+
+import struct
+
+import msgspec
+
+SIGNATURE = 0x504D444D  # "MDMP" read as a little-endian u32
+VERSION_LOW = 0xA793  # MINIDUMP_VERSION; the high word is writer-specific and ignored
+THREAD_LIST_STREAM, MODULE_LIST_STREAM, EXCEPTION_STREAM, SYSTEM_INFO_STREAM = 3, 4, 6, 7
+UNUSED_STREAM = 0  # writers reserve directory slots with type 0; they carry nothing
+
+# Signature, Version, NumberOfStreams, StreamDirectoryRva, CheckSum, TimeDateStamp, Flags.
+HEADER = struct.Struct("<IIIIIIQ")
+# StreamType, Location.DataSize, Location.Rva.
+DIRECTORY_ENTRY = struct.Struct("<III")
+# ProcessorArchitecture, ProcessorLevel, ProcessorRevision, NumberOfProcessors, ProductType,
+# MajorVersion, MinorVersion, BuildNumber, PlatformId (the CSD string and CPU block are not read).
+SYSTEM_INFO = struct.Struct("<HHHBBIIII")
+# ThreadId, alignment, ExceptionCode, ExceptionFlags, ExceptionRecord, ExceptionAddress.
+EXCEPTION = struct.Struct("<IIIIQQ")
+U32 = struct.Struct("<I")
+# MINIDUMP_MODULE (packed, 108 bytes): BaseOfImage, SizeOfImage, CheckSum, TimeDateStamp,
+# ModuleNameRva, VS_FIXEDFILEINFO (13 u32), CvRecord (size, rva); MiscRecord and Reserved0/1 skipped.
+MODULE = struct.Struct("<QIIII13III8x16x")
+THREAD_SIZE = 48  # MINIDUMP_THREAD; only counted, never read
+VS_FFI_SIGNATURE = 0xFEEF04BD
+# CodeView records: RSDS = signature, GUID, age (PDB 7.0); NB10 = signature, offset, timestamp, age.
+CV_RSDS = struct.Struct("<I16sI")
+CV_NB10 = struct.Struct("<IIII")
+GUID = struct.Struct("<IHH8s")  # Data1, Data2, Data3, Data4: the field split Breakpad debug ids use
+CV_SIG_RSDS, CV_SIG_NB10, CV_SIG_ELF = 0x53445352, 0x3031424E, 0x4270454C  # "RSDS", "NB10", "LEpB"
+
+MAX_STREAMS = 1024  # real dumps carry ~10-30; more is a forged header
+MAX_STRING_BYTES = 65534  # 32767 UTF-16 units: the Windows long-path limit
+MAX_BUILD_ID = 256  # GNU build ids are 16-20 bytes; longer "ids" are ignored, not hex-dumped
+
+# One row per family keeps these lookup tables readable; the formatter would explode them.
+# fmt: off
+PLATFORMS = {
+    0: "windows", 1: "windows", 2: "windows", 3: "windows",  # VER_PLATFORM_WIN32s/_WINDOWS/_NT/_CE
+    0x8000: "unix", 0x8101: "macos", 0x8102: "ios", 0x8201: "linux", 0x8202: "solaris",
+    0x8203: "android", 0x8204: "ps3", 0x8205: "nacl", 0x8206: "fuchsia",  # Breakpad's custom ids
+}
+ARCHES = {
+    0: "x86", 1: "mips", 2: "alpha", 3: "ppc", 4: "shx", 5: "arm", 6: "ia64", 7: "alpha64", 8: "msil",
+    9: "amd64", 10: "x86", 12: "arm64",  # 10 = IA32 on Win64 (a WOW64 process)
+    0x8001: "sparc", 0x8002: "ppc64", 0x8003: "arm64", 0x8004: "mips64", 0x8005: "riscv", 0x8006: "riscv64",
+}
+WINDOWS_EXCEPTIONS = {
+    0x80000001: "EXCEPTION_GUARD_PAGE", 0x80000002: "EXCEPTION_DATATYPE_MISALIGNMENT",
+    0x80000003: "EXCEPTION_BREAKPOINT", 0x80000004: "EXCEPTION_SINGLE_STEP",
+    0xC0000005: "EXCEPTION_ACCESS_VIOLATION", 0xC0000006: "EXCEPTION_IN_PAGE_ERROR",
+    0xC0000008: "EXCEPTION_INVALID_HANDLE", 0xC0000017: "EXCEPTION_NO_MEMORY",
+    0xC000001D: "EXCEPTION_ILLEGAL_INSTRUCTION", 0xC0000025: "EXCEPTION_NONCONTINUABLE_EXCEPTION",
+    0xC0000026: "EXCEPTION_INVALID_DISPOSITION", 0xC000008C: "EXCEPTION_ARRAY_BOUNDS_EXCEEDED",
+    0xC000008D: "EXCEPTION_FLT_DENORMAL_OPERAND", 0xC000008E: "EXCEPTION_FLT_DIVIDE_BY_ZERO",
+    0xC000008F: "EXCEPTION_FLT_INEXACT_RESULT", 0xC0000090: "EXCEPTION_FLT_INVALID_OPERATION",
+    0xC0000091: "EXCEPTION_FLT_OVERFLOW", 0xC0000092: "EXCEPTION_FLT_STACK_CHECK",
+    0xC0000093: "EXCEPTION_FLT_UNDERFLOW", 0xC0000094: "EXCEPTION_INT_DIVIDE_BY_ZERO",
+    0xC0000095: "EXCEPTION_INT_OVERFLOW", 0xC0000096: "EXCEPTION_PRIV_INSTRUCTION",
+    0xC00000FD: "EXCEPTION_STACK_OVERFLOW", 0xC0000194: "EXCEPTION_POSSIBLE_DEADLOCK",
+    0xC0000374: "EXCEPTION_HEAP_CORRUPTION", 0xC0000409: "EXCEPTION_STACK_BUFFER_OVERRUN",
+    0xC0000602: "EXCEPTION_FAIL_FAST",
+}
+# Breakpad/Crashpad on Linux and Android store the signal number as the exception code.
+LINUX_SIGNALS = {
+    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+    8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+    14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 24: "SIGXCPU", 25: "SIGXFSZ", 31: "SIGSYS",
+    0xFFFFFFFF: "DUMP_REQUESTED",  # Breakpad: a dump written on request, not after a crash
+}
+# On macOS/iOS they store the Mach exception type (the BSD signal is not in the dump).
+MACH_EXCEPTIONS = {
+    1: "EXC_BAD_ACCESS", 2: "EXC_BAD_INSTRUCTION", 3: "EXC_ARITHMETIC", 4: "EXC_EMULATION",
+    5: "EXC_SOFTWARE", 6: "EXC_BREAKPOINT", 7: "EXC_SYSCALL", 8: "EXC_MACH_SYSCALL", 9: "EXC_RPC_ALERT",
+    10: "EXC_CRASH", 11: "EXC_RESOURCE", 12: "EXC_GUARD", 13: "EXC_CORPSE_NOTIFY",
+}
+# fmt: on
+
+
+class ModuleInfo(msgspec.Struct, frozen=True):
+    """One loaded module; path is raw (unredacted) as written in the dump."""
+
+    path: str
+    base: int
+    size: int
+    version: str | None = None
+    debug_id: str | None = None
+    code_id: str | None = None
+
+
+class MinidumpInfo(msgspec.Struct, frozen=True):
+    """What parse_minidump read; when ok is False only error is meaningful."""
+
+    ok: bool
+    error: str | None = None
+    exception_code: int | None = None
+    exception_name: str | None = None
+    crash_address: int | None = None
+    crashing_thread_id: int | None = None
+    os: str | None = None
+    os_version: str | None = None
+    cpu_arch: str | None = None
+    thread_count: int | None = None
+    module_count: int = 0
+    modules: list[ModuleInfo] = msgspec.field(default_factory=list)
+    stream_types: list[int] = msgspec.field(default_factory=list)
+
+
+class _Invalid(Exception):
+    """Internal: the dump is malformed; reason becomes MinidumpInfo.error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_minidump(data: bytes, *, max_modules: int = 2000) -> MinidumpInfo:
+    """Parse an untrusted minidump; never raises, returns ok=False with a short reason instead."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        return MinidumpInfo(ok=False, error="not_bytes")
+    try:
+        return _Parser(bytes(data), max(0, max_modules)).parse()
+    except _Invalid as exc:
+        return MinidumpInfo(ok=False, error=exc.reason)
+    except Exception:  # a reader bug must not kill the ingest worker; the fuzz test asserts this never fires
+        return MinidumpInfo(ok=False, error="internal_error")
+
+
+class _Parser:
+    def __init__(self, data: bytes, max_modules: int) -> None:
+        self.data = data
+        self.max_modules = max_modules
+        # Honest dumps never decode the same bytes twice, so total string bytes <= len(data);
+        # forged dumps pointing every module at one long name hit this instead of our memory.
+        self.string_budget = len(data)
+
+    def need(self, rva: int, size: int, reason: str) -> None:
+        if rva + size > len(self.data):  # rva and size are u32s read from the dump: never negative
+            raise _Invalid(reason)
+
+    def parse(self) -> MinidumpInfo:
+        data = self.data
+        if not data:
+            raise _Invalid("empty")
+        if data[:4] != U32.pack(SIGNATURE)[: len(data)]:
+            raise _Invalid("bad_signature")
+        self.need(0, HEADER.size, "truncated")
+        _sig, version, n_streams, dir_rva, _cksum, _stamp, _flags = HEADER.unpack_from(data, 0)
+        if version & 0xFFFF != VERSION_LOW:
+            raise _Invalid("bad_version")
+        if n_streams > MAX_STREAMS:
+            raise _Invalid("too_many_streams")
+        self.need(dir_rva, n_streams * DIRECTORY_ENTRY.size, "directory_out_of_bounds")
+        streams: dict[int, tuple[int, int]] = {}
+        stream_types: list[int] = []
+        for i in range(n_streams):
+            stype, size, rva = DIRECTORY_ENTRY.unpack_from(data, dir_rva + i * DIRECTORY_ENTRY.size)
+            self.need(rva, size, "stream_out_of_bounds")
+            if stype != UNUSED_STREAM:
+                stream_types.append(stype)
+                streams.setdefault(stype, (rva, size))  # first wins, as in Breakpad's processor
+
+        os_name = os_version = cpu_arch = None
+        if SYSTEM_INFO_STREAM in streams:
+            rva, size = streams[SYSTEM_INFO_STREAM]
+            if size < SYSTEM_INFO.size:
+                raise _Invalid("bad_system_info")
+            arch, _lvl, _rev, _ncpu, _ptype, major, minor, build, platform = SYSTEM_INFO.unpack_from(data, rva)
+            os_name, cpu_arch = PLATFORMS.get(platform), ARCHES.get(arch)
+            os_version = f"{major}.{minor}.{build}"
+
+        code = name = address = thread_id = None
+        if EXCEPTION_STREAM in streams:
+            rva, size = streams[EXCEPTION_STREAM]
+            if size < EXCEPTION.size:
+                raise _Invalid("bad_exception_stream")
+            thread_id, _align, code, _flags, _record, address = EXCEPTION.unpack_from(data, rva)
+            name = _exception_name(code, os_name)
+
+        thread_count = None
+        if THREAD_LIST_STREAM in streams:
+            thread_count, _first = self.list_layout(streams[THREAD_LIST_STREAM], THREAD_SIZE, "thread_list")
+
+        module_count, modules = 0, []
+        if MODULE_LIST_STREAM in streams:
+            module_count, first = self.list_layout(streams[MODULE_LIST_STREAM], MODULE.size, "module_list")
+            for i in range(min(module_count, self.max_modules)):
+                modules.append(self.module(first + i * MODULE.size, os_name))
+
+        return MinidumpInfo(
+            ok=True,
+            exception_code=code,
+            exception_name=name,
+            crash_address=address,
+            crashing_thread_id=thread_id,
+            os=os_name,
+            os_version=os_version,
+            cpu_arch=cpu_arch,
+            thread_count=thread_count,
+            module_count=module_count,
+            modules=modules,
+            stream_types=stream_types,
+        )
+
+    def list_layout(self, location: tuple[int, int], entry_size: int, name: str) -> tuple[int, int]:
+        """Validate a count-prefixed list stream; return (count, rva of the first entry)."""
+        rva, size = location
+        if size < U32.size:
+            raise _Invalid(f"{name}_truncated")
+        (count,) = U32.unpack_from(self.data, rva)
+        body = count * entry_size
+        if U32.size + body > size:
+            raise _Invalid(f"{name}_count_out_of_bounds")
+        # Exactly count entries, optionally after 4 padding bytes that some writers put after the
+        # count to 8-align the entries (Breakpad on Linux did); anything else is a forged size.
+        if size == U32.size + body:
+            return count, rva + U32.size
+        if size == 2 * U32.size + body:
+            return count, rva + 2 * U32.size
+        raise _Invalid(f"{name}_size_mismatch")
+
+    def module(self, rva: int, os_name: str | None) -> ModuleInfo:
+        base, size, _cksum, stamp, name_rva, *rest = MODULE.unpack_from(self.data, rva)
+        ffi, (cv_size, cv_rva) = rest[:13], rest[13:]
+        version = None
+        if ffi[0] == VS_FFI_SIGNATURE:  # Breakpad on Linux/macOS leaves the block zeroed
+            ms, ls = ffi[2], ffi[3]  # dwFileVersionMS / dwFileVersionLS
+            version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+        # The PE code id Windows symbol servers use: TimeDateStamp then SizeOfImage. Mach-O dumps
+        # also carry RSDS records (holding the UUID), where these two fields mean nothing.
+        pe_code_id = f"{stamp:08X}{size:x}" if os_name in (None, "windows") else None
+        debug_id, code_id = self.codeview(cv_rva, cv_size, pe_code_id)
+        return ModuleInfo(self.string(name_rva), base, size, version, debug_id, code_id)
+
+    def string(self, rva: int) -> str:
+        """Read a MINIDUMP_STRING: u32 byte length, then UTF-16LE without the terminator."""
+        self.need(rva, U32.size, "string_out_of_bounds")
+        (length,) = U32.unpack_from(self.data, rva)
+        if length > MAX_STRING_BYTES:
+            raise _Invalid("string_too_long")
+        self.need(rva + U32.size, length, "string_out_of_bounds")
+        self.string_budget -= length
+        if self.string_budget < 0:
+            raise _Invalid("string_budget_exceeded")
+        length -= length % 2  # a stray odd byte cannot be UTF-16; drop it rather than fail the dump
+        return self.data[rva + U32.size : rva + U32.size + length].decode("utf-16-le", errors="replace")
+
+    def codeview(self, rva: int, size: int, pe_code_id: str | None) -> tuple[str | None, str | None]:
+        """(debug_id, code_id) in Breakpad form from a CodeView record; unknown kinds give (None, None)."""
+        if size == 0:
+            return None, None
+        self.need(rva, size, "cv_record_out_of_bounds")
+        if size < U32.size:
+            return None, None
+        (sig,) = U32.unpack_from(self.data, rva)
+        if sig == CV_SIG_RSDS and size >= CV_RSDS.size:
+            _sig, guid, age = CV_RSDS.unpack_from(self.data, rva)
+            return _guid_hex(guid) + f"{age:X}", pe_code_id
+        if sig == CV_SIG_NB10 and size >= CV_NB10.size:
+            _sig, _offset, stamp, age = CV_NB10.unpack_from(self.data, rva)
+            return f"{stamp:08X}{age:X}", pe_code_id
+        if sig == CV_SIG_ELF and U32.size < size <= U32.size + MAX_BUILD_ID:
+            build_id = self.data[rva + U32.size : rva + size]
+            # Breakpad's ELF debug id: the first 16 build-id bytes read as a GUID, age 0.
+            return _guid_hex(build_id[:16].ljust(16, b"\0")) + "0", build_id.hex()
+        return None, None
+
+
+def _guid_hex(raw: bytes) -> str:
+    data1, data2, data3, data4 = GUID.unpack(raw)
+    return f"{data1:08X}{data2:04X}{data3:04X}{data4.hex().upper()}"
+
+
+def _exception_name(code: int, os_name: str | None) -> str | None:
+    if os_name in ("linux", "android"):
+        return LINUX_SIGNALS.get(code)
+    if os_name in ("macos", "ios"):
+        return MACH_EXCEPTIONS.get(code)
+    if os_name in (None, "windows"):
+        return WINDOWS_EXCEPTIONS.get(code)
+    return None

@@ -1,0 +1,97 @@
+"""Spool record framing: magic, length, CRC32, payload. Torn and corrupt records are detectable."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+
+import msgspec
+
+from storage.rows import EventRow
+
+MAGIC = b"CSR1"
+_HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
+HEADER_SIZE = _HEADER.size
+MAX_PAYLOAD = 256 << 20  # a length above this is corruption, not data
+
+
+class SpoolBatch(msgspec.Struct, frozen=True, tag="events", array_like=True):
+    """One accepted request's rows, exactly as they will be inserted."""
+
+    rows: list[EventRow]
+
+
+SpoolPayload = SpoolBatch
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(SpoolPayload)
+
+
+def frame(payload: SpoolPayload) -> bytes:
+    body = _encoder.encode(payload)
+    return _HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
+
+
+class Record(msgspec.Struct, frozen=True):
+    end: int  # offset just past this record: where a reader resumes
+    payload: SpoolPayload
+
+
+class Damage(msgspec.Struct, frozen=True):
+    start: int
+    end: int  # bytes [start, end) were skipped
+
+
+Scan = Record | Damage
+
+
+def scan(buf: bytes, base: int) -> tuple[list[Scan], int]:
+    """Parse records from buf (read from file offset `base`); return them and the offset of the first byte not
+    consumed. A partial record at the very end stays unconsumed (it may still be being written); anything that
+    fails its checksum or cannot be decoded is reported as Damage and skipped up to the next valid record."""
+    found: list[Scan] = []
+    pos = 0
+    while pos < len(buf):
+        status, end, payload = _parse_at(buf, pos)
+        if status == "ok":
+            assert payload is not None
+            found.append(Record(base + end, payload))
+            pos = end
+        elif status == "partial":
+            break
+        else:
+            resume = _next_valid(buf, pos + 1)
+            found.append(Damage(base + pos, base + resume))
+            pos = resume
+    return found, base + pos
+
+
+def _parse_at(buf: bytes, pos: int) -> tuple[str, int, SpoolPayload | None]:
+    if len(buf) - pos < HEADER_SIZE:
+        return ("partial" if MAGIC.startswith(buf[pos:pos + 4]) else "bad"), pos, None
+    magic, length, crc = _HEADER.unpack_from(buf, pos)
+    if magic != MAGIC or length > MAX_PAYLOAD:
+        return "bad", pos, None
+    start, end = pos + HEADER_SIZE, pos + HEADER_SIZE + length
+    if end > len(buf):
+        return "partial", pos, None
+    body = buf[start:end]
+    if zlib.crc32(body) != crc:
+        return "bad", pos, None
+    try:
+        return "ok", end, _decoder.decode(body)
+    except msgspec.DecodeError:
+        return "bad", pos, None
+
+
+def _next_valid(buf: bytes, pos: int) -> int:
+    """The offset of the next record that parses (or of a trailing partial one), else the end of buf."""
+    while (pos := buf.find(MAGIC, pos)) != -1:
+        if _parse_at(buf, pos)[0] in ("ok", "partial"):
+            return pos
+        pos += 1
+    return len(buf)
+
+
+def iter_records(found: list[Scan]) -> Iterator[Record]:
+    return (item for item in found if isinstance(item, Record))

@@ -1,0 +1,60 @@
+"""`python -m redact [--tier fast|deep] [--policy FILE]`: JSON Lines in on stdin, redacted JSON Lines out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import IO
+
+import msgspec
+
+from redact.deep import NO_MODEL, installed_model
+from redact.model import Tier
+from redact.policy import PolicyError, load_policy
+from redact.redactor import Redactor
+
+
+class Line(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+    field: str | None = None
+
+
+class Out(msgspec.Struct):
+    text: str
+    findings: dict[str, int]
+
+
+def run(redactor: Redactor, tier: Tier, src: IO[bytes], dst: IO[bytes], err: IO[str]) -> int:
+    decoder, encoder, status = msgspec.json.Decoder(Line), msgspec.json.Encoder(), 0
+    for n, raw in enumerate(src, 1):
+        if not raw.strip():
+            continue
+        try:
+            line = decoder.decode(raw)
+        except msgspec.DecodeError as exc:  # the message names the field, never echoes the input
+            err.write(f"redact: line {n}: {exc}\n")
+            status = 1
+            continue
+        res = redactor.redact_text(line.text, field=line.field, tier=tier)
+        dst.write(encoder.encode(Out(res.value, res.findings)) + b"\n")
+    dst.flush()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m redact", description=__doc__)
+    parser.add_argument("--tier", choices=("fast", "deep"), default="fast")
+    parser.add_argument("--policy", metavar="FILE", help="policy overrides (.toml or .json)")
+    args = parser.parse_args(argv)
+    try:
+        redactor = Redactor(load_policy(args.policy) if args.policy else None)
+    except PolicyError as exc:
+        print(f"redact: {exc}", file=sys.stderr)
+        return 2
+    if args.tier == "deep" and installed_model() is None:
+        print(NO_MODEL, file=sys.stderr)
+    return run(redactor, args.tier, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Addresses that point at a person or their machine: e-mail, IPv4/IPv6, MAC, machine names."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from redact.rules.base import Rule
+
+# E-mail "TLDs" that are really file extensions: icon@2x.png is an asset, not an address.
+_FILE_TLDS = frozenset(
+    "png jpg jpeg gif svg webp ico pdf js mjs ts tsx py rb rs go json txt md css html htm zip gz so dll exe "
+    "dylib lock toml yaml yml xml wasm map".split()
+)
+
+
+def _real_email(text: str) -> bool:
+    return text.rsplit(".", 1)[-1].lower() not in _FILE_TLDS
+
+
+def _public_v4(text: str) -> bool:
+    ip = ipaddress.IPv4Address(text)
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def _public_v6(text: str) -> bool:
+    try:
+        ip = ipaddress.IPv6Address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    if ip.is_loopback or ip.is_unspecified:
+        return False
+    groups = [g for g in text.split("%", 1)[0].split(":") if g]
+    # 'a::b' and 'dead::beef' are C++/Rust paths or prose, not addresses
+    return len(groups) >= 3 or (len(groups) == 2 and len(groups[0]) >= 3 and "::" in text)
+
+
+_NOT_OWNERS = frozenset("the a an my your this that new old on using apple his her our their".split())
+
+
+_OWNER = re.compile(r"(?P<owner>[A-Za-z]\w*?)(?P<poss>['’]s)?(?P<sep>[- ])")
+
+
+def _owned_device(text: str) -> bool:
+    """Bobs-MacBook-Pro and Alice's iPhone name an owner; 'and iphone' or 'the MacBook Pro' do not."""
+    if "." in text or text.split("-", 1)[0].isupper() or text[:1].islower() and "-" in text and " " not in text:
+        return True  # mDNS names, DESKTOP-7H2K9QX, jdoe-ThinkPad-X1
+    m = _OWNER.match(text)
+    if m is None or m["owner"].lower() in _NOT_OWNERS:
+        return False
+    return m["sep"] == "-" or m["poss"] is not None or m["owner"][0].isupper()
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="email",
+        token="[email]",
+        why="e-mail addresses; the TLD must be letters and not a file extension",
+        pattern=r"""
+            (?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
+            (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])
+        """,
+        validate=_real_email,
+        matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com"),
+        must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host"),
+    ),
+    Rule(
+        id="mac",
+        token="[mac]",
+        why="hardware (MAC) addresses, colon or dash separated; checked before IPv6 which they resemble",
+        pattern=r"""
+            (?<![\w:.-])
+            (?:(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}
+              | [0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})   # Cisco notation
+            (?![\w:-])
+        """,
+        matches=("a4:83:e7:1b:2c:3d", "A4-83-E7-1B-2C-3D", "001a.2b3c.4d5e"),
+        must_not_match=("12:34:56", "a4:83:e7:1b:2c", "2024-01-15-10-30-45"),
+    ),
+    Rule(
+        id="ip.v6",
+        token="[ip]",
+        why="IPv6 addresses (full or compressed, optional zone); loopback and unspecified stay",
+        pattern=r"""
+            (?<![\w:.])
+            (?:[0-9A-Fa-f]{1,4}:){1,7}:?(?::?[0-9A-Fa-f]{1,4}){1,7}
+            (?:%[\w]+)?
+            (?![\w:])
+        """,
+        validate=_public_v6,
+        matches=("2001:db8:85a3::8a2e:370:7334", "fe80::1ff:fe23:4567:890a%en0",
+                 "2001:0db8:0000:0000:0000:ff00:0042:8329"),
+        must_not_match=("::1", "12:34:56", "std::vector", "a::b", "10:30:45.123"),
+    ),
+    Rule(
+        id="ip.v4",
+        token="[ip]",
+        why="IPv4 addresses, not 4-part versions with a part over 255; loopback and 0.0.0.0 stay",
+        pattern=r"""
+            (?<![\w.])
+            (?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)
+            (?!\w|\.\d)                                   # not the head of a longer dotted number
+        """,
+        validate=_public_v4,
+        matches=("192.168.1.23", "8.8.8.8", "10.0.0.5:8080"),
+        must_not_match=("127.0.0.1", "0.0.0.0", "10.0.19045.2965", "1.3.6.1.4.1", "v1.2.3.4", "1.4.2"),
+    ),
+    Rule(
+        id="hostname",
+        token="[host]",
+        why="machine names carry owner names (Bobs-MacBook-Pro, Alice's iPhone) or are unique (DESKTOP-7H2K9QX)",
+        pattern=r"""
+            (?<![\w.-])
+            (?:
+                (?:DESKTOP|LAPTOP|WIN|PC)-[A-Z0-9]{5,15}          # Windows default names
+              | [A-Za-z][\w]*(?:['’]?s)?[- ]                        # owner, 'Bobs-' or "Alice's "
+                (?i:MacBook(?:[- ](?:Pro|Air))?|iMac(?:[- ]Pro)?|Mac[- ](?:mini|Pro|Studio)|iPhone|iPad)
+                (?:-\d+)?(?:\.local)?
+              | [a-z][a-z0-9]{1,31}-                                # Linux installers name hosts user-Model
+                (?:ThinkPad|XPS|Latitude|Inspiron|Precision|Vostro|IdeaPad|Legion|Yoga|ZenBook|VivoBook|ROG
+                  |EliteBook|ProBook|Pavilion|Envy|OMEN|Spectre|Surface|Aspire|Swift|Galaxy|Pixel|VirtualBox
+                  |System-Product-Name|Blade|Framework|MS-7[A-Z0-9]{3})(?:-[A-Za-z0-9]+){0,4}
+              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa)   # mDNS / LAN names
+            )
+            (?!\.?[\w-])                                  # not 'settings.local.json'
+        """,
+        validate=_owned_device,
+        matches=("Bobs-MacBook-Pro.local", "DESKTOP-7H2K9QX", "Alice's MacBook Pro", "printer-3.lan", "bobs-imac",
+                 "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310"),
+        must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3"),
+    ),
+)

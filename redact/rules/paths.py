@@ -1,0 +1,151 @@
+"""File paths: user-name segments become tokens, document names outside code locations become [file].ext."""
+
+from __future__ import annotations
+
+import re
+
+from redact.rules.base import Context, Rule
+
+# Separators: a JSON-escaped backslash (two characters), a backslash, a slash.
+SEP = r"(?:\\\\|\\|/)"
+# A word inside a path segment: no whitespace, no separator, none of Windows' forbidden characters.
+_W = r"""[^\s\\/:*?"<>|]+"""
+# The last segment of a path also stops at punctuation that ends a path in prose or code.
+_L = r"""[^\s\\/:*?"<>|'`,;()\[\]{}]+"""
+_EXT = r"\.[A-Za-z0-9]{1,8}(?![\w.])"
+# A segment: words joined by single spaces ("Program Files") when another separator follows,
+# a spaced file name when it ends in an extension ("taxes 2025.pdf"), else one word. The lazy word
+# group comes first so the engine shortens the last word before it adds another ("a.pdf to b.c").
+SEGMENT = rf"(?:{_W}(?:[ ]{_W}){{0,5}}(?={SEP})|(?:{_L}[ ]){{0,5}}?{_L}{_EXT}|{_L})"
+REST = rf"(?:{SEP}{SEGMENT})*"
+
+_HOME_ROOT = rf"""
+    (?:file:(?://)?/?)?                                          # file:///C:/... and file:///Users/...
+    (?:
+        (?<![\w])[A-Za-z]:{SEP}(?i:users|documents[ ]and[ ]settings){SEP}   # Windows drive
+      | (?:\\\\\\\\|\\\\)[\w.$-]+{SEP}(?:[\w.$-]+{SEP})?(?i:users|homes?\$?|profiles?\$?){SEP}  # UNC, \\wsl$\distro
+      | /mnt/[A-Za-z]/(?i:users)/                                 # WSL
+      | (?<![\w.-])/[a-z]/Users/                                  # Git Bash / MSYS
+      | (?<![\w.-])/(?:private/)?var/folders/                     # macOS per-user temp
+      | (?<![\w.-])/(?:private/)?(?:Users|home)/                  # macOS, Linux
+    )
+"""
+_USER = rf"(?:{_W}(?:[ ]{_W}){{0,3}}(?={SEP})|{_L})"
+
+_HEAD = re.compile(rf"(?P<root>{_HOME_ROOT})(?P<user>{_USER})", re.VERBOSE)
+_SPLIT = re.compile(rf"({SEP})")
+_EXT_OF = re.compile(r"(?<=[^.\\/])\.([A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*)\Z")
+
+# Not people: shared and system profiles keep their names.
+_NOT_USERS = frozenset("shared public guest default default user all users administrator root".split())
+
+# Extensions a crash frame, a config or a log has: these file names help triage and name nobody.
+KEEP_EXTS = frozenset(
+    """py pyc pyd pyi pyx pxd js mjs cjs jsx ts tsx mts cts vue svelte rs go c cc cpp cxx h hh hpp hxx inl
+    m mm swift java kt kts scala groovy class jar war rb php cs fs vb lua pl pm r jl dart ex exs erl hs ml
+    zig nim sh bash zsh fish ps1 psm1 bat cmd so dylib dll exe sys node wasm a lib o obj pdb dsym app
+    framework bundle asar pak git dmg pkg msi deb rpm appimage iso img bin gguf safetensors onnx pt ckpt
+    hprof dat tar gz tgz zst xz bz2 json json5 toml yaml yml ini cfg conf config plist xml properties lock log
+    map html htm css scss less gradle cmake mk proto gyp whl egg dmp mdmp db sqlite sqlite3 nib
+    storyboard xib car icns ttf otf woff woff2 mo pot tmp pid sock""".split()
+)
+
+# Document-like names that are replaced even with no directory in front of them.
+DOC_EXTS = (
+    "pdf|docx?|odt|rtf|pages|xlsx?|ods|numbers|csv|tsv|pptx?|odp|key|jpe?g|png|heic|gif|tiff?|bmp|webp|psd"
+    "|mp3|m4a|wav|aac|flac|mp4|mov|avi|mkv|eml|msg|vcf|ics|epub|mobi|ipynb"
+)
+
+# Where third-party and system code lives: frames there are kept whole (only the user segment goes).
+CODE_MARKERS: tuple[str, ...] = (
+    "/site-packages/", "/dist-packages/", "/node_modules/", "/.cargo/registry/", "/.cargo/git/", "/.rustup/",
+    "/rustc/", "/go/pkg/mod/", "/.m2/repository/", "/.gradle/caches/", ".app/contents/", ".framework/",
+    "/program files/", "/program files (x86)/", "/usr/lib/", "/usr/local/lib/", "/usr/share/", "/usr/bin/",
+    "/opt/homebrew/", "/usr/local/cellar/", "/system/library/", "/library/frameworks/", "/library/developer/",
+    "/windows/system32/", "/windows/syswow64/", "/windows/winsxs/", "/appdata/local/programs/", "/lib/python",
+    "/.pyenv/versions/", "/.nvm/versions/", "/.npm/_npx/", "/.bun/install/", "/vendor/bundle/", "/.rbenv/",
+    "/nix/store/", "/.dotnet/", "/microsoft.net/", "/.nuget/packages/", "/.local/share/uv/", "/.conda/",
+    "/anaconda3/", "/miniconda3/", "/.deno/", "/go/src/", "/gems/",
+)
+
+
+def is_code_location(path: str, markers: tuple[str, ...]) -> bool:
+    norm = "/" + path.lower().replace("\\\\", "/").replace("\\", "/")
+    return any(m in norm for m in markers)
+
+
+def rewrite_file(rest: str, whole: str, ctx: Context) -> str:
+    """Replace the last segment of `rest` by [file].ext when it is a document outside code locations."""
+    rest = ctx.inner(rest, ctx)  # e-mails, hosts, secrets inside segments
+    if not ctx.on("path.file") or ctx.in_url or is_code_location(whole, ctx.code_markers):
+        return rest
+    parts = _SPLIT.split(rest)
+    m = _EXT_OF.search(parts[-1])
+    if m is None or m[1].lower() in KEEP_EXTS:
+        return rest
+    parts[-1] = ctx.hit("path.file") + "." + m[1]
+    return "".join(parts)
+
+
+def _rewrite_home(text: str, ctx: Context) -> str | None:
+    m = _HEAD.match(text)
+    if m is None:
+        return None
+    root, user, rest = ctx.inner(m["root"], ctx), m["user"], text[m.end() :]
+    if user.lower() in _NOT_USERS or not (ctx.on("path.user") or ctx.on("path.home")):
+        return root + user + rewrite_file(rest, text, ctx)
+    if root.endswith("folders/"):  # /var/folders/xy/<random>/T: both random segments identify the user
+        rest = "".join(_SPLIT.split(rest)[3:])
+    rest = rewrite_file(rest, text, ctx)
+    if root.lstrip("/").startswith(("Users/", "home/", "private/Users", "private/home")) and ctx.on("path.home"):
+        return ctx.hit("path.home") + rest  # /Users/alice/x -> ~/x, as a shell would print it
+    if not ctx.on("path.user"):
+        return root + user + rest
+    return root + ctx.hit("path.user") + rest
+
+
+def _rewrite_plain(text: str, ctx: Context) -> str | None:
+    if _SPLIT.search(text) is None:  # a bare document name: the whole match is a file name
+        m = _EXT_OF.search(text)
+        return None if m is None else ctx.hit("path.file") + "." + m[1]
+    whole = rewrite_file(text, text, ctx)
+    return whole if whole != text else None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="path.user",
+        token="[user]",
+        why="home directories on every OS: the segment after Users/home is the account name",
+        pattern=rf"{_HOME_ROOT}{_USER}{REST}",
+        rewrite=_rewrite_home,
+        reports=("path.home", "path.file"),
+        matches=("/Users/alice/.venv/lib/python3.11/site-packages/httpx/_client.py",
+                 r"C:\Users\Bob Smith\Documents\taxes 2025.pdf", "/home/alice/notes.txt",
+                 "/mnt/c/Users/alice/Desktop/x.py", r"C:\\Users\\bob\\AppData\\Local\\app.log",
+                 "file:///Users/alice/Downloads/scan.png", "/var/folders/x8/abc123def456/T/tmpk2.pdf",
+                 r"\\fileserver\home$\bob\plan.docx"),
+        must_not_match=("/usr/lib/python3.11/json/decoder.py", "/Users/Shared/app.log", "users/alice"),
+    ),
+    Rule(
+        id="path.file",
+        token="[file]",
+        why="document names in paths outside code locations, and bare or quoted document names",
+        pattern=rf"""
+            (?:
+                (?<![\w])[A-Za-z]:{SEP}{SEGMENT}{REST}                       # D:\Finance\taxes.pdf
+              | (?:\\\\\\\\|\\\\)[\w.$-]+{SEP}{SEGMENT}{REST}                # \\server\share\x.pdf
+              | (?<![\w.~:/\\-])(?:~|\$HOME|%USERPROFILE%|%HOMEPATH%)?/{SEGMENT}{REST}  # /tmp/x.pdf, ~/x.pdf
+              | (?<![\w.~:/\\-])(?:~|%USERPROFILE%){SEP}{SEGMENT}{REST}
+              | (?<![\w./\\@-])[\w][\w()+&,-]{{0,80}}\.(?i:{DOC_EXTS})(?![\w.])  # bare: taxes_2025.pdf
+              | (?<=["'‘“])[^"'‘’“”\r\n\\/]{{1,80}}\.(?i:{DOC_EXTS})(?=["'’”])  # quoted: 'Q3 deck.pptx'
+              | \A[^"\r\n\\/]{{1,80}}\.(?i:{DOC_EXTS})\Z                       # a whole value: "taxes 2025.pdf"
+            )
+        """,
+        rewrite=_rewrite_plain,
+        matches=(r"D:\Finance\taxes 2025.xlsx", "/tmp/report.pdf", "~/Documents/cv.docx", "/Volumes/USB/scan.jpg",
+                 "taxes_2025.pdf", "'Q3 board deck.pptx'", "IMG_2041.HEIC"),
+        must_not_match=("/usr/lib/x86_64-linux-gnu/libc.so.6", "/api/v1/users", "and/or", "/opt/app/main.py",
+                        "README.md", "requirements.txt", "icon.svgz"),
+    ),
+)

@@ -1,0 +1,245 @@
+"""Credentials: vendor API keys, JWTs, auth headers, PEM keys, key=value secrets, high-entropy tokens."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from redact.rules.base import Context, Rule
+
+SECRET = "[secret]"
+
+_KV = re.compile(
+    r"""(?x)
+    (?P<key>.*?(?:[:=]|(?<=\w)[ ]+)\s*["']?)   # up to and including the separator and an opening quote
+    (?P<value>.+?)                # the secret itself
+    (?P<close>["']?)\Z            # a closing quote stays
+    """,
+    re.DOTALL,
+)
+_AUTH = re.compile(r"(?x) (?P<scheme>.*?(?i:bearer|basic|token|digest)\s+) (?P<cred>.+)", re.DOTALL)
+
+
+_PEM = re.compile(r"(?P<begin>-----BEGIN[^-]*-----)(?P<body>.*?)(?P<end>-----END[^-]*-----)?\Z", re.DOTALL)
+_SLACK_HOOK = re.compile(r"(?P<prefix>https://hooks\.slack\.com/\w+/)(?P<secret>.+)")
+_INTEGRITY = re.compile(r"(?i:sha(?:1|256|384|512)-|h1:)")
+
+
+def _pem(text: str, ctx: Context) -> str | None:
+    """Keep the armor lines (they say what kind of key leaked), drop the body."""
+    m = _PEM.match(text)
+    if m is None:
+        return None
+    return m["begin"] + ctx.hit("secret.pem") + (m["end"] or "")
+
+
+def _slack(text: str, ctx: Context) -> str | None:
+    m = _SLACK_HOOK.match(text)
+    return (m["prefix"] if m else "") + ctx.hit("secret.slack")
+
+
+def _keep_key(text: str, ctx: Context) -> str | None:
+    """`password=hunter2` -> `password=[secret]`: the key tells triage what was there."""
+    m = _KV.match(text)
+    if m is None:
+        return None
+    return m["key"] + ctx.hit("secret.kv") + m["close"]
+
+
+def _keep_scheme(text: str, ctx: Context) -> str | None:
+    m = _AUTH.match(text)
+    if m is None:
+        return None
+    return m["scheme"] + ctx.hit("secret.auth_header")
+
+
+def _shannon(text: str) -> float:
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
+
+
+def looks_random(text: str) -> bool:
+    """Random tokens mix cases and digits densely; identifiers and words do not."""
+    if _INTEGRITY.match(text):
+        return False  # subresource-integrity and go.sum hashes are public checksums
+    core = text.rstrip("=")
+    longest = max(len(part) for part in re.split(r"[/_.-]", core))
+    if longest < 24:
+        return False  # path-like or kebab-case runs of short words
+    upper = sum(c.isupper() for c in core)
+    lower = sum(c.islower() for c in core)
+    digits = sum(c.isdigit() for c in core)
+    return upper >= 2 and lower >= 2 and digits >= 2 and _shannon(core) >= 4.0
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="secret.pem",
+        token="[private key]",
+        why="a PEM private key block, also with JSON-escaped newlines or cut off by a size limit",
+        pattern=r"""
+            -----BEGIN[ ](?:[A-Z0-9]+[ ])*PRIVATE[ ]KEY-----
+            (?s:.*?)                                     # body, lazily, across lines
+            (?:-----END[ ](?:[A-Z0-9]+[ ])*PRIVATE[ ]KEY-----|\Z)   # a truncated key is still a key
+        """,
+        rewrite=_pem,
+        matches=("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+                 "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----"),
+        must_not_match=("-----BEGIN CERTIFICATE-----", "-----BEGIN PUBLIC KEY-----"),
+    ),
+    Rule(
+        id="secret.slack",
+        token=SECRET,
+        why="Slack bot/user/app tokens and incoming-webhook URLs (the path is the secret)",
+        pattern=r"""
+            (?<![\w-])xox[abposre]-[A-Za-z0-9-]{10,}
+          | https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{10,}
+        """,
+        rewrite=_slack,
+        matches=("xoxb-2345678901-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+                 "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX"),
+        must_not_match=("xox-tool", "https://slack.com/help"),
+    ),
+    Rule(
+        id="secret.jwt",
+        token=SECRET,
+        why="JSON Web Tokens: base64url header and payload both start with eyJ ('{\"')",
+        pattern=r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}",
+        matches=("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",),
+        must_not_match=("eyJhbGciOiJIUzI1NiJ9", "eyJ.eyJ.x"),
+    ),
+    Rule(
+        id="secret.anthropic",
+        token=SECRET,
+        why="Anthropic keys (sk-ant-api03-..., sk-ant-admin01-...); listed before OpenAI's broader sk-",
+        pattern=r"(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,}",
+        matches=("sk-ant-api03-AbCdEf0123456789_abcdefGHIJKL-xyz",),
+        must_not_match=("sk-ant-short", "task-ant-api03-AbCdEf0123456789_abcdef"),
+    ),
+    Rule(
+        id="secret.openai",
+        token=SECRET,
+        why="OpenAI keys: sk-, sk-proj-, sk-svcacct-, sk-admin-; a digit is required so sk-learn-... prose is spared",
+        pattern=r"""
+            (?<![\w-])sk-(?:proj-|svcacct-|admin-|None-)?
+            (?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}
+        """,
+        matches=("sk-proj-Abc123Def456Ghi789Jkl012Mno345", "sk-AbCdEfGhIjKlMnOpQrStT3BlbkFJ0123456789abcdefghij"),
+        must_not_match=("sk-learn-compatible-estimators", "risk-score-0123456789abcdefghij"),
+    ),
+    Rule(
+        id="secret.github",
+        token=SECRET,
+        why="GitHub tokens have fixed prefixes: ghp_, gho_, ghu_, ghs_, ghr_, github_pat_",
+        pattern=r"(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
+        matches=("ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+                 "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
+        must_not_match=("ghp_short", "gh_pages"),
+    ),
+    Rule(
+        id="secret.gitlab",
+        token=SECRET,
+        why="GitLab personal, deploy, runner and feed tokens have glpat-/gldt-/glrt-/... prefixes",
+        pattern=r"(?<![\w-])gl(?:pat|dt|rt|ptt|ft|soat|agent|cbt|imt|oas)-[A-Za-z0-9_-]{20,}",
+        matches=("glpat-xxxxXXXX1234yyyyZZZZ",),
+        must_not_match=("glpat-short", "global-setting-name-long-enough"),
+    ),
+    Rule(
+        id="secret.stripe",
+        token=SECRET,
+        why="Stripe secret, restricted and publishable keys and webhook signing secrets",
+        pattern=r"(?<![\w-])(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})",
+        matches=("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "whsec_abcdefghijklmnopqrstuvwxyz012345"),
+        must_not_match=("sk_live_", "desk_test_cases_for_the_win"),
+    ),
+    Rule(
+        id="secret.aws",
+        token=SECRET,
+        why="AWS access key ids: four-letter kind prefix then 16 upper-case base32 characters",
+        pattern=r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z2-7]{16}(?![A-Za-z0-9])",
+        matches=("AKIAIOSFODNN7EXAMPLE", "key=ASIAY34FZKBOKMUTVV7A"),
+        must_not_match=("AKIAIOSFODNN7", "akiaiosfodnn7example"),
+    ),
+    Rule(
+        id="secret.google",
+        token=SECRET,
+        why="Google API keys (AIza + 35) and OAuth access tokens (ya29.)",
+        pattern=r"(?<![\w-])(?:AIza[0-9A-Za-z_-]{35}|ya29\.[0-9A-Za-z_-]{20,})",
+        matches=("AIzaSyA1234567890abcdefghijklmnopqrstuv", "ya29.a0AfH6SMBabcdefghijklmnop"),
+        must_not_match=("AIzaShort", "ya29.1"),
+    ),
+    Rule(
+        id="secret.vendor",
+        token=SECRET,
+        why="other services' tokens with fixed prefixes: npm, Docker Hub, SendGrid, Telegram bots, Hugging Face, "
+        "PyPI, Shopify, Groq, Replicate, DigitalOcean",
+        pattern=r"""
+            (?<![\w-])
+            (?:npm_[A-Za-z0-9]{36}
+              | dckr_pat_[A-Za-z0-9_-]{20,}
+              | SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,64}
+              | (?:bot)?\d{8,10}:AA[A-Za-z0-9_-]{33}
+              | hf_[A-Za-z0-9]{30,}
+              | pypi-AgE[A-Za-z0-9_-]{50,}
+              | shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}
+              | gsk_[A-Za-z0-9]{40,}
+              | r8_[A-Za-z0-9]{30,}
+              | do[opr]_v1_[a-f0-9]{64})
+        """,
+        matches=("npm_70NNqToJoRdR5i18FtWzLKpqWlGnxg5HO5wK", "dckr_pat_UFuqyr1zr4HR4l6j2_Ktcv8rbV4",
+                 "bot7123456789:AAHhD_azgdM1c-BhfzY6J4FuAsRLhrRWpxD", "hf_abcdefghijklmnopqrstuvwxyz012345"),
+        must_not_match=("npm_config_cache", "hf_hub_download", "12345678:AA"),
+    ),
+    Rule(
+        id="secret.auth_header",
+        token=SECRET,
+        why="Authorization/Bearer/Basic credentials; the scheme word stays, a digit or 20+ chars marks a credential",
+        pattern=r"""
+            (?:(?i:proxy-)?(?i:authorization)["']?\s*[:=]\s*["']?)?   # optional header name
+            (?<![\w-])(?i:bearer|basic|token|digest)\s+
+            (?=[A-Za-z0-9._~+/=-]*\d|[A-Za-z0-9._~+/=-]{20})           # prose like 'Basic auth' has neither
+            [A-Za-z0-9._~+/-]{8,}=*
+        """,
+        rewrite=_keep_scheme,
+        matches=("Authorization: Bearer abc123def456ghi", "Basic dXNlcjpwYXNzd29yZA==", "bearer 0123456789"),
+        must_not_match=("Basic authentication failed", "Bearer tokens expired", "token refresh"),
+    ),
+    Rule(
+        id="secret.kv",
+        token=SECRET,
+        why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
+        pattern=r"""
+            (?<![A-Za-z0-9])
+            (?:[A-Za-z0-9]+[_.-])*?(?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?  # prefixes: DB_, aws_, x-api-, PGPASSWORD
+            (?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key
+               |private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|signing[_-]?key|master[_-]?key
+               |encryption[_-]?key|credentials?|session[_-]?id)
+            (?:[_-](?i:key|id|value|token|secret|access))*   # suffixes that keep it a secret (not token_count)
+            (?![A-Za-z0-9])
+            ["']?\s*[:=]\s*                               # = or : with optional JSON/shell quoting
+            (?!["']?(?i:null|none|true|false|undefined|yes|no)(?!\w)|["']?[*\[<]|["']?\$|["']?%\w+%)  # placeholders
+            (?:"[^"\r\n]{1,256}"|'[^'\r\n]{1,256}'|[^\s"',;&}\])]+)
+          | --(?:[A-Za-z0-9]+-)*(?i:password|passwd|secret|token|api-?key|key|credentials?)  # CLI flags
+            (?:=|[ ]+(?=[^\s"']*[\d_/+=]))(?!-)[^\s"']+     # spaced values need a digit or symbol
+        """,
+        rewrite=_keep_key,
+        matches=("password=hunter2", "DB_PASSWORD=s3cr3t", '"api_key": "abc123"', "token: 9f8e7d",
+                 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG", "client_secret=xyz", "PGPASSWORD='a b&c'",
+                 "AccountKey=abc/def==;", "--wandb-key 85ce677f1d04"),
+        must_not_match=("max_tokens=512", "token_count=42", "password=null", "tokens: 1234", "password: [secret]",
+                        "api_key: ${ACME_API_KEY}", "using password: YES", "PWD=/srv/app", "--sort-by name",
+                        "Using --password via the CLI"),
+    ),
+    Rule(
+        id="secret.entropy",
+        token=SECRET,
+        why="any other long random-looking token (base62/base64, mixed case and digits); hex ids stay for triage",
+        pattern=r"(?<![\w/+=.-])(?<!h1:)[A-Za-z0-9_+/-]{32,}={0,2}(?![\w/+=-])",
+        validate=looks_random,
+        matches=("Xk9mP2qR7vT4wY8zA3bC6dE1fG5hJ0kL", "dGhpcyBpcyBhIHNlY3JldCB0b2tlbjEyMzQ1Njc4OTA="),
+        must_not_match=("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                        "550e8400-e29b-41d4-a716-446655440000", "ThisIsAVeryLongCamelCaseFunctionName",
+                        "site-packages/httpx/_transports/default.py"),
+    ),
+)

@@ -1,0 +1,22 @@
+"""Fault proofs against the real multi-process collector: SIGKILL under load, and SIGTERM under load."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).parents[2] / "bench" / "kill9.py"
+
+
+def test_sigkill_under_load_loses_no_acknowledged_event() -> None:
+    # Three cycles here keep the suite fast; `bench/kill9.py --cycles 20` is the long run.
+    done = subprocess.run([sys.executable, str(BENCH), "--cycles", "3", "--json"], capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["acknowledged"] > 0
+    assert result["lost"] == 0, result
+    assert result["duplicates"] == 0, result
+    assert result["clean_exit"] == 1, result

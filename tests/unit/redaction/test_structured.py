@@ -1,0 +1,89 @@
+"""redact_mapping / redact_value: key-based dropping at any depth, scalars untouched, limits, findings."""
+
+from __future__ import annotations
+
+import pytest
+
+from redact import Policy, Redacted, Redactor
+
+R = Redactor()
+
+SENSITIVE_KEYS = ["prompt", "completion", "response", "messages", "content", "document", "file_content",
+                  "attachment", "clipboard", "body", "password", "secret", "token", "authorization", "cookie",
+                  "llm.prompt", "http.body", "user_password", "api_key", "apiKey", "accessToken", "set_cookie"]
+PLAIN_KEYS = ["prompt_tokens", "completion_tokens", "content_type", "response_time_ms", "body_size", "token_count",
+              "message_count", "layout", "theme", "model", "error.code"]
+
+
+@pytest.mark.parametrize("key", SENSITIVE_KEYS)
+def test_sensitive_keys_are_dropped_whole_whatever_the_value(key):
+    for value in ("hello", 42, 3.5, True, None):
+        out = R.redact_mapping({key: value})
+        assert out.value == {key: "[removed]"}
+        assert out.findings == {"key.sensitive": 1}
+
+
+@pytest.mark.parametrize("key", PLAIN_KEYS)
+def test_counts_and_types_named_like_sensitive_words_are_kept(key):
+    assert R.redact_mapping({key: 1200}) == Redacted({key: 1200}, {})
+
+
+def test_typical_event_props_pass_unchanged():
+    props = {"layout": "split", "theme": "dark_mode", "locale": "en-US", "app.version": "1.4.2",
+             "model": "gpt-4o-mini", "os": "macos", "status": "ok", "latency_ms": 231, "cached": False,
+             "ratio": 0.25}
+    out = R.redact_mapping(props)
+    assert out == Redacted(props, {})
+    assert all(type(out.value[k]) is type(v) for k, v in props.items())
+
+
+def test_strings_in_props_are_scrubbed_with_the_key_as_field():
+    out = R.redact_mapping({"file": "/Users/alice/Documents/cv.pdf", "peer": "8.8.8.8", "n": 3})
+    assert out.value == {"file": "~/Documents/[file].pdf", "peer": "[ip]", "n": 3}
+    assert out.findings == {"path.home": 1, "path.file": 1, "ip.v4": 1}
+
+
+def test_nested_values_are_walked_and_sensitive_subtrees_dropped():
+    value = {"request": {"headers": {"Authorization": "Bearer abc123def456", "Accept": "json"},
+                         "messages": [{"role": "user", "content": "my secret plan"}]},
+             "frames": [{"file": "/home/bob/app.py", "line": 3}, "bob@corp.com"]}
+    out = R.redact_value(value)
+    assert out.value == {"request": {"headers": {"Authorization": "[removed]", "Accept": "json"},
+                                     "messages": "[removed]"},
+                         "frames": [{"file": "~/app.py", "line": 3}, "[email]"]}
+    assert out.findings == {"key.sensitive": 2, "path.home": 1, "email": 1}
+
+
+def test_keys_that_carry_data_are_scrubbed_too():
+    assert R.redact_value({"alice@example.com": 3}).value == {"[email]": 3}
+
+
+def test_free_text_fields_are_scrubbed_but_not_replaced_as_content():
+    prose = "The upload failed because the server closed the connection before the response was read fully"
+    assert R.redact_text(prose, field="error.message").value == prose
+    assert R.redact_text(prose, field="label").value == f"[content:{len(prose)} chars]"
+
+
+def test_depth_and_size_limits_are_counted():
+    small = Redactor(Policy(max_depth=2, max_items=3))
+    out = small.redact_value({"a": {"b": {"c": 1}}, "l": [1, 2, 3, 4, 5]})
+    assert out.value == {"a": {"b": "[truncated]"}, "l": [1, 2, 3]}
+    assert out.findings == {"limit.depth": 1, "limit.size": 2}
+
+
+def test_long_strings_are_cut_at_max_text():
+    out = Redactor(Policy(max_text=64)).redact_text("x" * 100, field="stack")
+    assert out.value == "x" * 64 and out.findings == {"limit.size": 1}
+
+
+def test_bytes_are_never_stored():
+    assert R.redact_value(b"\x00\x01secret").value == "[content:8 bytes]"
+
+
+def test_redact_text_with_sensitive_field_drops_the_text():
+    assert R.redact_text("anything at all", field="password") == Redacted("[removed]", {"key.sensitive": 1})
+
+
+def test_unknown_tier_is_an_error():
+    with pytest.raises(ValueError, match="tier"):
+        R.redact_text("x y z", tier="slow")  # type: ignore[arg-type]
