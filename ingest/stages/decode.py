@@ -84,7 +84,7 @@ def parse(body: bytes, content_type: str) -> dict[str, Any]:
                 "unsupported_media_type",
                 f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
             )
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgpack str with invalid UTF-8 raises the latter
         raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the body must be an object")
