@@ -62,3 +62,6 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
     """The real app on a real aiohttp server on 127.0.0.1."""
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as test_client:
         yield test_client
+
+
+pytest_plugins = ["s3server"]

@@ -1,0 +1,188 @@
+"""The embedded object store: a directory of owner-only files, written atomically, metadata in sidecars."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage.errors import ObjectNotFound, StorageUnavailable
+from storage.objects.base import DEFAULT_SETTING, ObjectInfo, ObjectStat, ObjectStore, validate_key, validate_metadata
+
+# Object files carry a suffix with '~', a character keys cannot contain, so the object "a" (a~data) and the
+# directory of "a/b" (a/) never collide, and temporary files (~tmp-*) can never be mistaken for objects.
+DATA_SUFFIX = "~data"
+META_SUFFIX = "~meta.json"
+TMP_PREFIX = "~tmp-"
+# A put can race a delete that prunes the now-empty directory it is writing into; one more try wins.
+_PUT_ATTEMPTS = 3
+
+
+class LocalObjectStore(ObjectStore):
+    """Objects as files under ``root``: ``<root>/<dirs of the key>/<last segment>~data`` plus a JSON sidecar.
+
+    Files are created owner-only (0600, directories 0700) and replaced atomically (temporary file, fsync,
+    rename, fsync of the directory), so a reader or a crash sees the old object or the new one.
+
+    Not encrypted at rest: this store has no server-side encryption. Put the data directory on an encrypted
+    disk (LUKS, FileVault, BitLocker, an encrypted cloud volume) or use the S3 store with ``sse=s3``.
+    Keys that differ only in case collide on case-insensitive file systems (default macOS, Windows).
+    """
+
+    def __init__(self, root: Path, *, setting: str = DEFAULT_SETTING) -> None:
+        self.root = Path(root)
+        self.setting = setting
+
+    def describe(self) -> str:
+        return f"local object directory {self.root}"
+
+    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+            metadata: dict[str, str] | None = None) -> None:
+        validate_key(key)
+        sidecar = {"content_type": content_type, "metadata": validate_metadata(metadata, content_type)}
+        path = self._path(key)
+        with self._translated("put", key):
+            for attempt in range(_PUT_ATTEMPTS):
+                try:
+                    self._write_object(path, data, json.dumps(sidecar).encode())
+                    return
+                except FileNotFoundError:
+                    if attempt == _PUT_ATTEMPTS - 1:
+                        raise
+
+    def get(self, key: str) -> bytes:
+        validate_key(key)
+        with self._translated("get", key):
+            try:
+                return _data(self._path(key)).read_bytes()
+            except FileNotFoundError:
+                raise ObjectNotFound(f"{key!r} not found in {self.describe()}") from None
+
+    def stat(self, key: str) -> ObjectStat:
+        validate_key(key)
+        path = self._path(key)
+        with self._translated("stat", key):
+            try:
+                info = os.stat(_data(path))
+            except FileNotFoundError:
+                raise ObjectNotFound(f"{key!r} not found in {self.describe()}") from None
+            try:
+                sidecar = json.loads(_meta(path).read_bytes())
+            except FileNotFoundError:  # written by a put that crashed between the two renames: plain bytes
+                sidecar = {"content_type": "application/octet-stream", "metadata": {}}
+        return ObjectStat(key=key, size=info.st_size, last_modified=_utc(info.st_mtime),
+                          content_type=sidecar["content_type"], metadata=sidecar["metadata"])
+
+    def exists(self, key: str) -> bool:
+        validate_key(key)
+        with self._translated("exists", key):
+            return _data(self._path(key)).is_file()
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        path = self._path(key)
+        with self._translated("delete", key):
+            _data(path).unlink(missing_ok=True)  # data first: an object without its sidecar still reads
+            _meta(path).unlink(missing_ok=True)
+            self._prune(path.parent)
+
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        validate_key(prefix, prefix=True)
+        # Only the directory named by the prefix's whole segments can hold matches; walk that subtree alone.
+        start = self.root.joinpath(*prefix.split("/")[:-1])
+        with self._translated("list", prefix):
+            found = [info for info in self._walk(start) if info.key.startswith(prefix)]
+        return sorted(found, key=lambda info: info.key)
+
+    def _prepare(self) -> None:
+        with self._translated("create the directory"):
+            _makedirs(self.root)
+
+    def _path(self, key: str) -> Path:
+        """The object's path without suffix; safe because validate_key refused '..', '.' and leading '/'."""
+        return self.root.joinpath(*key.split("/"))
+
+    def _write_object(self, path: Path, data: bytes, sidecar: bytes) -> None:
+        _makedirs(path.parent)
+        _write_file(_meta(path), sidecar)  # sidecar first: whoever sees the new data sees its metadata
+        _write_file(_data(path), data)
+        _fsync_dir(path.parent)  # make both renames durable before put returns
+
+    def _walk(self, start: Path) -> Iterator[ObjectInfo]:
+        for directory, _dirs, files in os.walk(start):
+            for name in files:
+                if not name.endswith(DATA_SUFFIX):
+                    continue
+                path = Path(directory, name)
+                try:
+                    info = path.stat()
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                key = path.relative_to(self.root).as_posix().removesuffix(DATA_SUFFIX)
+                yield ObjectInfo(key=key, size=info.st_size, last_modified=_utc(info.st_mtime))
+
+    def _prune(self, directory: Path) -> None:
+        """Remove directories the delete left empty, up to the root; a deletion should not leave id-named dirs."""
+        while directory != self.root and self.root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:  # not empty (or already gone): stop here
+                return
+            directory = directory.parent
+
+    @contextmanager
+    def _translated(self, action: str, key: str | None = None) -> Iterator[None]:
+        subject = f"{action} {key!r}" if key is not None else action
+        try:
+            yield
+        except OSError as exc:  # ENOSPC, EACCES, EROFS, EIO...: the disk, not the caller, is the problem
+            raise StorageUnavailable(f"{subject} under {self.root}: {exc.strerror or exc}") from exc
+
+
+def _data(path: Path) -> Path:
+    return path.with_name(path.name + DATA_SUFFIX)
+
+
+def _meta(path: Path) -> Path:
+    return path.with_name(path.name + META_SUFFIX)
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _makedirs(directory: Path) -> None:
+    """mkdir -p with 0700 on every level it creates (os.makedirs gives intermediate levels the umask default)."""
+    try:
+        directory.mkdir(mode=0o700)
+    except FileExistsError:
+        pass  # the common case; a file in the way shows up as NotADirectoryError on the write
+    except FileNotFoundError:
+        _makedirs(directory.parent)
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with open(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

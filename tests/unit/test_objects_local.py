@@ -1,0 +1,179 @@
+"""The local object store on disk, the key validator, and the object-store URL."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from storage.errors import StorageUnavailable
+from storage.objects import LocalObjectStore, S3ObjectStore, open_object_store, parse_object_url, validate_key
+from storage.objects.url import S3Target
+
+GOOD_KEYS = ["a", "dumps/3f2a9c1e-7b1d-4e0a-9d7c-0c1f5e2b8a41/r1.dmp", "x/y.z/_w-v", ".hidden/a", "a..b", "A/B"]
+BAD_KEYS = ["", "/a", "a/", "a//b", "..", "a/../b", "../a", "./a", "a/.", "a b", "a\\b", "a:b", "a~b", "é",
+            "a\nb", "x" * 513, "a/" + "y" * 201]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalObjectStore:
+    local = LocalObjectStore(tmp_path / "objects")
+    local.check()
+    return local
+
+
+# --- keys --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", GOOD_KEYS)
+def test_good_keys_pass(key: str) -> None:
+    assert validate_key(key) == key
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_bad_keys_are_refused(key: str) -> None:
+    with pytest.raises(ValueError):
+        validate_key(key)
+
+
+@pytest.mark.parametrize("prefix", ["", "dumps/", "dumps/ab", "dumps/a.", "a/."])
+def test_prefixes_may_be_empty_or_end_anywhere(prefix: str) -> None:
+    assert validate_key(prefix, prefix=True) == prefix
+
+
+@pytest.mark.parametrize("prefix", ["/", "../", "a//", "a/../", "a b"])
+def test_bad_prefixes_are_refused(prefix: str) -> None:
+    with pytest.raises(ValueError):
+        validate_key(prefix, prefix=True)
+
+
+# --- files on disk -----------------------------------------------------------------------------------------------
+
+
+def test_check_creates_the_root_owner_only(tmp_path: Path) -> None:
+    root = tmp_path / "data" / "objects"
+    LocalObjectStore(root).check()
+    assert mode(root) == 0o700 and mode(root.parent) == 0o700
+    assert list(root.iterdir()) == []  # the probe and its directory are gone
+
+
+def test_objects_are_owner_only_files_with_a_sidecar(store: LocalObjectStore) -> None:
+    store.put("dumps/i1/r1.dmp", b"dump", content_type="application/x-dmp", metadata={"kind": "minidump"})
+    directory = store.root / "dumps" / "i1"
+    assert sorted(p.name for p in directory.iterdir()) == ["r1.dmp~data", "r1.dmp~meta.json"]
+    assert {mode(p) for p in directory.iterdir()} == {0o600}
+    assert mode(directory) == mode(directory.parent) == 0o700
+    sidecar = json.loads((directory / "r1.dmp~meta.json").read_text())
+    assert sidecar == {"content_type": "application/x-dmp", "metadata": {"kind": "minidump"}}
+
+
+def test_replacing_leaves_no_temporary_files(store: LocalObjectStore) -> None:
+    for n in range(5):
+        store.put("k", b"v" * n)
+    assert sorted(p.name for p in store.root.iterdir()) == ["k~data", "k~meta.json"]
+
+
+def test_delete_prunes_directories_it_emptied(store: LocalObjectStore) -> None:
+    store.put("dumps/i1/att/log.txt", b"x")
+    store.put("dumps/i2/r.dmp", b"x")
+    assert store.delete_prefix("dumps/i1/") == 1
+    assert [p.name for p in (store.root / "dumps").iterdir()] == ["i2"]
+    store.delete("dumps/i2/r.dmp")
+    assert list(store.root.iterdir()) == [] and store.root.is_dir()
+
+
+def test_stray_files_are_not_objects(store: LocalObjectStore) -> None:
+    (store.root / "~tmp-0123").write_bytes(b"half written")
+    (store.root / "orphan~meta.json").write_text("{}")
+    (store.root / "README").write_text("not ours")
+    assert store.list("") == []
+
+
+def test_data_without_sidecar_still_reads(store: LocalObjectStore) -> None:
+    store.put("k", b"x", metadata={"kind": "a"})
+    (store.root / "k~meta.json").unlink()  # as after a crash between the two renames
+    assert store.get("k") == b"x"
+    assert store.stat("k").metadata == {}
+
+
+def test_check_names_the_setting_when_the_root_is_unusable(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(StorageUnavailable, match=r"check objects\.url"):
+        LocalObjectStore(tmp_path / "file").check()
+    with pytest.raises(StorageUnavailable, match=r"check objects\.url.*Not a directory"):
+        LocalObjectStore(tmp_path / "file" / "objects").check()
+
+
+def test_concurrent_puts_and_deletes_in_one_directory(store: LocalObjectStore) -> None:
+    """Deletes prune the directory while other threads write into it: a put must not fail on that race."""
+    errors: list[BaseException] = []
+
+    def churn(n: int) -> None:
+        try:
+            for i in range(200):
+                store.put(f"d/k{n}-{i}", b"x")
+                store.delete(f"d/k{n}-{i}")
+        except BaseException as exc:  # surfaced in the main thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and store.list("") == []
+
+
+# --- URLs --------------------------------------------------------------------------------------------------------
+
+
+def test_empty_url_is_the_data_dir(tmp_path: Path) -> None:
+    store = open_object_store("", tmp_path)
+    assert isinstance(store, LocalObjectStore) and store.root == tmp_path / "objects"
+
+
+def test_file_url(tmp_path: Path) -> None:
+    assert parse_object_url("file:///srv/consentry/objects", tmp_path) == Path("/srv/consentry/objects")
+
+
+def test_s3_url_defaults() -> None:
+    target = parse_object_url("s3://AKIA:s%2Fecret@s3.example.com/dumps", Path("."))
+    assert target == S3Target(endpoint="https://s3.example.com", access_key="AKIA", secret_key="s/ecret",
+                              bucket="dumps", region="us-east-1", sse="s3", create_bucket=False)
+    assert "s/ecret" not in repr(target)
+
+
+def test_s3_url_options() -> None:
+    url = "s3://k:s@127.0.0.1:8333/dumps?secure=false&region=eu-west-1&sse=kms:key-1&create_bucket=true"
+    store = open_object_store(url, Path("."))
+    assert isinstance(store, S3ObjectStore)
+    assert (store.endpoint, store.bucket, store.region, store.sse, store.create_bucket) == (
+        "http://127.0.0.1:8333", "dumps", "eu-west-1", "kms:key-1", True)
+    store.close()
+
+
+@pytest.mark.parametrize("url", [
+    "http://host/bucket", "file://relative/path", "file:///abs?x=1", "s3://host/bucket", "s3://k@host/bucket",
+    "s3://k:s3cr3t@host/", "s3://k:s3cr3t@host/b/c", "s3://k:s3cr3t@host/b?color=red", "s3://k:s3cr3t@host/b?secure=maybe",
+    "s3://k:s3cr3t@host:99999/b", "s3://k:s3cr3t@host/b?sse=aes", "s3://k:s3cr3t@host/b?sse=kms:",
+    "s3://k:s3cr3t@host/Bad_Bucket",
+])
+def test_bad_urls_are_refused_without_echoing_the_secret(url: str) -> None:
+    with pytest.raises(ValueError, match=r"^objects\.url: ") as raised:
+        open_object_store(url, Path("."))
+    assert "s3cr3t" not in str(raised.value)
+
+
+def test_only_the_s3_module_imports_minio() -> None:
+    """ingest/ and the rest of storage/ reach S3 only through storage.objects (DESIGN: errors stop at storage/)."""
+    root = Path(__file__).resolve().parents[2]
+    importers = [path.relative_to(root).as_posix() for package in ("ingest", "redact", "storage")
+                 for path in (root / package).rglob("*.py") if "minio" in path.read_text()]
+    assert importers == ["storage/objects/s3.py"]
