@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
+from ingest.frontdoors.crashes import post_crash
 from ingest.frontdoors.native_events import post_events
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
+from ingest.objects import open_objects
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
-from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL, WRITER_SERVICE
+from ingest.state import (
+    CLIENT_LIMITER,
+    INSTALL_LIMITER,
+    METRICS,
+    OBJECTS,
+    REDACTOR,
+    SETTINGS,
+    SPOOL,
+    WRITER_SERVICE,
+)
 from redact import Redactor
 
 
@@ -27,6 +39,15 @@ async def _writer_service(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.stop()
+
+
+async def _objects(app: web.Application) -> AsyncIterator[None]:
+    """Open the object store and prove it works (write, read back, delete) before taking requests."""
+    store = open_objects(app[SETTINGS])
+    await asyncio.to_thread(store.check)
+    app[OBJECTS] = store
+    yield
+    store.close()
 
 
 def _spool(worker: str) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -57,8 +78,10 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     app[INSTALL_LIMITER] = RateLimiter("install id", limits.per_install_rps, limits.per_install_burst)
     if embedded_writer:
         app.cleanup_ctx.append(_writer_service)
+    app.cleanup_ctx.append(_objects)
     app.cleanup_ctx.append(_spool(worker))
     app.router.add_post("/v1/events", post_events)
+    app.router.add_post("/v1/crashes", post_crash)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)

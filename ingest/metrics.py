@@ -33,6 +33,9 @@ class Metrics:
             "consentry_insert_seconds", "Latency of grouped ClickHouse inserts", buckets=_LATENCY_BUCKETS, registry=r
         )
         self.redactions = Counter("consentry_redactions", "Redactions applied, by rule id", ["rule"], registry=r)
+        self.crashes_accepted = Counter(
+            "consentry_crashes_accepted", "Crash reports acknowledged, by upload format", ["source"], registry=r
+        )
         self.spool_fsync_seconds = Histogram(
             "consentry_spool_fsync_seconds", "Latency of one group-commit write + fsync", buckets=_LATENCY_BUCKETS,
             registry=r,

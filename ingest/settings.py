@@ -46,6 +46,37 @@ class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_clock_skew_seconds: NonNegative = 86_400  # newer-than-now tolerance
 
 
+class ObjectStoreSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # "" = a directory under the data dir; "file:///abs/path"; "s3://BUCKET" with the [s3] settings;
+    # or the self-contained "s3://ACCESS:SECRET@host:port/bucket?secure=..&region=..&sse=.." form.
+    url: str = ""
+
+
+class S3Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    endpoint: str = ""  # http(s)://host:port of the S3 API
+    access_key: str = ""
+    secret_key: str = ""
+    region: str = "us-east-1"
+    sse: str = "s3"  # server-side encryption: s3, kms:<key-id> or none
+    create_bucket: bool = True
+
+
+class CrashLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    max_upload_bytes: Positive = 64 << 20  # the whole multipart body
+    max_report_bytes: Positive = 1 << 20  # the JSON report part
+    max_minidump_bytes: Positive = 50 << 20
+    max_attachments: NonNegative = 4
+    max_attachment_bytes: Positive = 256 << 10
+    max_frames: Positive = 256  # per thread
+    max_threads: Positive = 64
+    max_breadcrumbs: NonNegative = 100
+    max_message_length: Positive = 8192
+
+
+class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    token: str = ""  # bearer token for /v1/admin/*; empty = admin routes disabled (404), never open
+
+
 class SpoolSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_bytes: Positive = 1 << 30  # intake answers 503 above this backlog on disk
     min_free_disk_bytes: NonNegative = 256 << 20  # ... or when the spool disk has less free space than this
@@ -72,6 +103,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     http: HttpSettings = HttpSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     limits: LimitSettings = LimitSettings()
+    object_store: ObjectStoreSettings = ObjectStoreSettings()
+    s3: S3Settings = S3Settings()
+    crash_limits: CrashLimitSettings = CrashLimitSettings()
+    admin: AdminSettings = AdminSettings()
     spool: SpoolSettings = SpoolSettings()
     writer: WriterSettings = WriterSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()

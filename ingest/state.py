@@ -10,6 +10,7 @@ from ingest.metrics import Metrics
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from redact import Redactor
+from storage.objects import ObjectStore
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
@@ -18,3 +19,4 @@ SPOOL = web.AppKey("spool", SpoolAppender)
 CLIENT_LIMITER = web.AppKey("client_limiter", RateLimiter)
 INSTALL_LIMITER = web.AppKey("install_limiter", RateLimiter)
 WRITER_SERVICE = web.AppKey("writer_service", WriterService)
+OBJECTS = web.AppKey("objects", ObjectStore)

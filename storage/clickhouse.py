@@ -14,7 +14,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError
 
 from storage.errors import QueryError, StorageUnavailable
-from storage.rows import EVENT_COLUMNS, EventRow
+from storage.rows import CRASH_COLUMNS, EVENT_COLUMNS, CrashRow, EventRow
 
 # readonly=2: no writes or DDL, but the query may still carry its own SETTINGS clause.
 # final=1: ReplacingMergeTree tables read as if merged, so retried batches never show twice.
@@ -59,6 +59,15 @@ def _translated(action: str, *, user_query: bool = False) -> Iterator[None]:
         raise StorageUnavailable(f"{action} failed: {exc}") from None
 
 
+def _row_tuple(row: msgspec.Struct) -> tuple[Any, ...]:
+    """A row as column values; nested structs (frames) become the tuples ClickHouse expects."""
+    return tuple(
+        [msgspec.structs.astuple(item) for item in value] if value and isinstance(value, list)
+        and isinstance(value[0], msgspec.Struct) else value
+        for value in msgspec.structs.astuple(row)
+    )
+
+
 class ClickHouseStore:
     """Synchronous store; callers in async code run it on one worker thread (chDB has no async client)."""
 
@@ -79,13 +88,17 @@ class ClickHouseStore:
             self.client.command(sql)
 
     def insert_events(self, rows: Sequence[EventRow]) -> None:
+        self._insert("events", EVENT_COLUMNS, rows)
+
+    def insert_crashes(self, rows: Sequence[CrashRow]) -> None:
+        self._insert("crashes", CRASH_COLUMNS, rows)
+
+    def _insert(self, table: str, names: tuple[str, ...], rows: Sequence[msgspec.Struct]) -> None:
         if not rows:
             return
-        columns = list(zip(*(msgspec.structs.astuple(row) for row in rows), strict=True))
-        with _translated("insert into events"):
-            self.client.insert(
-                "events", columns, column_names=EVENT_COLUMNS, database=self.database, column_oriented=True
-            )
+        columns = list(zip(*(_row_tuple(row) for row in rows), strict=True))
+        with _translated(f"insert into {table}"):
+            self.client.insert(table, columns, column_names=names, database=self.database, column_oriented=True)
 
     def query(self, sql: str, *, read_only: bool = True) -> QueryResult:
         settings = READ_SETTINGS if read_only else {}

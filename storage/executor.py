@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from storage.clickhouse import ClickHouseStore, QueryResult
 from storage.migrate import migrate
-from storage.rows import EventRow
+from storage.rows import CrashRow, EventRow
 
 T = TypeVar("T")
 
@@ -32,6 +32,9 @@ class AsyncStore:
 
     async def insert_events(self, rows: Sequence[EventRow]) -> None:
         await self._run(self.store.insert_events, rows)
+
+    async def insert_crashes(self, rows: Sequence[CrashRow]) -> None:
+        await self._run(self.store.insert_crashes, rows)
 
     async def query(self, sql: str) -> QueryResult:
         return await self._run(self.store.query, sql)

@@ -33,3 +33,49 @@ class EventRow(msgspec.Struct, frozen=True, array_like=True):
 
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(field.name for field in msgspec.structs.fields(EventRow))
+
+
+class FrameRow(msgspec.Struct, frozen=True, array_like=True):
+    module: str
+    function: str
+    file: str
+    line: int
+    in_app: bool
+
+
+class CrashRow(msgspec.Struct, frozen=True, array_like=True):
+    """One row of the `crashes` table: consented, validated, redacted; dump and attachments stored first."""
+
+    crash_id: uuid.UUID
+    install_id: uuid.UUID
+    ts: datetime
+    received_at: datetime
+    source: str
+    app: str
+    app_version: str
+    os: str
+    os_version: str
+    device_type: str
+    policy_version: str
+    fingerprint: str
+    exception_type: str
+    exception_message: str
+    frames: list[FrameRow]
+    breadcrumbs: list[str]
+    extra: dict[str, str]
+    minidump_key: str
+    minidump_size: int
+    minidump_sha256: str
+    minidump_parsed: bool
+    minidump_error: str
+    dump_exception_code: int | None
+    dump_exception_name: str
+    dump_os: str
+    dump_cpu_arch: str
+    dump_modules: list[str]
+    attachment_keys: list[str]
+    attachment_sizes: list[int]
+    redactions: dict[str, int]
+
+
+CRASH_COLUMNS: tuple[str, ...] = tuple(field.name for field in msgspec.structs.fields(CrashRow))

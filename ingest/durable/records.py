@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from storage.rows import EventRow
+from storage.rows import CrashRow, EventRow
 
 MAGIC = b"CSR1"
 _HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
@@ -22,7 +22,13 @@ class SpoolBatch(msgspec.Struct, frozen=True, tag="events", array_like=True):
     rows: list[EventRow]
 
 
-SpoolPayload = SpoolBatch
+class SpoolCrash(msgspec.Struct, frozen=True, tag="crash", array_like=True):
+    """One accepted crash report; its dump and attachments are already in the object store."""
+
+    row: CrashRow
+
+
+SpoolPayload = SpoolBatch | SpoolCrash
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SpoolPayload)
 

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 from ingest.durable import checkpoint
-from ingest.durable.records import Damage, Record, scan
+from ingest.durable.records import Damage, Record, SpoolCrash, scan
 from ingest.durable.segments import segments, worker_dirs
 from ingest.metrics import Metrics
 from storage.errors import StorageError
 from storage.executor import AsyncStore
-from storage.rows import EventRow
+from storage.rows import CrashRow, EventRow
 
 log = logging.getLogger("consentry.writer")
 
@@ -25,6 +25,7 @@ class _Drain:
 
     def __init__(self) -> None:
         self.rows: list[EventRow] = []
+        self.crashes: list[CrashRow] = []
         self.offsets: dict[Path, int] = {}
         self.damaged_bytes = 0
 
@@ -75,9 +76,11 @@ class SpoolWriter:
                 await self._store.insert_events(drain.rows)
                 self._metrics.insert_seconds.observe(time.perf_counter() - started)
                 self._metrics.insert_rows.observe(len(drain.rows))
+            if drain.crashes:
+                await self._store.insert_crashes(drain.crashes)
             if drain.offsets:
                 await asyncio.to_thread(self._commit, drain)
-            return len(drain.rows)
+            return len(drain.rows) + len(drain.crashes)
 
     async def _run(self) -> None:
         backoff = self._poll_s
@@ -132,7 +135,11 @@ class SpoolWriter:
             assert isinstance(item, Record)
             if len(drain.rows) >= self._max_rows:
                 break
-            drain.rows.extend(item.payload.rows)
+            payload = item.payload
+            if isinstance(payload, SpoolCrash):
+                drain.crashes.append(payload.row)
+            else:
+                drain.rows.extend(payload.rows)
             offset = item.end
         else:
             offset = consumed

@@ -1,0 +1,195 @@
+"""Ingestion benchmark driver: collector (per linger setting) vs the ceiling server at several concurrencies."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PYTHON = sys.executable
+CONSENTRY = str(Path(PYTHON).with_name("consentry"))
+HOST = "127.0.0.1"
+_METRIC = re.compile(r"^(consentry_insert_(?:rows|seconds)_(?:sum|count)) ([0-9.e+-]+)$", re.M)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    p.add_argument("--batches", type=int, default=400, help="requests per concurrency level")
+    p.add_argument("--warmup", type=int, default=40, help="requests sent before measuring, per server")
+    p.add_argument("--events-per-batch", type=int, default=100)
+    p.add_argument("--encoding", default="json", choices=("json", "msgpack", "gzip", "zstd"))
+    p.add_argument("--linger-ms", type=int, nargs="*", default=[],
+                   help="CONSENTRY_INSERT_LINGER_MS values, one collector run each: only for collectors before the "
+                        "spool (commit 7c753c1, run with --source); default: leave it unset")
+    p.add_argument("--source", type=Path, default=ROOT,
+                   help="collector source tree to run (put first on PYTHONPATH), e.g. a `git archive` snapshot")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra collector environment")
+    p.add_argument("--no-ceiling", action="store_true", help="skip the ceiling server")
+    return p.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode} before /healthz answered")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"/healthz on port {port} did not answer within {timeout}s")
+
+
+@contextmanager
+def server(cmd: list[str], port: int, env: dict[str, str], log: Path,
+           cwd: Path = ROOT) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server until the block ends, then SIGTERM it (and SIGKILL if it does not stop in 30 s)."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(port, proc)
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def insert_metrics(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    return {name: float(value) for name, value in _METRIC.findall(text)}
+
+
+def run_load(port: int, concurrency: int, batches: int, args: argparse.Namespace) -> dict[str, object]:
+    cmd = [PYTHON, str(BENCH / "load.py"), "--url", f"http://{HOST}:{port}", "--concurrency", str(concurrency),
+           "--batches", str(batches), "--events-per-batch", str(args.events_per_batch),
+           "--encoding", args.encoding, "--seed", str(concurrency), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    if not done.stdout.strip():
+        raise SystemExit(f"load.py failed: {done.stderr}")
+    return dict(msgspec.json.decode(done.stdout.strip().splitlines()[-1]))
+
+
+def _insert_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, object]:
+    def d(k: str) -> float:
+        return after.get(k, 0.0) - before.get(k, 0.0)
+
+    inserts = d("consentry_insert_rows_count")
+    if not inserts:
+        return {"inserts": 0, "rows_per_insert": None, "insert_ms": None}
+    return {"inserts": int(inserts), "rows_per_insert": round(d("consentry_insert_rows_sum") / inserts, 1),
+            "insert_ms": round(1000 * d("consentry_insert_seconds_sum") / inserts, 1)}
+
+
+def bench_server(label: str, port: int, args: argparse.Namespace, metrics: bool) -> list[dict[str, object]]:
+    """Warm up, then one load run per concurrency; with metrics, the insert figures of each run too."""
+    run_load(port, 8, args.warmup, args)
+    rows = []
+    for c in args.concurrency:
+        before = insert_metrics(port) if metrics else {}
+        result = run_load(port, c, args.batches, args) | {"server": label}
+        if metrics:
+            result |= _insert_delta(before, insert_metrics(port))
+        print(f"  {label} c={c}: {result['events_per_s']} ev/s, p50 {result['p50_ms']} ms, "
+              f"p99 {result['p99_ms']} ms, errors {result['errors'] or 'none'}", flush=True)
+        rows.append(result)
+    return rows
+
+
+def collector_env(port: int, data_dir: str, linger_ms: int | None, args: argparse.Namespace) -> dict[str, str]:
+    # One loopback client would trip the per-client and per-install rate limits: off for the benchmark.
+    env = {"CONSENTRY_DATA_DIR": data_dir, "CONSENTRY_HTTP_PORT": str(port),
+           "PYTHONPATH": str(args.source.resolve()), "CONSENTRY_RATE_LIMIT_PER_INSTALL_RPS": "0",
+           "CONSENTRY_RATE_LIMIT_PER_CLIENT_RPS": "0"}
+    if linger_ms is not None:
+        env["CONSENTRY_INSERT_LINGER_MS"] = str(linger_ms)
+    return env | dict(item.split("=", 1) for item in args.env)
+
+
+def bench_collector(linger_ms: int | None, args: argparse.Namespace) -> list[dict[str, object]]:
+    port, data_dir = free_port(), tempfile.mkdtemp(prefix="consentry-bench-")
+    env = collector_env(port, data_dir, linger_ms, args)
+    log = Path(data_dir) / "serve.log"
+    label = "consentry" if linger_ms is None else f"consentry linger={linger_ms}"
+    try:
+        with server([CONSENTRY, "serve"], port, env, log, cwd=args.source):
+            rows = bench_server(label, port, args, metrics=True)
+        _report_log(log)
+        return rows
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def bench_ceiling(args: argparse.Namespace) -> list[dict[str, object]]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [PYTHON, str(BENCH / "ceiling_server.py"), "--port", str(port)]
+        with server(cmd, port, {}, Path(tmp) / "ceiling.log"):
+            return bench_server("ceiling", port, args, metrics=False)
+
+
+def _report_log(log: Path) -> None:
+    bad = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "Traceback" in line]
+    if bad:
+        print(f"  server log had {len(bad)} error line(s), first: {bad[0][:200]}")
+
+
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    head = f"{'server':<22}{'conc':>5}{'req':>6}{'events/s':>10}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}" \
+           f"{'p99 ms':>9}{'max ms':>9}{'rows/ins':>9}{'ins ms':>8}  errors"
+    print(head)
+    for r in rows:
+        print(f"{r['server']!s:<22}{r['concurrency']!s:>5}{r['requests']!s:>6}{r['events_per_s']!s:>10}"
+              f"{r['requests_per_s']!s:>8}{r['p50_ms']!s:>9}{r['p90_ms']!s:>9}{r['p99_ms']!s:>9}{r['max_ms']!s:>9}"
+              f"{r.get('rows_per_insert', '-')!s:>9}{r.get('insert_ms', '-')!s:>8}  {r['errors'] or '-'}")
+
+
+def main() -> int:
+    args = parse_args()
+    print(f"encoding={args.encoding} events/batch={args.events_per_batch} batches/level={args.batches} "
+          f"cores={os.cpu_count()} (client and server share them) load average before: {_loadavg()}", flush=True)
+    rows: list[dict[str, object]] = []
+    for linger in args.linger_ms or [None]:
+        rows += bench_collector(linger, args)
+    if not args.no_ceiling:
+        rows += bench_ceiling(args)
+    print()
+    print_table(rows)
+    print(f"load average after: {_loadavg()} (anything else running on the 2 cores skews every figure)")
+    return 0 if all(not r["errors"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

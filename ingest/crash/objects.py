@@ -1,0 +1,65 @@
+"""Store a crash's minidump and attachments under keys built from ids only (never from upload file names)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from storage.objects import ObjectStore
+
+
+class StoredObjects(msgspec.Struct, frozen=True):
+    minidump_key: str = ""
+    minidump_size: int = 0
+    minidump_sha256: str = ""
+    attachment_keys: list[str] = []
+    attachment_sizes: list[int] = []
+
+    def keys(self) -> list[str]:
+        return ([self.minidump_key] if self.minidump_key else []) + list(self.attachment_keys)
+
+
+def crash_prefix(crash_id: uuid.UUID, when: datetime) -> str:
+    """`crashes/YYYY/MM/DD/<crash_id>/`: dated for lifecycle rules, and the same for a retried upload."""
+    return f"crashes/{when:%Y/%m/%d}/{crash_id}/"
+
+
+def _put_all(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
+    written: list[str] = []
+    try:
+        dump_key, dump_hash = "", ""
+        if minidump:
+            dump_key, dump_hash = prefix + "minidump.dmp", hashlib.sha256(minidump).hexdigest()
+            store.put(dump_key, minidump, metadata={"sha256": dump_hash})
+            written.append(dump_key)
+        keys, sizes = [], []
+        for index, text in enumerate(attachments):
+            data = text.encode()
+            key = f"{prefix}attachment-{index}.txt"
+            store.put(key, data, content_type="text/plain; charset=utf-8",
+                      metadata={"sha256": hashlib.sha256(data).hexdigest()})
+            written.append(key)
+            keys.append(key)
+            sizes.append(len(data))
+    except Exception:
+        remove(store, written)
+        raise
+    return StoredObjects(dump_key, len(minidump or b""), dump_hash, keys, sizes)
+
+
+def remove(store: ObjectStore, keys: list[str]) -> None:
+    """Best effort: a failure here leaves an orphan for the reconcile job, never a half-accepted crash."""
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:  # noqa: BLE001 - cleanup must not hide the original failure
+            pass
+
+
+async def store_objects(store: ObjectStore, prefix: str, minidump: bytes | None,
+                        attachments: list[str]) -> StoredObjects:
+    return await asyncio.to_thread(_put_all, store, prefix, minidump, attachments)

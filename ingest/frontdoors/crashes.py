@@ -1,0 +1,84 @@
+"""POST /v1/crashes: native crash uploads and Crashpad / Breakpad uploads (Electron's crashReporter)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import msgspec
+from aiohttp import web
+
+from ingest.crash.decode import decode_crash
+from ingest.crash.minidump import MinidumpInfo, parse_minidump
+from ingest.crash.model import CrashReport, CrashUpload
+from ingest.crash.multipart import parse_form
+from ingest.crash.objects import StoredObjects, crash_prefix, remove, store_objects
+from ingest.crash.validate import validate_crash
+from ingest.durable.records import SpoolCrash
+from ingest.errors import Refusal
+from ingest.stages.consent import check_consent
+from ingest.stages.decode import decompress, read_body
+from ingest.stages.redact_crash import RedactedCrash, redact_crash
+from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, OBJECTS, REDACTOR, SETTINGS, SPOOL
+from storage.rows import CrashRow
+
+
+class CrashAccepted(msgspec.Struct, frozen=True):
+    crash_id: str
+    group_id: str
+    redactions: dict[str, int]
+
+
+def _row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, clean: RedactedCrash,
+         stored: StoredObjects, when: datetime, now: datetime) -> CrashRow:
+    context = report.context
+    return CrashRow(
+        crash_id=report.crash_id, install_id=report.install_id, ts=when, received_at=now, source=upload.source,
+        app=context.app, app_version=context.app_version, os=context.os, os_version=context.os_version or "",
+        device_type=context.device_type or "", policy_version=report.consent.policy_version or "",
+        fingerprint=clean.fingerprint, exception_type=clean.exception_type,
+        exception_message=clean.exception_message, frames=clean.frames, breadcrumbs=clean.breadcrumbs,
+        extra=clean.extra, minidump_key=stored.minidump_key, minidump_size=stored.minidump_size,
+        minidump_sha256=stored.minidump_sha256, minidump_parsed=bool(dump and dump.ok),
+        minidump_error=(dump.error or "") if dump else "",
+        dump_exception_code=dump.exception_code if dump else None,
+        dump_exception_name=(dump.exception_name or "") if dump else "", dump_os=(dump.os or "") if dump else "",
+        dump_cpu_arch=(dump.cpu_arch or "") if dump else "", dump_modules=clean.dump_modules,
+        attachment_keys=stored.attachment_keys, attachment_sizes=stored.attachment_sizes,
+        redactions=dict(clean.findings),
+    )
+
+
+async def post_crash(request: web.Request) -> web.Response:
+    app = request.app
+    settings, metrics = app[SETTINGS], app[METRICS]
+    limits = settings.crash_limits
+    if reason := app[SPOOL].full_reason():
+        raise Refusal("spool_full", reason)
+    app[CLIENT_LIMITER].check(request.remote or "unknown")
+    body = await read_body(request, limits.max_upload_bytes)
+    plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_upload_bytes)
+    upload = decode_crash(parse_form(plain, request.headers.get("Content-Type", "")), limits)   # decode
+    check_consent(upload.report, "crash_report")                                                 # consent
+    now = datetime.now(UTC)
+    report = validate_crash(upload.report, limits, settings.limits, now)                        # validate
+    app[INSTALL_LIMITER].check(str(report.install_id))
+    dump = parse_minidump(upload.minidump) if upload.minidump else None
+    kind = dump.exception_name if upload.source == "crashpad" and dump and dump.exception_name else None
+    clean = await asyncio.to_thread(redact_crash, report, dump, upload.attachments, app[REDACTOR],
+                                    exception_type=kind or report.exception.type)              # redact
+    when = report.ts or now
+    stored = await store_objects(app[OBJECTS], crash_prefix(report.crash_id, when), upload.minidump,
+                                 clean.attachments)                                             # objects
+    try:
+        await app[SPOOL].append(SpoolCrash(_row(report, upload, dump, clean, stored, when, now)))  # spool
+    except BaseException:
+        await asyncio.to_thread(remove, app[OBJECTS], stored.keys())
+        raise
+    metrics.crashes_accepted.labels(upload.source).inc()                                        # ack
+    for rule, count in clean.findings.items():
+        metrics.redactions.labels(rule).inc(count)
+    if upload.source == "crashpad":  # Crashpad reads the response body as the report id
+        return web.Response(status=200, text=str(report.crash_id))
+    answer = CrashAccepted(str(report.crash_id), clean.fingerprint, dict(clean.findings))
+    return web.Response(status=202, body=msgspec.json.encode(answer), content_type="application/json")

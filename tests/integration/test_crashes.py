@@ -1,0 +1,257 @@
+"""POST /v1/crashes end to end: real loopback server, real chDB, the local store and real S3 (SeaweedFS)."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from s3server import S3Server
+from support import drain
+
+from ingest.app import create_app
+from ingest.objects import open_objects
+from ingest.settings import ConfigError, Settings
+from storage.clickhouse import ClickHouseStore
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidumps"
+WINDOWS_DUMP = (FIXTURES / "windows_amd64.dmp").read_bytes()
+
+
+def report(consent: Any = "granted", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()),
+        "consent": {"crash_report": consent, "policy_version": "2026-01-21"},
+        "context": {"app": "interpreter", "app_version": "1.4.2", "os": "windows", "os_version": "10.0.22631"},
+        "ts": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
+        "exception": {"type": "FileNotFoundError",
+                      "message": "No such file: 'C:\\Users\\Bob Smith\\Documents\\taxes 2025.pdf' "
+                                 "(owner bob@corp.com)"},
+        "threads": [{"crashed": True, "frames": [
+            {"function": "open_document", "module": "interpreter.docs",
+             "file": "C:\\Users\\Bob Smith\\AppData\\Local\\Programs\\interpreter\\app\\docs.py", "line": 42,
+             "in_app": True},
+            {"function": "send", "module": "httpx._client",
+             "file": "C:\\Users\\Bob Smith\\.venv\\Lib\\site-packages\\httpx\\_client.py", "line": 901},
+        ]}],
+        "breadcrumbs": ["editor.opened", "file.open_clicked"],
+        "extra": {"mode": "split", "last_dir": "/Users/bob/Desktop"},
+    }
+    if consent is None:
+        del body["consent"]
+    body.update(overrides)
+    return body
+
+
+def form(parts: list[tuple[str, bytes, str | None]]) -> aiohttp.FormData:
+    data = aiohttp.FormData()
+    for name, value, filename in parts:
+        if filename is None:  # a plain form field (a Crashpad annotation)
+            data.add_field(name, value.decode("utf-8", "replace"))
+        else:
+            data.add_field(name, value, filename=filename, content_type="application/octet-stream")
+    return data
+
+
+def native(body: dict[str, Any], dump: bytes | None = WINDOWS_DUMP, attachments: tuple[bytes, ...] = ()) -> Any:
+    parts: list[tuple[str, bytes, str | None]] = [("report", msgspec.json.encode(body), "report.json")]
+    if dump is not None:
+        parts.append(("minidump", dump, "C:\\Users\\Bob Smith\\crash.dmp"))
+    parts += [("attachment", a, "../../etc/passwd") for a in attachments]
+    return form(parts)
+
+
+@pytest.fixture(params=["local", "s3"])
+async def crash_client(request: pytest.FixtureRequest, make_settings: Any) -> AsyncIterator[tuple[TestClient,
+                                                                                                   Settings]]:
+    env: dict[str, str] = {}
+    if request.param == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        bucket = request.getfixturevalue("s3_bucket")
+        env = {"CONSENTRY_OBJECT_STORE_URL": f"s3://{bucket}", "CONSENTRY_S3_ENDPOINT": server.endpoint,
+               "CONSENTRY_S3_ACCESS_KEY": server.access_key, "CONSENTRY_S3_SECRET_KEY": server.secret_key}
+    settings = make_settings(**env)
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        yield client, settings
+
+
+def objects_of(settings: Settings) -> list[str]:
+    store = open_objects(settings)
+    try:
+        return [o.key for o in store.list("crashes/")]
+    finally:
+        store.close()
+
+
+async def test_consented_upload_is_stored_redacted(crash_client: tuple[TestClient, Settings],
+                                                   store: ClickHouseStore) -> None:
+    client, settings = crash_client
+    body = report()
+    log = b"2026-11-22 opened C:\\Users\\Bob Smith\\notes.txt for bob@corp.com\n"
+    response = await client.post("/v1/crashes", data=native(body, attachments=(log,)))
+    assert response.status == 202, await response.text()
+    answer = await response.json()
+    assert answer["crash_id"] == body["crash_id"] and len(answer["group_id"]) == 32
+    await drain(client)
+    row = store.query(f"SELECT exception_type, exception_message, frames, extra, minidump_key, minidump_size, "
+                      f"minidump_parsed, dump_exception_name, dump_cpu_arch, dump_modules, attachment_keys, "
+                      f"redactions FROM {store.database}.crashes").rows
+    assert len(row) == 1
+    kind, message, frames, extra, dump_key, dump_size, parsed, dump_name, arch, modules, attachments, found = row[0]
+    assert kind == "FileNotFoundError"
+    assert "Bob" not in message and "taxes" not in message and "bob@corp.com" not in message
+    assert "[user]" in message and "[email]" in message
+    assert (frames[0]["module"], frames[0]["function"]) == ("interpreter.docs", "open_document")
+    assert "Bob" not in frames[0]["file"] and frames[0]["in_app"] is True
+    assert frames[1]["file"].endswith("site-packages\\httpx\\_client.py") and frames[1]["line"] == 901
+    assert extra["mode"] == "split" and "bob" not in extra["last_dir"]
+    assert dump_key == f"crashes/{body['ts'][:10].replace('-', '/')}/{body['crash_id']}/minidump.dmp"
+    assert (dump_size, parsed, dump_name, arch) == (len(WINDOWS_DUMP), True, "EXCEPTION_ACCESS_VIOLATION", "amd64")
+    assert modules and all("Bob Smith" not in m for m in modules)
+    assert sum(found.values()) > 0
+    keys = objects_of(settings)
+    assert sorted(keys) == sorted([dump_key, *attachments])
+    stored = open_objects(settings)
+    try:
+        assert stored.get(dump_key) == WINDOWS_DUMP  # the dump is kept byte for byte (encrypted at rest on S3)
+        text = stored.get(attachments[0]).decode()
+        assert "Bob" not in text and "bob@corp.com" not in text and "opened" in text
+    finally:
+        stored.close()
+
+
+@pytest.mark.parametrize("consent", [None, "denied", "granted-ish"])
+async def test_without_consent_nothing_is_stored_anywhere(crash_client: tuple[TestClient, Settings],
+                                                          store: ClickHouseStore, consent: Any) -> None:
+    client, settings = crash_client
+    response = await client.post("/v1/crashes", data=native(report(consent=consent)))
+    assert response.status == 403
+    assert (await response.json())["error"]["code"] == "consent_required"
+    await drain(client)
+    assert store.query(f"SELECT count() FROM {store.database}.crashes").rows == [[0]]
+    assert objects_of(settings) == []
+
+
+async def test_retried_upload_is_one_crash(crash_client: tuple[TestClient, Settings],
+                                           store: ClickHouseStore) -> None:
+    client, settings = crash_client
+    body = report()
+    for _ in range(2):
+        assert (await client.post("/v1/crashes", data=native(body))).status == 202
+    await drain(client)
+    assert store.query(f"SELECT count() FROM {store.database}.crashes").rows == [[1]]
+    assert len(objects_of(settings)) == 1
+
+
+async def test_crashpad_upload(client: TestClient, store: ClickHouseStore, settings: Settings) -> None:
+    guid = uuid.uuid4().hex
+    parts = [("upload_file_minidump", WINDOWS_DUMP, "upload.dmp"), ("prod", b"Interpreter", None),
+             ("ver", b"30.1.0", None), ("_productName", b"Interpreter", None), ("_version", b"1.4.2", None),
+             ("platform", b"win32", None), ("guid", guid.encode(), None), ("process_type", b"renderer", None),
+             ("consent_crash_report", b"granted", None), ("user_email", b"bob@corp.com", None)]
+    payload = form(parts)
+    response = await client.post("/v1/crashes", data=payload)
+    assert response.status == 200
+    crash_id = (await response.text()).strip()
+    uuid.UUID(crash_id)
+    again = await client.post("/v1/crashes", data=form(parts))  # same dump: same derived crash id
+    assert (await again.text()).strip() == crash_id
+    await drain(client)
+    rows = store.query(f"SELECT toString(install_id), source, app, app_version, os, exception_type, frames, extra "
+                       f"FROM {store.database}.crashes").rows
+    assert len(rows) == 1
+    install, source, app, version, os_name, kind, frames, extra = rows[0]
+    assert (install, source, app, version, os_name) == (str(uuid.UUID(guid)), "crashpad", "Interpreter", "1.4.2",
+                                                        "windows")
+    assert kind == "EXCEPTION_ACCESS_VIOLATION"
+    assert frames == []  # the fixture's crash address lies in no module: grouping falls back to the exception
+    assert extra.get("process_type") == "renderer" and "user_email" not in extra  # unlisted annotations dropped
+
+
+async def test_crashpad_without_consent_annotation_is_refused(client: TestClient, settings: Settings) -> None:
+    parts = [("upload_file_minidump", WINDOWS_DUMP, "upload.dmp"), ("guid", uuid.uuid4().hex.encode(), None)]
+    response = await client.post("/v1/crashes", data=form(parts))
+    assert response.status == 403
+    assert objects_of(settings) == []
+
+
+async def test_gzip_upload(client: TestClient, store: ClickHouseStore) -> None:
+    payload = native(report())()
+    chunks: list[bytes] = []
+
+    class Sink:
+        async def write(self, data: bytes) -> None:
+            chunks.append(data)
+
+    await payload.write(Sink())  # type: ignore[arg-type]
+    body = gzip.compress(b"".join(chunks))
+    response = await client.post("/v1/crashes", data=body, headers={"Content-Type": payload.content_type,
+                                                                     "Content-Encoding": "gzip"})
+    assert response.status == 202
+    await drain(client)
+    assert store.query(f"SELECT count() FROM {store.database}.crashes").rows == [[1]]
+
+
+def _bad_frames() -> dict[str, Any]:
+    return report(threads=[{"crashed": True, "frames": [{"function": "f"}] * 300}])
+
+
+CRASH_REFUSALS = [
+    ("not-multipart", None, {"Content-Type": "application/json"}, 415, "unsupported_media_type"),
+    ("no-report", form([("minidump", WINDOWS_DUMP, "x.dmp")]), None, 400, "malformed_body"),
+    ("report-not-json", form([("report", b"{nope", "r.json")]), None, 400, "malformed_body"),
+    ("bad-field", native(report(crash_id="nope")), None, 422, "invalid_field"),
+    ("too-many-frames", native(_bad_frames()), None, 413, "too_many_frames"),
+    ("too-many-attachments", native(report(), attachments=(b"a",) * 5), None, 413, "too_many_attachments"),
+    ("big-attachment", native(report(), attachments=(b"a" * (300 << 10),)), None, 413, "part_too_large"),
+    ("binary-attachment", native(report(), attachments=(b"\xff\xfe\x00",)), None, 422, "invalid_field"),
+]
+
+
+@pytest.mark.parametrize(("payload", "headers", "status", "code"), [c[1:] for c in CRASH_REFUSALS],
+                         ids=[c[0] for c in CRASH_REFUSALS])
+async def test_crash_refusals_store_nothing(client: TestClient, store: ClickHouseStore, settings: Settings,
+                                            payload: Any, headers: Any, status: int, code: str) -> None:
+    response = await client.post("/v1/crashes", data=payload if payload is not None else b"{}", headers=headers)
+    assert response.status == status, await response.text()
+    assert (await response.json())["error"]["code"] == code
+    await drain(client)
+    assert store.query(f"SELECT count() FROM {store.database}.crashes").rows == [[0]]
+    assert objects_of(settings) == []
+
+
+async def test_oversize_minidump_is_refused(make_settings: Any, store: ClickHouseStore) -> None:
+    settings = make_settings(CONSENTRY_CRASH_LIMITS_MAX_MINIDUMP_BYTES="100")
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        response = await client.post("/v1/crashes", data=native(report()))
+        assert response.status == 413 and (await response.json())["error"]["code"] == "part_too_large"
+        assert objects_of(settings) == []
+
+
+async def test_unparseable_dump_is_kept_and_flagged(client: TestClient, store: ClickHouseStore) -> None:
+    response = await client.post("/v1/crashes", data=native(report(), dump=b"not a minidump at all"))
+    assert response.status == 202
+    await drain(client)
+    rows = store.query(f"SELECT minidump_parsed, minidump_error, minidump_size FROM {store.database}.crashes").rows
+    assert rows == [[False, "bad_signature", 21]]
+
+
+def test_wrong_s3_credentials_are_a_clear_startup_error(make_settings: Any, s3_server: S3Server,
+                                                        s3_bucket: str) -> None:
+    settings = make_settings(CONSENTRY_OBJECT_STORE_URL=f"s3://{s3_bucket}", CONSENTRY_S3_ENDPOINT=s3_server.endpoint,
+                             CONSENTRY_S3_ACCESS_KEY="wrong", CONSENTRY_S3_SECRET_KEY="wrong")
+    from storage.errors import StorageUnavailable
+
+    store = open_objects(settings)
+    with pytest.raises(StorageUnavailable, match="object_store.url"):
+        store.check()
+    store.close()
+    with pytest.raises(ConfigError, match="s3.endpoint"):
+        open_objects(make_settings(CONSENTRY_OBJECT_STORE_URL="s3://bucket"))
