@@ -109,13 +109,30 @@ def _insert_delta(before: dict[str, float], after: dict[str, float]) -> dict[str
             "insert_ms": round(1000 * d("consentry_insert_seconds_sum") / inserts, 1)}
 
 
-def bench_server(label: str, port: int, args: argparse.Namespace, metrics: bool) -> list[dict[str, object]]:
-    """Warm up, then one load run per concurrency; with metrics, the insert figures of each run too."""
+def drain_seconds(env: dict[str, str]) -> float:
+    """How long until every acknowledged event is queryable: `consentry query` makes the writer drain the spool
+    before it answers."""
+    started = time.perf_counter()
+    subprocess.run([CONSENTRY, "query", "SELECT count() FROM events"], env=os.environ | env, capture_output=True,
+                   timeout=600, check=True)
+    return time.perf_counter() - started
+
+
+def bench_server(label: str, port: int, args: argparse.Namespace, metrics: bool,
+                 env: dict[str, str] | None = None) -> list[dict[str, object]]:
+    """Warm up, then one load run per concurrency; with metrics, the insert figures of each run too, and the
+    end-to-end rate: accepted events over (load time + time until the spool is drained into ClickHouse)."""
     run_load(port, 8, args.warmup, args)
+    if env is not None:
+        drain_seconds(env)
     rows = []
     for c in args.concurrency:
         before = insert_metrics(port) if metrics else {}
         result = run_load(port, c, args.batches, args) | {"server": label}
+        if env is not None:
+            drain = drain_seconds(env)
+            accepted = float(result["events_per_s"]) * float(result["seconds"])  # type: ignore[arg-type]
+            result["stored_per_s"] = round(accepted / (float(result["seconds"]) + drain), 1)  # type: ignore[arg-type]
         if metrics:
             result |= _insert_delta(before, insert_metrics(port))
         print(f"  {label} c={c}: {result['events_per_s']} ev/s, p50 {result['p50_ms']} ms, "
@@ -141,7 +158,7 @@ def bench_collector(linger_ms: int | None, args: argparse.Namespace) -> list[dic
     label = "consentry" if linger_ms is None else f"consentry linger={linger_ms}"
     try:
         with server([CONSENTRY, "serve"], port, env, log, cwd=args.source):
-            rows = bench_server(label, port, args, metrics=True)
+            rows = bench_server(label, port, args, metrics=True, env=env)
         _report_log(log)
         return rows
     finally:
@@ -167,11 +184,12 @@ def _loadavg() -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    head = f"{'server':<22}{'conc':>5}{'req':>6}{'events/s':>10}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}" \
-           f"{'p99 ms':>9}{'max ms':>9}{'rows/ins':>9}{'ins ms':>8}  errors"
+    head = f"{'server':<22}{'conc':>5}{'req':>6}{'acked/s':>10}{'stored/s':>10}{'req/s':>8}{'p50 ms':>9}" \
+           f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'rows/ins':>9}{'ins ms':>8}  errors"
     print(head)
     for r in rows:
         print(f"{r['server']!s:<22}{r['concurrency']!s:>5}{r['requests']!s:>6}{r['events_per_s']!s:>10}"
+              f"{r.get('stored_per_s', '-')!s:>10}"
               f"{r['requests_per_s']!s:>8}{r['p50_ms']!s:>9}{r['p90_ms']!s:>9}{r['p99_ms']!s:>9}{r['max_ms']!s:>9}"
               f"{r.get('rows_per_insert', '-')!s:>9}{r.get('insert_ms', '-')!s:>8}  {r['errors'] or '-'}")
 

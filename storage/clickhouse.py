@@ -14,7 +14,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError, DatabaseError
 
 from storage.errors import QueryError, StorageUnavailable
-from storage.rows import CRASH_COLUMNS, EVENT_COLUMNS, CrashRow, EventRow
+from storage.rows import CRASH_COLUMNS, EVENT_COLUMNS, EVENT_LINES_FORMAT, CrashRow, EventRow
 
 # readonly=2: no writes or DDL, but the query may still carry its own SETTINGS clause.
 # final=1: ReplacingMergeTree tables read as if merged, so retried batches never show twice.
@@ -89,6 +89,14 @@ class ClickHouseStore:
 
     def insert_events(self, rows: Sequence[EventRow]) -> None:
         self._insert("events", EVENT_COLUMNS, rows)
+
+    def insert_event_lines(self, lines: bytes) -> None:
+        """Insert rows encoded by encode_event_lines."""
+        if not lines:
+            return
+        with _translated("insert into events"):
+            self.client.raw_insert(f"{self.database}.events", column_names=list(EVENT_COLUMNS), insert_block=lines,
+                                   fmt=EVENT_LINES_FORMAT, settings={"date_time_input_format": "best_effort"})
 
     def insert_crashes(self, rows: Sequence[CrashRow]) -> None:
         self._insert("crashes", CRASH_COLUMNS, rows)

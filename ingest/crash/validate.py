@@ -9,6 +9,8 @@ import msgspec
 from ingest.crash.model import CrashReport
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings, LimitSettings
+from ingest.stages.patterns import EVENT_NAME, PROP_KEY
+from ingest.stages.validate import check_context
 
 
 def validate_crash(raw: dict[str, object], limits: CrashLimitSettings, clock: LimitSettings,
@@ -25,6 +27,11 @@ def validate_crash(raw: dict[str, object], limits: CrashLimitSettings, clock: Li
         report = msgspec.convert(raw, CrashReport)
     except msgspec.ValidationError as exc:
         raise Refusal("invalid_field", str(exc)) from None
+    check_context(report.context)
+    for index, name in enumerate(report.breadcrumbs):
+        EVENT_NAME.check(name, f"$.breadcrumbs[{index}]")
+    for key in report.extra:
+        PROP_KEY.check(key, "$.extra key")
     if len(report.exception.message) > limits.max_message_length:
         raise Refusal("invalid_field", f"$.exception.message is over {limits.max_message_length} characters")
     if len(report.breadcrumbs) > limits.max_breadcrumbs:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import struct
+import uuid
 import zlib
 from collections.abc import Iterator
 
 import msgspec
 
-from storage.rows import CrashRow, EventRow
+from storage.rows import CrashRow, EventRow, encode_event_lines
 
 MAGIC = b"CSR1"
 _HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
@@ -17,9 +18,15 @@ MAX_PAYLOAD = 256 << 20  # a length above this is corruption, not data
 
 
 class SpoolBatch(msgspec.Struct, frozen=True, tag="events", array_like=True):
-    """One accepted request's rows, exactly as they will be inserted."""
+    """One accepted request's rows, encoded as they will be inserted (storage.rows.encode_event_lines)."""
 
-    rows: list[EventRow]
+    install_id: uuid.UUID  # one install per request: what a deletion request matches records on
+    count: int
+    lines: bytes
+
+    @classmethod
+    def of(cls, install_id: uuid.UUID, rows: list[EventRow]) -> SpoolBatch:
+        return cls(install_id, len(rows), encode_event_lines(rows))
 
 
 class SpoolCrash(msgspec.Struct, frozen=True, tag="crash", array_like=True):

@@ -15,7 +15,7 @@ from ingest.durable.segments import segments, worker_dirs
 from ingest.metrics import Metrics
 from storage.errors import StorageError
 from storage.executor import AsyncStore
-from storage.rows import CrashRow, EventRow
+from storage.rows import CrashRow
 
 log = logging.getLogger("consentry.writer")
 
@@ -24,7 +24,8 @@ class _Drain:
     """What one pass collected: rows to insert and the offsets that become committed once they are in."""
 
     def __init__(self) -> None:
-        self.rows: list[EventRow] = []
+        self.lines: list[bytes] = []
+        self.rows = 0
         self.crashes: list[CrashRow] = []
         self.offsets: dict[Path, int] = {}
         self.damaged_bytes = 0
@@ -73,14 +74,14 @@ class SpoolWriter:
             drain = await asyncio.to_thread(self._collect)
             if drain.rows:
                 started = time.perf_counter()
-                await self._store.insert_events(drain.rows)
+                await self._store.insert_event_lines(b"".join(drain.lines))
                 self._metrics.insert_seconds.observe(time.perf_counter() - started)
-                self._metrics.insert_rows.observe(len(drain.rows))
+                self._metrics.insert_rows.observe(drain.rows)
             if drain.crashes:
                 await self._store.insert_crashes(drain.crashes)
             if drain.offsets:
                 await asyncio.to_thread(self._commit, drain)
-            return len(drain.rows) + len(drain.crashes)
+            return drain.rows + len(drain.crashes)
 
     async def _run(self) -> None:
         backoff = self._poll_s
@@ -112,7 +113,7 @@ class SpoolWriter:
                 start = self._checkpoint.offsets.get(self._key(path), 0)
                 size = path.stat().st_size
                 backlog += size - start
-                if len(drain.rows) < self._max_rows and size > start:
+                if drain.rows < self._max_rows and size > start:
                     self._read(path, start, newest, drain)
                 elif not newest and size <= start:
                     drain.offsets.setdefault(path, start)  # drained: lets _commit delete it
@@ -133,13 +134,14 @@ class SpoolWriter:
                 offset = item.end
                 continue
             assert isinstance(item, Record)
-            if len(drain.rows) >= self._max_rows:
+            if drain.rows >= self._max_rows:
                 break
             payload = item.payload
             if isinstance(payload, SpoolCrash):
                 drain.crashes.append(payload.row)
             else:
-                drain.rows.extend(payload.rows)
+                drain.lines.append(payload.lines)
+                drain.rows += payload.count
             offset = item.end
         else:
             offset = consumed

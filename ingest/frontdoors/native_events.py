@@ -10,7 +10,7 @@ from aiohttp import web
 from ingest.durable.records import SpoolBatch
 from ingest.errors import Refusal
 from ingest.stages.consent import check_consent
-from ingest.stages.decode import check_media_type, decompress, parse, read_body
+from ingest.stages.decode import check_media_type, decode_events, decompress, read_body
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch
 from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL
@@ -35,13 +35,13 @@ async def post_events(request: web.Request) -> web.Response:
     admit(request)
     body = await read_body(request, limits.max_body_bytes)
     plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_decompressed_bytes)
-    raw = parse(plain, request.content_type)                                       # decode
-    check_consent(raw, "telemetry")                                                # consent
+    decoded = decode_events(plain, request.content_type)                           # decode
+    check_consent(decoded, "telemetry")                                            # consent
     now = datetime.now(UTC)
-    batch = validate_batch(raw, limits, now)                                       # validate
+    batch = validate_batch(decoded, limits, now)                                   # validate
     app[INSTALL_LIMITER].check(str(batch.install_id))
     redacted = redact_batch(batch, app[REDACTOR], received_at=now)                 # redact
-    await app[SPOOL].append(SpoolBatch(redacted.rows))                             # spool (fsync)
+    await app[SPOOL].append(SpoolBatch.of(batch.install_id, redacted.rows))                             # spool (fsync)
     metrics.events_accepted.inc(len(redacted.rows))                                # ack
     metrics.batch_events.observe(len(redacted.rows))
     for rule, count in redacted.findings.items():

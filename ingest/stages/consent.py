@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ingest.errors import Refusal
+from ingest.stages.decode import Decoded
 
 Scope = Literal["telemetry", "crash_report"]
 GRANTED = "granted"
 
 
-def check_consent(raw: dict[str, Any], scope: Scope) -> None:
-    """Refuse unless raw["consent"][scope] is exactly "granted" (missing, denied or malformed all refuse)."""
-    consent = raw.get("consent")
-    if not isinstance(consent, dict) or consent.get(scope) != GRANTED:
+def check_consent(body: Decoded | dict[str, Any], scope: Scope) -> None:
+    """Refuse unless the body's consent.<scope> is exactly "granted" (missing, denied or malformed all refuse)."""
+    if isinstance(body, Decoded):
+        if body.batch is not None:
+            granted = getattr(body.batch.consent, scope) == GRANTED
+            return _require(granted, scope)
+        body = body.raw or {}
+    consent = body.get("consent")
+    _require(isinstance(consent, dict) and consent.get(scope) == GRANTED, scope)
+
+
+def _require(granted: bool, scope: Scope) -> None:
+    if not granted:
         raise Refusal("consent_required", f'consent.{scope} must be "{GRANTED}"; nothing was stored')

@@ -10,6 +10,7 @@ import zstandard
 from aiohttp import web
 
 from ingest.errors import Refusal
+from ingest.model import EventBatch
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -70,6 +71,30 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     if name == "zstd":
         return _unzstd(body, limit)
     raise Refusal("unsupported_encoding", f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd")
+
+
+class Decoded(msgspec.Struct, frozen=True):
+    """A parsed body: typed when it decoded straight into EventBatch (the usual case), else plain objects."""
+
+    batch: EventBatch | None = None
+    raw: dict[str, Any] | None = None
+
+
+_TYPED = {"json": msgspec.json.Decoder(EventBatch), "msgpack": msgspec.msgpack.Decoder(EventBatch)}
+
+
+def decode_events(body: bytes, content_type: str) -> Decoded:
+    """One typed pass for well-formed batches; a body that parses but does not fit the types is returned as
+    plain objects, so consent is still checked before any field error is reported."""
+    decoder = _TYPED["json"] if content_type in JSON_TYPES else _TYPED["msgpack"]
+    if content_type in JSON_TYPES or content_type in MSGPACK_TYPES:
+        try:
+            return Decoded(batch=decoder.decode(body))
+        except msgspec.ValidationError:
+            pass
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    return Decoded(raw=parse(body, content_type))
 
 
 def parse(body: bytes, content_type: str) -> dict[str, Any]:

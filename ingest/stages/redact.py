@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from ingest.model import Event, EventBatch
+from ingest.model import EventBatch
 from redact import Redactor
 from storage.rows import NIL_UUID, EventRow
 
@@ -38,40 +38,46 @@ def _redact_context(batch: EventBatch, redactor: Redactor) -> tuple[dict[str, st
 
 
 def _split_props(props: dict[str, object]) -> tuple[dict[str, str], dict[str, float], dict[str, bool]]:
-    """Route each prop to the map column of its type (bool before int: bool is an int subclass)."""
+    """Route each prop to the map column of its type (exact type checks: bool is an int subclass)."""
     strings: dict[str, str] = {}
     numbers: dict[str, float] = {}
     flags: dict[str, bool] = {}
     for key, value in props.items():
-        if isinstance(value, bool):
-            flags[key] = value
-        elif isinstance(value, int | float):
-            numbers[key] = float(value)
+        kind = type(value)
+        if kind is str:
+            strings[key] = value  # type: ignore[assignment]
+        elif kind is bool:
+            flags[key] = value  # type: ignore[assignment]
         else:
-            strings[key] = str(value)
+            numbers[key] = float(value)  # type: ignore[arg-type]
     return strings, numbers, flags
 
 
-def _event_row(batch: EventBatch, event: Event, context: dict[str, str], redactor: Redactor,
-               context_findings: Counter[str], received_at: datetime) -> tuple[EventRow, Counter[str]]:
-    result = redactor.redact_mapping(event.props)
-    found = context_findings + Counter(result.findings)
-    strings, numbers, flags = _split_props(result.value)
-    row = EventRow(
-        event_id=event.event_id, install_id=batch.install_id, session_id=event.session_id or NIL_UUID,
-        name=event.name, ts=event.ts, received_at=received_at,
-        props_str=strings, props_num=numbers, props_bool=flags, redactions=dict(found), **context,
-    )
-    return row, found
+def _merged(base: dict[str, int], extra: dict[str, int]) -> dict[str, int]:
+    if not extra:
+        return base
+    merged = dict(base)
+    for rule, count in extra.items():
+        merged[rule] = merged.get(rule, 0) + count
+    return merged
 
 
 def redact_batch(batch: EventBatch, redactor: Redactor, received_at: datetime) -> RedactedBatch:
     """Build storage rows with every string redacted and per-row finding counts recorded."""
-    context, context_findings = _redact_context(batch, redactor)
+    context, context_found = _redact_context(batch, redactor)
+    shared = dict(context_found)
     rows: list[EventRow] = []
     totals: Counter[str] = Counter()
+    install_id = batch.install_id
     for event in batch.events:
-        row, found = _event_row(batch, event, context, redactor, context_findings, received_at)
-        rows.append(row)
-        totals.update(found)
+        result = redactor.redact_mapping(event.props)
+        found = _merged(shared, result.findings)
+        if found:
+            totals.update(found)
+        strings, numbers, flags = _split_props(result.value)
+        rows.append(EventRow(
+            event_id=event.event_id, install_id=install_id, session_id=event.session_id or NIL_UUID,
+            name=event.name, ts=event.ts, received_at=received_at, props_str=strings, props_num=numbers,
+            props_bool=flags, redactions=found, **context,
+        ))
     return RedactedBatch(rows, totals)

@@ -1,4 +1,4 @@
-"""Validate stage: typed decoding into EventBatch plus the configurable limits."""
+"""Validate stage: typed decoding into EventBatch plus the patterns and configurable limits."""
 
 from __future__ import annotations
 
@@ -8,22 +8,24 @@ from typing import Any
 import msgspec
 
 from ingest.errors import Refusal
-from ingest.model import EventBatch
+from ingest.model import Context, EventBatch
 from ingest.settings import LimitSettings
+from ingest.stages.decode import Decoded
+from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME, PROP_KEY
 
 
-def validate_batch(raw: dict[str, Any], limits: LimitSettings, now: datetime) -> EventBatch:
-    """Turn parsed objects into an EventBatch, or refuse naming the first bad field."""
-    events = raw.get("events")
-    if isinstance(events, list) and len(events) > limits.max_events_per_batch:
-        raise Refusal("too_many_events", f"{len(events)} events exceed the limit of {limits.max_events_per_batch}")
-    try:
-        batch = msgspec.convert(raw, EventBatch)
-    except msgspec.ValidationError as exc:
-        raise Refusal("invalid_field", str(exc)) from None
+def validate_batch(decoded: Decoded, limits: LimitSettings, now: datetime) -> EventBatch:
+    """The typed batch, or a refusal naming the first bad field."""
+    batch = decoded.batch if decoded.batch is not None else _convert(decoded.raw, limits)
+    if len(batch.events) > limits.max_events_per_batch:
+        raise Refusal("too_many_events",
+                      f"{len(batch.events)} events exceed the limit of {limits.max_events_per_batch}")
+    check_context(batch.context)
     oldest = now - timedelta(days=limits.max_event_age_days)
     newest = now + timedelta(seconds=limits.max_clock_skew_seconds)
     for index, event in enumerate(batch.events):
+        if not EVENT_NAME.ok(event.name):
+            raise EVENT_NAME.refusal(f"$.events[{index}].name")
         if not oldest <= event.ts <= newest:
             raise Refusal(
                 "timestamp_out_of_range",
@@ -34,13 +36,34 @@ def validate_batch(raw: dict[str, Any], limits: LimitSettings, now: datetime) ->
     return batch
 
 
+def _convert(raw: dict[str, Any] | None, limits: LimitSettings) -> EventBatch:
+    """The slow path, taken only when the typed decode failed: find the field to blame."""
+    raw = raw or {}
+    events = raw.get("events")
+    if isinstance(events, list) and len(events) > limits.max_events_per_batch:
+        raise Refusal("too_many_events", f"{len(events)} events exceed the limit of {limits.max_events_per_batch}")
+    try:
+        return msgspec.convert(raw, EventBatch)
+    except msgspec.ValidationError as exc:
+        raise Refusal("invalid_field", str(exc)) from None
+
+
+def check_context(context: Context) -> None:
+    for name in ("app", "app_version", "os", "os_version", "device_type"):
+        value = getattr(context, name)
+        if value is not None:
+            CONTEXT_VALUE.check(value, f"$.context.{name}")
+
+
 def _check_props(index: int, props: dict[str, Any], limits: LimitSettings) -> None:
     if len(props) > limits.max_props_per_event:
         raise Refusal(
             "invalid_field", f"$.events[{index}].props has {len(props)} keys, over {limits.max_props_per_event}"
         )
     for key, value in props.items():
-        if isinstance(value, str) and len(value) > limits.max_string_length:
+        if not PROP_KEY.ok(key):
+            raise PROP_KEY.refusal(f"$.events[{index}].props key")
+        if type(value) is str and len(value) > limits.max_string_length:
             raise Refusal(
                 "invalid_field",
                 f"$.events[{index}].props.{key} is {len(value)} characters, over {limits.max_string_length}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import msgspec
@@ -47,7 +48,7 @@ async def test_writer_skips_a_torn_tail_in_an_abandoned_segment(make_settings: A
         assert (await post(client, good))[0] == 202
         current = segments(worker_dir)[-1]
         with open(current, "ab") as segment:  # a worker killed mid-write leaves half a record behind
-            segment.write(frame(SpoolBatch([]))[: HEADER_SIZE + 3])
+            segment.write(frame(SpoolBatch.of(uuid.uuid4(), []))[: HEADER_SIZE + 3])
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:  # restart
         assert (await post(client, make_batch(2)))[0] == 202
         assert await stored(client, store) == 5

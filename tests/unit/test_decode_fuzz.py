@@ -15,7 +15,7 @@ from ingest.errors import Refusal
 from ingest.model import EventBatch
 from ingest.settings import LimitSettings
 from ingest.stages.consent import check_consent
-from ingest.stages.decode import decompress, parse
+from ingest.stages.decode import Decoded, decompress, parse
 from ingest.stages.validate import validate_batch
 
 ENCODINGS = st.sampled_from([None, "identity", "gzip", "x-gzip", "zstd", "br", "GZIP", "", "gzip, zstd"])
@@ -67,8 +67,8 @@ batch_like = st.fixed_dictionaries(
 @given(batch_like)
 def test_consent_then_validate_yield_a_batch_or_a_refusal(raw: dict[str, Any]) -> None:
     try:
-        check_consent(raw, "telemetry")
-        batch = validate_batch(raw, LimitSettings(), NOW)
+        check_consent(Decoded(raw=raw), "telemetry")
+        batch = validate_batch(Decoded(raw=raw), LimitSettings(), NOW)
     except Refusal as refusal:
         assert refusal.status in (403, 413, 422)
         return

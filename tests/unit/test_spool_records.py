@@ -14,7 +14,7 @@ NOW = datetime.now(UTC)
 def batch(n: int = 2) -> SpoolBatch:
     rows = [EventRow(uuid.uuid4(), uuid.uuid4(), NIL_UUID, "a.b", NOW, NOW, "app", "1", "linux", "", "", "",
                      {"k": "v"}, {"n": 1.0}, {"f": True}, {"email": 1}) for _ in range(n)]
-    return SpoolBatch(rows)
+    return SpoolBatch.of(rows[0].install_id, rows)
 
 
 def test_round_trip() -> None:
