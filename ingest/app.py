@@ -7,17 +7,21 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from ingest.admin import setup_admin
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.frontdoors.crashes import post_crash
+from ingest.frontdoors.deletions import setup_deletions
 from ingest.frontdoors.native_events import post_events
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
 from ingest.objects import open_objects
+from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from ingest.state import (
+    BLOCKLIST,
     CLIENT_LIMITER,
     INSTALL_LIMITER,
     METRICS,
@@ -76,6 +80,7 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     limits = settings.rate_limit
     app[CLIENT_LIMITER] = RateLimiter("client address", limits.per_client_rps, limits.per_client_burst)
     app[INSTALL_LIMITER] = RateLimiter("install id", limits.per_install_rps, limits.per_install_burst)
+    app[BLOCKLIST] = Blocklist(blocklist_path(settings), hash_key(settings))
     if embedded_writer:
         app.cleanup_ctx.append(_writer_service)
     app.cleanup_ctx.append(_objects)
@@ -85,4 +90,6 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
+    setup_deletions(app)
+    setup_admin(app)
     return app

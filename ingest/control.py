@@ -13,6 +13,7 @@ import msgspec
 from aiohttp import web
 
 from ingest.durable.writer import SpoolWriter
+from ingest.jobs import JOBS_SERVICE, JobsService, run_route, status_route
 from ingest.settings import ConfigError
 from storage.errors import StorageError
 from storage.executor import AsyncStore
@@ -51,10 +52,14 @@ async def _flush(request: web.Request) -> web.Response:
         return _failed(str(exc))
 
 
-def control_app(store: AsyncStore, writer: SpoolWriter) -> web.Application:
+def control_app(store: AsyncStore, writer: SpoolWriter, jobs: JobsService | None = None) -> web.Application:
     app = web.Application()
     app[STORE] = store
     app[WRITER] = writer
+    if jobs is not None:  # `consentry jobs run|status` (routes in ingest/jobs.py)
+        app[JOBS_SERVICE] = jobs
+        app.router.add_post("/jobs/run", run_route)
+        app.router.add_post("/jobs/status", status_route)
     app.router.add_post("/query", _query)
     app.router.add_post("/migrate", _migrate)
     app.router.add_post("/flush", _flush)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,31 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class ControlError(Exception):
     """The running collector refused the call; the message is its explanation."""
+
+
+def stream(path: Path, route: str, payload: dict[str, Any]) -> Iterator[dict[str, Any]] | None:
+    """POST to the control socket and yield the JSON lines of a streamed answer; None when no collector listens."""
+    connection = _UnixConnection(path, TIMEOUT_S)
+    try:
+        connection.request("POST", route, body=msgspec.json.encode(payload),
+                           headers={"Content-Type": "application/json"})
+    except (FileNotFoundError, ConnectionRefusedError):
+        connection.close()
+        return None
+    response = connection.getresponse()
+    if response.status != 200:
+        body = msgspec.json.decode(response.read())
+        connection.close()
+        raise ControlError(body.get("error", {}).get("message", f"control call failed with {response.status}"))
+    return _lines(connection, response)
+
+
+def _lines(connection: http.client.HTTPConnection, response: http.client.HTTPResponse) -> Iterator[dict[str, Any]]:
+    try:
+        while line := response.readline():
+            yield msgspec.json.decode(line)
+    finally:
+        connection.close()
 
 
 def call(path: Path, route: str, payload: dict[str, Any]) -> dict[str, Any] | None:

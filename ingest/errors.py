@@ -8,7 +8,11 @@ import msgspec
 REFUSALS: dict[str, tuple[int, str]] = {
     "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object"),
     "malformed_encoding": (400, "the body is not a valid stream for its Content-Encoding"),
+    "malformed_parameter": (400, "an admin path or query parameter is malformed (an id, since, release, limit)"),
+    "unauthorized": (401, "the admin bearer token is missing or wrong"),
     "consent_required": (403, "consent for this kind of data was not granted"),
+    "consent_withdrawn": (403, "the install asked for deletion of its data; its data is refused for a grace period"),
+    "not_found": (404, "no crash, crash group or minidump with that id"),
     "body_too_large": (413, "the body exceeds limits.max_body_bytes"),
     "decompressed_too_large": (413, "the decompressed body exceeds limits.max_decompressed_bytes"),
     "too_many_events": (413, "the batch has more events than limits.max_events_per_batch"),

@@ -54,9 +54,24 @@ class Metrics:
         self.spool_damaged_records = Counter(
             "consentry_spool_damaged_records", "Torn or corrupt spool records skipped by the writer", registry=r
         )
+        self.deletions_requested = Counter(
+            "consentry_deletion_requests", "Deletion requests registered by the writer", registry=r
+        )
+        self.deletion_in_flight_rows = Counter(
+            "consentry_deletion_in_flight_rows", "Spooled rows of deleted installs kept out of storage", registry=r
+        )
         self.writer_failures = Counter(
             "consentry_writer_failures", "Failed storage inserts (retried with backoff)", registry=r
         )
+        self.job_runs = Counter("consentry_job_runs", "Job runs by outcome (ok, failed, busy)", ["job", "outcome"],
+                                registry=r)
+        self.job_last_success = Gauge(
+            "consentry_job_last_success_timestamp_seconds", "Unix time of the last successful run of each job",
+            ["job"], multiprocess_mode="max", registry=r,
+        )
+        self.job_rows = Counter("consentry_job_rows", "Rows affected by jobs, by job and table", ["job", "table"],
+                                registry=r)
+        self.job_objects = Counter("consentry_job_objects", "Objects deleted by jobs", ["job"], registry=r)
         for code in REFUSALS:  # export zeros so dashboards and alerts see every code from the start
             self.refusals.labels(code)
         for rule in rule_ids:

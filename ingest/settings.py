@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from storage.jobs.policy import PolicyError, RetentionPolicy
+
 ENV_PREFIX = "CONSENTRY_"
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 Positive = Annotated[int, msgspec.Meta(ge=1)]
@@ -77,6 +79,14 @@ class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     token: str = ""  # bearer token for /v1/admin/*; empty = admin routes disabled (404), never open
 
 
+class PrivacySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # 64 hex digits; empty = a random key generated once in <data_dir>/install-hash.key. Audit records and
+    # block lists keep HMAC(key, install id), never the id: keep the key stable, or old hashes stop matching.
+    hash_key: Annotated[str, msgspec.Meta(pattern=r"^([0-9a-fA-F]{64})?$")] = ""
+    deletion_grace_days: NonNegative = 30  # after a deletion request, events of that install are refused this long
+    deletion_sla_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24  # promised completion time (max 30 days)
+
+
 class SpoolSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_bytes: Positive = 1 << 30  # intake answers 503 above this backlog on disk
     min_free_disk_bytes: NonNegative = 256 << 20  # ... or when the spool disk has less free space than this
@@ -98,6 +108,13 @@ class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     per_client_burst: Positive = 10_000
 
 
+class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    schedule: bool = True  # run every job inside `serve` (in the writer process); false = CronJobs only
+    interval_minutes: Positive = 60  # between scheduled runs; the first one starts a minute after start-up
+    lock_ttl_s: Positive = 900  # a lock nobody renews (a killed runner) expires after this
+    lock_settle_ms: NonNegative = 500  # claim, wait this long, read back: longer than claims take to replicate
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     data_dir: str = "./data"
     http: HttpSettings = HttpSettings()
@@ -107,9 +124,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     s3: S3Settings = S3Settings()
     crash_limits: CrashLimitSettings = CrashLimitSettings()
     admin: AdminSettings = AdminSettings()
+    privacy: PrivacySettings = PrivacySettings()
     spool: SpoolSettings = SpoolSettings()
     writer: WriterSettings = WriterSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    retention: RetentionPolicy = RetentionPolicy()  # defined in storage/jobs/policy.py (storage owns the policy)
+    jobs: JobSettings = JobSettings()
 
     @property
     def data_path(self) -> Path:
@@ -178,6 +198,21 @@ def _check(settings: Settings) -> None:
         )
     if scheme == "chdb" and not urlsplit(url).path:
         raise ConfigError("invalid setting clickhouse.url: chdb:// needs a path, e.g. chdb:///var/lib/consentry/ch")
+    _check_retention(settings)
+
+
+def _check_retention(settings: Settings) -> None:
+    try:
+        settings.retention.check()
+    except PolicyError as exc:
+        key = f"retention.{exc.key}"
+        raise ConfigError(f"invalid setting {key} (environment {env_name(key)}): {exc.message}") from None
+    # De-identification rewrites whole days; a day must be closed to intake before it is rewritten.
+    if settings.retention.events_deidentify_days < settings.limits.max_event_age_days:
+        key = "retention.events_deidentify_days"
+        raise ConfigError(f"invalid setting {key} (environment {env_name(key)}): "
+                          f"{settings.retention.events_deidentify_days} must be at least limits.max_event_age_days "
+                          f"({settings.limits.max_event_age_days}): older events are still accepted")
 
 
 def load_settings(

@@ -7,6 +7,7 @@ from aiohttp import web
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
+from ingest.privacy import Blocklist
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from redact import Redactor
@@ -20,3 +21,4 @@ CLIENT_LIMITER = web.AppKey("client_limiter", RateLimiter)
 INSTALL_LIMITER = web.AppKey("install_limiter", RateLimiter)
 WRITER_SERVICE = web.AppKey("writer_service", WriterService)
 OBJECTS = web.AppKey("objects", ObjectStore)
+BLOCKLIST = web.AppKey("blocklist", Blocklist)

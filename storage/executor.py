@@ -24,6 +24,10 @@ class AsyncStore:
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run any storage function (a job step) on the store's thread, in order with inserts and queries."""
+        return await self._run(fn, *args)
+
     async def migrate(self) -> list[str]:
         return await self._run(migrate, self.store)
 

@@ -6,6 +6,7 @@ import struct
 import uuid
 import zlib
 from collections.abc import Iterator
+from datetime import datetime
 
 import msgspec
 
@@ -35,7 +36,16 @@ class SpoolCrash(msgspec.Struct, frozen=True, tag="crash", array_like=True):
     row: CrashRow
 
 
-SpoolPayload = SpoolBatch | SpoolCrash
+class SpoolDeletion(msgspec.Struct, frozen=True, tag="deletion", array_like=True):
+    """A deletion request: made durable like data, so it is ordered with the records it must catch."""
+
+    request_id: uuid.UUID
+    install_id: uuid.UUID
+    reason: str
+    requested_at: datetime
+
+
+SpoolPayload = SpoolBatch | SpoolCrash | SpoolDeletion
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SpoolPayload)
 

@@ -5,16 +5,23 @@ process of `serve --workers 0` and of the tests."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
 
 from ingest.control import control_app, serve_control
+from ingest.durable.deletions import DeletionGate
 from ingest.durable.writer import SpoolWriter
+from ingest.jobs import JobsService
 from ingest.metrics import Metrics
+from ingest.objects import open_objects
+from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.settings import Settings
 from storage.clickhouse import ClickHouseStore, open_client
 from storage.executor import AsyncStore
+from storage.objects import ObjectStore
 
 
 class WriterService:
@@ -24,6 +31,8 @@ class WriterService:
         self._runner: web.AppRunner | None = None
         self.store: AsyncStore | None = None
         self.writer: SpoolWriter | None = None
+        self.jobs: JobsService | None = None
+        self.objects: ObjectStore | None = None
 
     async def start(self) -> None:
         """Open and migrate storage, start draining, then open the control socket (in that order)."""
@@ -35,14 +44,27 @@ class WriterService:
         w = settings.writer
         self.writer = SpoolWriter(settings.spool_path, self.store, self._metrics, max_rows=w.max_rows,
                                   poll_s=w.poll_ms / 1000, backoff_max_s=w.backoff_max_ms / 1000)
+        self.objects = open_objects(settings)
+        await asyncio.to_thread(self.objects.check)
+        grace, key = timedelta(days=settings.privacy.deletion_grace_days), hash_key(settings)
+        self.writer.gate = DeletionGate(self.store, self.objects, key, Blocklist(blocklist_path(settings), key),
+                                        grace, self._metrics)
+        await self.writer.gate.load(datetime.now(UTC))
         self.writer.start()
-        self._runner = await serve_control(control_app(self.store, self.writer), Path(settings.control_socket))
+        self.jobs = JobsService(settings, self._metrics)  # retention jobs: scheduler and control-socket runs
+        await self.jobs.start()
+        self._runner = await serve_control(control_app(self.store, self.writer, self.jobs),
+                                           Path(settings.control_socket))
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             Path(self._settings.control_socket).unlink(missing_ok=True)
+        if self.jobs is not None:  # a running job stops between two steps; it resumes at the next run
+            await self.jobs.stop()
         if self.writer is not None:
             await self.writer.stop(self._settings.writer.shutdown_deadline_s)
         if self.store is not None:
             await self.store.close()
+        if self.objects is not None:
+            self.objects.close()

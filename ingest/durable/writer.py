@@ -7,15 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.durable import checkpoint
-from ingest.durable.records import Damage, Record, SpoolCrash, scan
+from ingest.durable.deletions import DeletionGate
+from ingest.durable.records import Damage, Record, SpoolBatch, SpoolCrash, SpoolDeletion, scan
 from ingest.durable.segments import segments, worker_dirs
 from ingest.metrics import Metrics
 from storage.errors import StorageError
 from storage.executor import AsyncStore
-from storage.rows import CrashRow
 
 log = logging.getLogger("consentry.writer")
 
@@ -24,9 +25,10 @@ class _Drain:
     """What one pass collected: rows to insert and the offsets that become committed once they are in."""
 
     def __init__(self) -> None:
-        self.lines: list[bytes] = []
+        self.batches: list[SpoolBatch] = []
         self.rows = 0
-        self.crashes: list[CrashRow] = []
+        self.crashes: list[SpoolCrash] = []
+        self.deletions: list[SpoolDeletion] = []
         self.offsets: dict[Path, int] = {}
         self.damaged_bytes = 0
 
@@ -46,6 +48,7 @@ class SpoolWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.last_error: str | None = None
+        self.gate: DeletionGate | None = None  # set by the service: deletion requests in the spool
 
     def start(self) -> None:
         self._spool.mkdir(parents=True, exist_ok=True)
@@ -72,16 +75,24 @@ class SpoolWriter:
         """One batch: read, insert, commit offsets, delete drained segments. Returns the rows inserted."""
         async with self._lock:
             drain = await asyncio.to_thread(self._collect)
-            if drain.rows:
+            gate = self.gate
+            if gate is not None and drain.deletions:  # before any insert: their installs' rows are held back
+                await gate.register(drain.deletions, datetime.now(UTC))
+            batches = [b for b in drain.batches if gate is None or gate.keep_batch(b)]
+            crashes = [c.row for c in drain.crashes if gate is None or gate.keep_crash(c)]
+            rows = sum(b.count for b in batches)
+            if rows:
                 started = time.perf_counter()
-                await self._store.insert_event_lines(b"".join(drain.lines))
+                await self._store.insert_event_lines(b"".join(b.lines for b in batches))
                 self._metrics.insert_seconds.observe(time.perf_counter() - started)
-                self._metrics.insert_rows.observe(drain.rows)
-            if drain.crashes:
-                await self._store.insert_crashes(drain.crashes)
+                self._metrics.insert_rows.observe(rows)
+            if crashes:
+                await self._store.insert_crashes(crashes)
             if drain.offsets:
                 await asyncio.to_thread(self._commit, drain)
-            return drain.rows + len(drain.crashes)
+            if gate is not None and drain.deletions:
+                await gate.run()
+            return rows + len(crashes) + len(drain.deletions)
 
     async def _run(self) -> None:
         backoff = self._poll_s
@@ -138,9 +149,11 @@ class SpoolWriter:
                 break
             payload = item.payload
             if isinstance(payload, SpoolCrash):
-                drain.crashes.append(payload.row)
+                drain.crashes.append(payload)
+            elif isinstance(payload, SpoolDeletion):
+                drain.deletions.append(payload)
             else:
-                drain.lines.append(payload.lines)
+                drain.batches.append(payload)
                 drain.rows += payload.count
             offset = item.end
         else:

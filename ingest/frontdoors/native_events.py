@@ -13,7 +13,7 @@ from ingest.stages.consent import check_consent
 from ingest.stages.decode import check_media_type, decode_events, decompress, read_body
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch
-from ingest.state import CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL
+from ingest.state import BLOCKLIST, CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -40,6 +40,7 @@ async def post_events(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     batch = validate_batch(decoded, limits, now)                                   # validate
     app[INSTALL_LIMITER].check(str(batch.install_id))
+    app[BLOCKLIST].check(batch.install_id)
     redacted = redact_batch(batch, app[REDACTOR], received_at=now)                 # redact
     await app[SPOOL].append(SpoolBatch.of(batch.install_id, redacted.rows))                             # spool (fsync)
     metrics.events_accepted.inc(len(redacted.rows))                                # ack

@@ -1,0 +1,78 @@
+"""The writer's side of deletion requests: register them, keep spooled data of deleted installs out of storage,
+publish the block list for workers, and run the deletion job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from ingest.durable.records import SpoolBatch, SpoolCrash, SpoolDeletion
+from ingest.metrics import Metrics
+from ingest.privacy import Blocklist
+from storage.executor import AsyncStore
+from storage.jobs.deletions import DeletionOutcome, DeletionRequest, blocked_since, register, run_deletions
+from storage.objects import ObjectStore
+
+log = logging.getLogger("consentry.deletions")
+
+
+class DeletionGate:
+    def __init__(self, store: AsyncStore, objects: ObjectStore, key: bytes, blocklist: Blocklist,
+                 grace: timedelta, metrics: Metrics) -> None:
+        self._store = store
+        self._objects = objects
+        self._key = key
+        self._blocklist = blocklist
+        self._grace = grace
+        self._metrics = metrics
+        self._request_of: dict[str, uuid.UUID] = {}  # install hash -> latest request id (for in-flight counts)
+        self._in_flight: dict[uuid.UUID, int] = {}
+
+    async def load(self, now: datetime) -> None:
+        """Rebuild the block list from the audit trail (hashes only) and finish requests left pending."""
+        for digest, requested_at in await self._store.run(blocked_since, self._store.store, now - self._grace):
+            self._blocklist.add(digest, (requested_at + self._grace).timestamp())
+        await asyncio.to_thread(self._blocklist.save)
+        await self.run(now)
+
+    async def register(self, deletions: list[SpoolDeletion], now: datetime) -> None:
+        requests = [DeletionRequest(d.request_id, d.install_id, d.reason, d.requested_at) for d in deletions]
+        await self._store.run(register, self._store.store, requests, self._key, now)
+        for request in requests:
+            digest = self._blocklist.hash(request.install_id)
+            self._blocklist.add(digest, (request.requested_at + self._grace).timestamp())
+            self._request_of[digest] = request.request_id
+        await asyncio.to_thread(self._blocklist.save)
+        self._metrics.deletions_requested.inc(len(requests))
+
+    def keep_batch(self, batch: SpoolBatch) -> bool:
+        return self._keep(batch.install_id, batch.count)
+
+    def keep_crash(self, crash: SpoolCrash) -> bool:
+        if self._keep(crash.row.install_id, 1):
+            return True
+        keys = [crash.row.minidump_key, *crash.row.attachment_keys]
+        for key in filter(None, keys):  # the worker stored them before spooling the row
+            self._objects.delete(key)
+        return False
+
+    def _keep(self, install_id: uuid.UUID, rows: int) -> bool:
+        digest = self._blocklist.hash(install_id)
+        if digest not in self._request_of and not self._blocklist.blocked(digest):
+            return True
+        request = self._request_of.get(digest)
+        if request is not None:
+            self._in_flight[request] = self._in_flight.get(request, 0) + rows
+        self._metrics.deletion_in_flight_rows.inc(rows)
+        return False
+
+    async def run(self, now: datetime | None = None) -> DeletionOutcome:
+        outcome = await self._store.run(run_deletions, self._store.store, self._objects, self._key,
+                                        now or datetime.now(UTC), dict(self._in_flight))
+        if outcome.requests:
+            log.info("completed %d deletion request(s): %s rows, %d objects", outcome.requests, outcome.rows,
+                     outcome.objects)
+            self._in_flight.clear()
+        return outcome

@@ -1,0 +1,56 @@
+"""Keep each table's ClickHouse TTL equal to the configured delete threshold (the backstop when no job runs)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import msgspec
+
+from storage.clickhouse import ClickHouseStore
+from storage.jobs.policy import RetentionPolicy
+from storage.jobs.sql import string
+
+_TTL_DAYS = re.compile(r"\bTTL\b.*?toIntervalDay\((\d+)\)", re.S)
+
+
+class Expiring(msgspec.Struct, frozen=True):
+    table: str
+    column: str  # the row's age is measured from this DateTime/DateTime64 column
+    days: Callable[[RetentionPolicy], int]
+    day_partitions: bool  # PARTITION BY toDate(column): the expire job drops whole expired days
+
+
+# Tables that age out. More register here (e.g. the deletion audit: deletion_audit_days); a table that does
+# not exist yet is skipped.
+EXPIRING: list[Expiring] = [
+    Expiring("events", "ts", lambda p: p.events_delete_days, day_partitions=True),
+    Expiring("crashes", "ts", lambda p: p.crashes_delete_days, day_partitions=True),
+    Expiring("deletion_audit", "requested_at", lambda p: p.deletion_audit_days, day_partitions=False),
+]
+
+
+def current_ttl_days(store: ClickHouseStore, table: str) -> int | None:
+    """The table's TTL in days, None if it has none; also None when the table does not exist."""
+    rows = store.query(f"SELECT engine_full FROM system.tables WHERE database = {string(store.database)} "
+                       f"AND name = {string(table)}", read_only=False).rows
+    match = _TTL_DAYS.search(rows[0][0]) if rows else None
+    return int(match.group(1)) if match else None
+
+
+def sync_ttl(store: ClickHouseStore, policy: RetentionPolicy) -> list[str]:
+    """ALTER ... MODIFY TTL where it differs from the policy; return the tables changed.
+
+    materialize_ttl_after_modify = 0: recomputing TTL for every existing part would rewrite the whole table;
+    the expire job drops the old days instead, and new parts carry the new TTL.
+    """
+    changed = []
+    for item in EXPIRING:
+        days = item.days(policy)
+        current = current_ttl_days(store, item.table)
+        if current is None or current == days:
+            continue
+        store.command(f"ALTER TABLE {store.database}.{item.table} MODIFY TTL toDateTime({item.column}) + "
+                      f"INTERVAL {days} DAY DELETE SETTINGS materialize_ttl_after_modify = 0")
+        changed.append(item.table)
+    return changed
