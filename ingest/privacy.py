@@ -39,6 +39,9 @@ class Blocklist:
         self._mtime = 0.0
         self._checked = 0.0
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def hash(self, install_id: uuid.UUID) -> str:
         return install_hash(self._key, install_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from storage.jobs.deletions import DeletionOutcome, DeletionRequest, blocked_sin
 from storage.objects import ObjectStore
 
 log = logging.getLogger("consentry.deletions")
+REFRESH_INTERVAL_S = 5.0
 
 
 class DeletionGate:
@@ -29,13 +31,27 @@ class DeletionGate:
         self._metrics = metrics
         self._request_of: dict[str, uuid.UUID] = {}  # install hash -> latest request id (for in-flight counts)
         self._in_flight: dict[uuid.UUID, int] = {}
+        self._refreshed = 0.0
+        self._saved = False
 
     async def load(self, now: datetime) -> None:
         """Rebuild the block list from the audit trail (hashes only) and finish requests left pending."""
+        await self._refresh(now)
+        await self.run(now)
+
+    async def refresh_if_due(self) -> None:
+        """Pick up requests other writers registered (one spool per pod, one ClickHouse for all)."""
+        if time.monotonic() - self._refreshed >= REFRESH_INTERVAL_S:
+            await self._refresh(datetime.now(UTC))
+
+    async def _refresh(self, now: datetime) -> None:
+        self._refreshed = time.monotonic()
+        before = len(self._blocklist)
         for digest, requested_at in await self._store.run(blocked_since, self._store.store, now - self._grace):
             self._blocklist.add(digest, (requested_at + self._grace).timestamp())
-        await asyncio.to_thread(self._blocklist.save)
-        await self.run(now)
+        if len(self._blocklist) != before or not self._saved:
+            await asyncio.to_thread(self._blocklist.save)
+            self._saved = True
 
     async def register(self, deletions: list[SpoolDeletion], now: datetime) -> None:
         requests = [DeletionRequest(d.request_id, d.install_id, d.reason, d.requested_at) for d in deletions]

@@ -76,6 +76,8 @@ class SpoolWriter:
         async with self._lock:
             drain = await asyncio.to_thread(self._collect)
             gate = self.gate
+            if gate is not None:
+                await gate.refresh_if_due()
             if gate is not None and drain.deletions:  # before any insert: their installs' rows are held back
                 await gate.register(drain.deletions, datetime.now(UTC))
             batches = [b for b in drain.batches if gate is None or gate.keep_batch(b)]

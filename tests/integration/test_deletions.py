@@ -3,6 +3,9 @@ data still in the spool never lands, later events are refused, and the audit kee
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -152,3 +155,32 @@ async def test_block_list_survives_a_restart(make_settings: Any, store: ClickHou
 
         await asyncio.sleep(1.1)  # workers re-read the block list at most once a second
         assert (await client.post("/v1/events", json=make_batch(1, install_id=install))).status == 403
+
+
+async def test_a_deletion_reaches_another_writers_spool(make_settings: Any, store: ClickHouseStore,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two collectors (one spool and writer each) on one ClickHouse: a request recorded by one removes the
+    install's rows from storage and from the other's spool backlog."""
+    from ingest.durable import deletions as gate_module
+
+    monkeypatch.setattr(gate_module, "REFRESH_INTERVAL_S", 0.0)  # look at ClickHouse on every drain pass
+    first = make_settings()
+    second = make_settings(CONSENTRY_DATA_DIR=tempfile.mkdtemp(prefix="cs-b-"),
+                           CONSENTRY_PRIVACY_HASH_KEY=hash_key(first).hex())  # one key for the deployment
+    install = str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(first), host="127.0.0.1")) as a, \
+            TestClient(TestServer(create_app(second), host="127.0.0.1")) as b:
+        assert (await b.post("/v1/events", json=make_batch(2, install_id=install))).status == 202
+        await drain(b)  # stored through b
+        b_writer = b.server.app[WRITER_SERVICE].writer
+        await b_writer.stop(0)  # hold b's writer: the next batch waits in b's spool
+        assert (await b.post("/v1/events", json=make_batch(3, install_id=install))).status == 202
+        await request_deletion(a, install)
+        await drain(a)  # a registers the request and deletes what is stored
+        assert count(store, "events", install) == 0
+        await b_writer.flush()  # b drains its backlog: the request, seen in ClickHouse, keeps it out
+        assert count(store, "events", install) == 0
+        await asyncio.sleep(1.1)
+        refused = await b.post("/v1/events", json=make_batch(1, install_id=install))
+        assert refused.status == 403  # b's workers read the block list b's writer published
+    shutil.rmtree(second.data_dir, ignore_errors=True)
