@@ -47,7 +47,7 @@ JOBS: dict[str, Job] = {}
 STATUS_HOOKS: dict[str, Callable[[JobContext], dict[str, object]]] = {}
 # The order `jobs run all` uses: deletions first (a withdrawn consent is the most urgent), then expire (dropped
 # days need no de-identification), then de-identify.
-ORDER = ("deletions", "expire", "deidentify")
+ORDER = ("deletions", "expire", "deidentify", "reconcile")
 
 
 def ordered_jobs() -> list[str]:
