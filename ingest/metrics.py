@@ -21,7 +21,9 @@ class Metrics:
         self.requests = Counter(
             "consentry_requests", "HTTP requests by route and status", ["route", "status"], registry=r
         )
-        self.events_accepted = Counter("consentry_events_accepted", "Events acknowledged after commit", registry=r)
+        self.events_accepted = Counter(
+            "consentry_events_accepted", "Events acknowledged (after the spool fsync)", registry=r
+        )
         self.refusals = Counter("consentry_refusals", "Refused requests by refusal code", ["code"], registry=r)
         self.batch_events = Histogram(
             "consentry_batch_events", "Events per accepted request", buckets=_BATCH_BUCKETS, registry=r
@@ -56,6 +58,14 @@ class Metrics:
         )
         self.deletions_requested = Counter(
             "consentry_deletion_requests", "Deletion requests registered by the writer", registry=r
+        )
+        self.deletions_pending = Gauge(
+            "consentry_deletion_requests_pending", "Deletion requests not completed yet",
+            multiprocess_mode="livemax", registry=r,
+        )
+        self.deletion_oldest_pending_seconds = Gauge(
+            "consentry_deletion_oldest_pending_seconds", "Age of the oldest pending deletion request (SLA watch)",
+            multiprocess_mode="livemax", registry=r,
         )
         self.deletion_in_flight_rows = Counter(
             "consentry_deletion_in_flight_rows", "Spooled rows of deleted installs kept out of storage", registry=r

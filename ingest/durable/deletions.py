@@ -13,7 +13,14 @@ from ingest.durable.records import SpoolBatch, SpoolCrash, SpoolDeletion
 from ingest.metrics import Metrics
 from ingest.privacy import Blocklist
 from storage.executor import AsyncStore
-from storage.jobs.deletions import DeletionOutcome, DeletionRequest, blocked_since, register, run_deletions
+from storage.jobs.deletions import (
+    DeletionOutcome,
+    DeletionRequest,
+    blocked_since,
+    pending_figures,
+    register,
+    run_deletions,
+)
 from storage.objects import ObjectStore
 
 log = logging.getLogger("consentry.deletions")
@@ -44,8 +51,14 @@ class DeletionGate:
         if time.monotonic() - self._refreshed >= REFRESH_INTERVAL_S:
             await self._refresh(datetime.now(UTC))
 
+    async def _update_gauges(self, now: datetime) -> None:
+        pending, oldest_age_s = await self._store.run(pending_figures, self._store.store, now)
+        self._metrics.deletions_pending.set(pending)
+        self._metrics.deletion_oldest_pending_seconds.set(oldest_age_s)
+
     async def _refresh(self, now: datetime) -> None:
         self._refreshed = time.monotonic()
+        await self._update_gauges(now)
         before = len(self._blocklist)
         for digest, requested_at in await self._store.run(blocked_since, self._store.store, now - self._grace):
             self._blocklist.add(digest, (requested_at + self._grace).timestamp())
@@ -87,6 +100,7 @@ class DeletionGate:
     async def run(self, now: datetime | None = None) -> DeletionOutcome:
         outcome = await self._store.run(run_deletions, self._store.store, self._objects, self._key,
                                         now or datetime.now(UTC), dict(self._in_flight))
+        await self._update_gauges(now or datetime.now(UTC))
         if outcome.requests:
             log.info("completed %d deletion request(s): %s rows, %d objects", outcome.requests, outcome.rows,
                      outcome.objects)

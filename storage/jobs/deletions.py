@@ -122,12 +122,17 @@ def blocked_since(store: ClickHouseStore, since: datetime) -> list[tuple[str, da
     return [(digest, _utc(when)) for digest, when in result.rows]
 
 
-def pending_summary(store: ClickHouseStore, now: datetime) -> dict[str, object]:
-    """Pending requests and the age of the oldest: the figures the deletion SLA is watched by."""
+def pending_figures(store: ClickHouseStore, now: datetime) -> tuple[int, float]:
+    """Pending requests and the age in seconds of the oldest: the figures the deletion SLA is watched by."""
     result = store.query(f"SELECT count(), min(requested_at) FROM {store.database}.deletion_queue")
     count, oldest = result.rows[0] if result.rows else (0, None)
     age = (now - _utc(oldest)).total_seconds() if count and oldest else 0.0
-    return {"pending": int(count), "oldest_pending_age_s": round(max(age, 0.0), 1)}
+    return int(count), round(max(age, 0.0), 1)
+
+
+def pending_summary(store: ClickHouseStore, now: datetime) -> dict[str, object]:
+    count, age = pending_figures(store, now)
+    return {"pending": count, "oldest_pending_age_s": age}
 
 
 def deletions_job(ctx: JobContext) -> JobResult:

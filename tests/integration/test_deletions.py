@@ -81,6 +81,9 @@ async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
     await drain(client)  # the writer registers the request and runs the deletion
     status = await (await client.get(f"/v1/deletion-requests/{request_id}")).json()
     assert status["status"] == "done" and status["completed_at"]
+    metrics = await (await client.get("/metrics")).text()
+    assert "consentry_deletion_requests_pending 0.0" in metrics
+    assert "consentry_deletion_requests_total 1.0" in metrics
     assert (count(store, "events", gone), count(store, "crashes", gone)) == (0, 0)
     assert (count(store, "events", kept), count(store, "crashes", kept)) == (3, 1)
     assert len(objects.list("crashes/")) == 2  # only the other install's dump and attachment remain
