@@ -18,3 +18,10 @@ def test_every_refusal_code_is_documented() -> None:
 def test_every_setting_is_documented() -> None:
     for env, key in setting_names().items():
         assert f"| `{key}` | `{env}` |" in README, key
+
+
+def test_every_metric_is_documented() -> None:
+    from ingest.metrics import Metrics
+
+    for metric in Metrics().registry.collect():
+        assert f"`{metric.name}" in README, metric.name
