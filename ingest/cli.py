@@ -17,6 +17,7 @@ from ingest import control_client, dsr_cli, jobs_cli
 from ingest.crash import triage
 from ingest.objects import open_objects
 from ingest.output import print_rows
+from ingest.reports import cli as reports_cli
 from ingest.serve import serve
 from ingest.settings import ConfigError, Settings, load_settings
 from storage.clickhouse import ClickHouseStore, QueryResult, open_client
@@ -69,18 +70,26 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--workers", type=int, default=None,
                            help="worker processes (default: http.workers, 0 there = one per CPU); "
                                 "0 here = a single process that also writes")
-    commands.add_parser("migrate", help="apply schemas/*.sql (idempotent)")
-    query = commands.add_parser("query", help="run a read-only SQL query against the configured ClickHouse")
+    migrate_cmd = commands.add_parser("migrate", help="apply schemas/*.sql (idempotent)")
+    migrate_cmd.add_argument("--cluster", metavar="NAME", default="",
+                             help="apply schemas/cluster/*.sql ON CLUSTER NAME (replicated + Distributed tables)")
+    query = commands.add_parser(
+        "query", help="operators' escape hatch: read-only SQL on the configured ClickHouse (for analytics, use "
+        "`consentry report`: it applies k-anonymity)",
+        description="The operators' escape hatch: any read-only SQL, raw rows included. Engineers looking at "
+        "usage: use `consentry report` (trends, active, retention, funnel, crash-free), which never lists install "
+        "or session ids and suppresses cells under reports.min_installs installs.")
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "json"), default="table", help="json = one object per line")
     _crashes_parser(commands)
     jobs_cli.add_parser(commands)
     dsr_cli.add_parser(commands)
+    reports_cli.add_parser(commands)
     return parser
 
 
 def _local_store(settings: Settings) -> ClickHouseStore:
-    client = open_client(settings.clickhouse.url, settings.data_path)
+    client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
     return ClickHouseStore(client, settings.clickhouse.database)
 
 
@@ -88,14 +97,17 @@ def _embedded(settings: Settings) -> bool:
     return not settings.clickhouse.url or settings.clickhouse.url.startswith("chdb:")
 
 
-def run_migrate(settings: Settings) -> list[str]:
+def run_migrate(settings: Settings, cluster: str = "") -> list[str]:
+    if cluster and _embedded(settings):
+        raise ConfigError("migrate --cluster needs clickhouse.url to be a ClickHouse server (http(s)://...), "
+                          "not embedded chDB")
     if _embedded(settings):
         answer = control_client.call(settings.control_socket, "/migrate", {})
         if answer is not None:
             return list(answer["applied"])
     store = _local_store(settings)
     try:
-        return migrate(store)
+        return migrate(store, cluster)
     finally:
         store.close()
 
@@ -193,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings, _workers(args.workers, settings))
         elif args.command == "migrate":
-            applied = run_migrate(settings)
+            applied = run_migrate(settings, args.cluster)
             print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
         elif args.command == "crashes":
             run_crashes(settings, args)
@@ -201,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return jobs_cli.main(settings, args)
         elif args.command == "dsr":
             return dsr_cli.main(settings, args)
+        elif args.command == "report":
+            return reports_cli.main(settings, args, run_query)
         else:
             print_rows(run_query(settings, args.sql), args.format)
     except ConfigError as exc:

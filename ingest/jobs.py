@@ -24,6 +24,7 @@ from storage.errors import StorageError
 from storage.jobs import JOBS, JobBusy, JobContext, JobResult, LockOptions, job_status, ordered_jobs, run_job
 from storage.jobs.ttl import sync_ttl
 from storage.objects import ObjectStore
+from storage.rollups import sync_breakdown_keys
 
 log = logging.getLogger("consentry.jobs")
 FIRST_RUN_DELAY_S = 60.0  # after start-up: let the writer catch up with the spool first
@@ -109,10 +110,11 @@ class JobsService:
 
     async def start(self) -> None:
         settings = self._settings
-        self._store = ClickHouseStore(open_client(settings.clickhouse.url, settings.data_path),
-                                      settings.clickhouse.database)
+        client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
+        self._store = ClickHouseStore(client, settings.clickhouse.database)
         self._objects = open_objects(settings)
         await self._call(sync_ttl, self._store, settings.retention)  # the TTL follows the policy from the start
+        await self._call(sync_breakdown_keys, self._store, settings.reports.breakdown_props)
         await self._call(self._refresh_last_success)
         if settings.jobs.schedule:
             self._scheduler = asyncio.create_task(self._schedule(), name="jobs-scheduler")

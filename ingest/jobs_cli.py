@@ -80,7 +80,8 @@ def _embedded(settings: Settings) -> bool:
 
 
 def _local_store(settings: Settings) -> ClickHouseStore:
-    store = ClickHouseStore(open_client(settings.clickhouse.url, settings.data_path), settings.clickhouse.database)
+    client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
+    store = ClickHouseStore(client, settings.clickhouse.database)
     migrate(store)  # the jobs' own tables must exist even when no collector ever ran here
     return store
 

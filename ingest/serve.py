@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 import sys
 import time
 from multiprocessing.process import BaseProcess
@@ -29,6 +30,7 @@ from ingest.durable.service import WriterService
 from ingest.metrics import Metrics, enable_multiprocess, process_exited
 from ingest.settings import ConfigError, Settings
 from ingest.state import REDACTOR
+from ingest.tls import server_context
 
 log = logging.getLogger("consentry.serve")
 SHUTDOWN_TIMEOUT_S = 30.0
@@ -78,27 +80,27 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-async def _serve_single(settings: Settings) -> None:
+async def _serve_single(settings: Settings, tls: ssl.SSLContext | None) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()  # opens storage and migrates before anything listens
     _prepare_heap(app)
     try:
-        await web.TCPSite(runner, settings.http.host, settings.http.port).start()
-        log.info("listening on http://%s:%s (single process), data in %s", settings.http.host,
-                 settings.http.port, settings.data_path)
+        await web.TCPSite(runner, settings.http.host, settings.http.port, ssl_context=tls).start()
+        log.info("listening on %s://%s:%s (single process), data in %s", "https" if tls else "http",
+                 settings.http.host, settings.http.port, settings.data_path)
         await _until_signalled()
     finally:
         await runner.cleanup()
 
 
-async def _worker_main(settings: Settings, index: int, port: int) -> None:
+async def _worker_main(settings: Settings, index: int, port: int, tls: ssl.SSLContext | None) -> None:
     app = create_app(settings, worker=f"w{index}", embedded_writer=False)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     _prepare_heap(app)
     try:
-        site = web.TCPSite(runner, settings.http.host, port, reuse_port=True)
+        site = web.TCPSite(runner, settings.http.host, port, reuse_port=True, ssl_context=tls)
         await site.start()
         await _until_signalled()
     finally:
@@ -138,10 +140,11 @@ def _child(target: str, *args: object) -> None:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, workers: int, port: int) -> None:
+    def __init__(self, settings: Settings, workers: int, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.settings = settings
         self.workers = workers
         self.port = port
+        self.tls = tls  # built once before forking; each worker inherits it
         self.writer: BaseProcess | None = None
         self.children: dict[int, BaseProcess] = {}
 
@@ -156,7 +159,7 @@ class Supervisor:
                 raise ConfigError("the writer could not open storage (see the message above)")
 
     def start_worker(self, index: int) -> None:
-        proc = _fork.Process(target=_child, args=("worker", self.settings, index, self.port),
+        proc = _fork.Process(target=_child, args=("worker", self.settings, index, self.port, self.tls),
                              name=f"consentry-worker-{index}")
         proc.start()
         self.children[index] = proc
@@ -198,13 +201,14 @@ def _join(proc: BaseProcess, timeout: float) -> int | None:
 def serve(settings: Settings, workers: int) -> int:
     """Run until SIGTERM / SIGINT; return the process exit code."""
     _refuse_second_collector(settings)
+    tls = server_context(settings)  # a bad certificate or key stops us before anything listens
     settings.data_path.mkdir(parents=True, exist_ok=True)
     if workers == 0:
-        asyncio.run(_serve_single(settings))
+        asyncio.run(_serve_single(settings, tls))
         return 0
     reservation, port = _reserve_port(settings)
     enable_multiprocess(str(settings.data_path / "metrics"))
-    supervisor = Supervisor(settings, workers, port)
+    supervisor = Supervisor(settings, workers, port, tls)
     stop = {"requested": False}
 
     def request_stop(signum: int, frame: object) -> None:
@@ -215,8 +219,8 @@ def serve(settings: Settings, workers: int) -> int:
     supervisor.start_writer()
     for index in range(workers):
         supervisor.start_worker(index)
-    log.info("listening on http://%s:%s with %d workers and a writer, data in %s", settings.http.host, port,
-             workers, settings.data_path)
+    log.info("listening on %s://%s:%s with %d workers and a writer, data in %s", "https" if tls else "http",
+             settings.http.host, port, workers, settings.data_path)
     try:
         while True:
             time.sleep(0.2)

@@ -36,6 +36,7 @@ class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     # "http(s)://user:password@host:port" talks to a ClickHouse server.
     url: str = ""
     database: Identifier = "consentry"
+    ca_file: str = ""  # PEM CA bundle to verify an https:// server (empty = the system / certifi bundle)
 
 
 class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -61,6 +62,13 @@ class S3Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     region: str = "us-east-1"
     sse: str = "s3"  # server-side encryption: s3, kms:<key-id> or none
     create_bucket: bool = True
+    ca_file: str = ""  # PEM CA bundle to verify an https endpoint (empty = $SSL_CERT_FILE or certifi's bundle)
+
+
+class TlsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # Both set: the collector serves HTTPS only (TLS 1.2 or newer). Both empty: plain HTTP (e.g. behind a proxy).
+    cert_file: str = ""  # PEM certificate chain, leaf first
+    key_file: str = ""  # PEM private key of that certificate
 
 
 class CrashLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -115,9 +123,22 @@ class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     lock_settle_ms: NonNegative = 500  # claim, wait this long, read back: longer than claims take to replicate
 
 
+PropKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]  # the prop-key pattern intake enforces
+# Settings whose environment value is a comma-separated list.
+_LIST_SETTINGS = frozenset({"reports.breakdown_props"})
+
+
+class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    # String props declared low-cardinality: the only ones reports may break down by (rolled up per value).
+    breakdown_props: list[PropKey] = msgspec.field(default_factory=lambda: ["mode", "theme", "locale"])
+    # k-anonymity: a report cell backed by fewer distinct installs is suppressed; 1 would suppress nothing.
+    min_installs: Annotated[int, msgspec.Meta(ge=2)] = 5
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     data_dir: str = "./data"
     http: HttpSettings = HttpSettings()
+    tls: TlsSettings = TlsSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     limits: LimitSettings = LimitSettings()
     object_store: ObjectStoreSettings = ObjectStoreSettings()
@@ -130,6 +151,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     rate_limit: RateLimitSettings = RateLimitSettings()
     retention: RetentionPolicy = RetentionPolicy()  # defined in storage/jobs/policy.py (storage owns the policy)
     jobs: JobSettings = JobSettings()
+    reports: ReportSettings = ReportSettings()
 
     @property
     def data_path(self) -> Path:
@@ -172,7 +194,8 @@ def _merge_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         target = raw.setdefault(section, {}) if section else raw
         if not isinstance(target, dict):
             raise ConfigError(f"{section}: expected a table in the config file")
-        target[leaf] = value
+        target[leaf] = [item.strip() for item in value.split(",") if item.strip()] \
+            if known[name] in _LIST_SETTINGS else value
 
 
 _PATH_RE = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
@@ -199,6 +222,27 @@ def _check(settings: Settings) -> None:
     if scheme == "chdb" and not urlsplit(url).path:
         raise ConfigError("invalid setting clickhouse.url: chdb:// needs a path, e.g. chdb:///var/lib/consentry/ch")
     _check_retention(settings)
+    _check_files(settings)
+
+
+def _check_files(settings: Settings) -> None:
+    """TLS material and CA bundles must be readable now: a typo is a start-up error, not a failed handshake."""
+    tls = settings.tls
+    if bool(tls.cert_file) != bool(tls.key_file):
+        missing = "tls.key_file" if tls.cert_file else "tls.cert_file"
+        raise ConfigError(f"invalid setting {missing} (environment {env_name(missing)}): "
+                          "tls.cert_file and tls.key_file are set together or not at all")
+    files = {"tls.cert_file": tls.cert_file, "tls.key_file": tls.key_file, "s3.ca_file": settings.s3.ca_file,
+             "clickhouse.ca_file": settings.clickhouse.ca_file}
+    for key, path in files.items():
+        if not path:
+            continue
+        try:
+            with open(path, "rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            raise ConfigError(f"invalid setting {key} (environment {env_name(key)}): cannot read {path}: "
+                              f"{exc.strerror or exc}") from None
 
 
 def _check_retention(settings: Settings) -> None:

@@ -26,15 +26,17 @@ class QueryResult(msgspec.Struct, frozen=True):
     rows: list[list[Any]]
 
 
-def open_client(url: str, data_dir: Path) -> Client:
-    """Create the one clickhouse-connect client; the only place embedded and server paths differ."""
+def open_client(url: str, data_dir: Path, ca_file: str = "") -> Client:
+    """Create the one clickhouse-connect client; the only place embedded and server paths differ.
+    ``ca_file`` verifies an https:// server against that CA bundle instead of the default one."""
     parts = urlsplit(url)
     try:
         if not url or parts.scheme == "chdb":
             path = Path(parts.path) if url else data_dir / "clickhouse"
             path.mkdir(parents=True, exist_ok=True)
             return clickhouse_connect.get_client(interface="chdb", path=str(path))
-        return clickhouse_connect.get_client(dsn=url, connect_timeout=5, send_receive_timeout=60)
+        tls = {"ca_cert": ca_file} if ca_file else {}
+        return clickhouse_connect.get_client(dsn=url, connect_timeout=5, send_receive_timeout=60, **tls)
     except ClickHouseError as exc:
         raise StorageUnavailable(f"cannot open ClickHouse at {_safe_url(url, data_dir)}: {exc}") from None
 

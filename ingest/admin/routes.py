@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ingest.admin.auth import require_token
 from ingest.admin.export import export_route
+from ingest.admin.reports import report_route
 from ingest.admin.writer_client import WriterClient
 from ingest.crash import triage
 from ingest.errors import Refusal
@@ -100,3 +101,4 @@ def setup_admin(app: web.Application) -> None:
     app.router.add_get("/v1/admin/crashes/{crash_id}", get_crash)
     app.router.add_get("/v1/admin/crashes/{crash_id}/minidump", get_minidump)
     app.router.add_routes([export_route(WRITER_CLIENT)])
+    app.router.add_routes([report_route(WRITER_CLIENT)])

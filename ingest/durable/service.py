@@ -38,7 +38,7 @@ class WriterService:
         """Open and migrate storage, start draining, then open the control socket (in that order)."""
         settings = self._settings
         settings.data_path.mkdir(parents=True, exist_ok=True)
-        client = open_client(settings.clickhouse.url, settings.data_path)
+        client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
         self.store = AsyncStore(ClickHouseStore(client, settings.clickhouse.database))
         await self.store.migrate()
         w = settings.writer

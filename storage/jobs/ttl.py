@@ -27,6 +27,10 @@ EXPIRING: list[Expiring] = [
     Expiring("events", "ts", lambda p: p.events_delete_days, day_partitions=True),
     Expiring("crashes", "ts", lambda p: p.crashes_delete_days, day_partitions=True),
     Expiring("deletion_audit", "requested_at", lambda p: p.deletion_audit_days, day_partitions=False),
+    # Report rollups: monthly partitions, so the TTL (day granularity) expires them, not the partition drop.
+    Expiring("rollup_events_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
+    Expiring("rollup_props_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
+    Expiring("rollup_active_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
 ]
 
 

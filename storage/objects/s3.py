@@ -38,7 +38,8 @@ class S3ObjectStore(ObjectStore):
     ``kms:<key-id>``. Creates nothing, except the bucket in ``check()`` when ``create_bucket`` is true."""
 
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, *, region: str = "us-east-1",
-                 sse: str = "s3", create_bucket: bool = False, setting: str = DEFAULT_SETTING) -> None:
+                 sse: str = "s3", create_bucket: bool = False, setting: str = DEFAULT_SETTING,
+                 ca_file: str = "") -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
             raise ValueError(f"{setting}: S3 endpoint must look like https://host:port, not {endpoint!r}")
@@ -54,7 +55,7 @@ class S3ObjectStore(ObjectStore):
         self.setting = setting
         self._sse = _sse_from(sse, setting)
         self._http = urllib3.PoolManager(timeout=TIMEOUT, retries=RETRIES, maxsize=10, cert_reqs="CERT_REQUIRED",
-                                         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where())
+                                         ca_certs=ca_file or os.environ.get("SSL_CERT_FILE") or certifi.where())
         # region given up front: otherwise minio asks the server for the bucket location before the first call.
         self._client = Minio(parts.netloc, access_key=access_key, secret_key=secret_key,
                              secure=parts.scheme == "https", region=region, http_client=self._http)

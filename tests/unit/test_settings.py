@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,21 @@ def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
 def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_settings(tmp_path / "missing.toml", environ={})
+
+
+@pytest.mark.parametrize(("env", "key"), [
+    ({"CONSENTRY_TLS_CERT_FILE": __file__}, "tls.key_file"),
+    ({"CONSENTRY_TLS_KEY_FILE": __file__}, "tls.cert_file"),
+    ({"CONSENTRY_TLS_CERT_FILE": __file__, "CONSENTRY_TLS_KEY_FILE": "/nonexistent/key.pem"}, "tls.key_file"),
+    ({"CONSENTRY_S3_CA_FILE": "/nonexistent/ca.pem"}, "s3.ca_file"),
+    ({"CONSENTRY_CLICKHOUSE_CA_FILE": "/nonexistent/ca.pem"}, "clickhouse.ca_file"),
+])
+def test_tls_files_are_checked_at_start_up(env: dict[str, str], key: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        load_settings(environ=env)
+
+
+def test_readable_tls_and_ca_files_are_accepted() -> None:
+    settings = load_settings(environ={"CONSENTRY_TLS_CERT_FILE": __file__, "CONSENTRY_TLS_KEY_FILE": __file__,
+                                      "CONSENTRY_S3_CA_FILE": __file__})
+    assert settings.tls.cert_file == __file__ and settings.s3.ca_file == __file__

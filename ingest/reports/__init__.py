@@ -1,0 +1,1 @@
+"""Analytics reports with k-anonymity: `consentry report` and `GET /v1/admin/reports/{name}`."""

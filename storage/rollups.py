@@ -1,0 +1,24 @@
+"""Keep the rollup materialized views' breakdown keys equal to the `reports.breakdown_props` setting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.clickhouse import ClickHouseStore
+from storage.jobs.sql import string
+
+ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily")
+
+
+def sync_breakdown_keys(store: ClickHouseStore, keys: Sequence[str]) -> bool:
+    """Add missing keys, remove dropped ones; True when something changed. New keys count from now on."""
+    table = f"{store.database}.rollup_breakdown_keys"
+    current = {row[0] for row in store.query(f"SELECT DISTINCT key FROM {table}", read_only=False).rows}
+    wanted = set(keys)
+    if missing := sorted(wanted - current):
+        store.command(f"INSERT INTO {table} (key) VALUES " + ", ".join(f"({string(k)})" for k in missing))
+    if extra := sorted(current - wanted):
+        # Synchronous: the views read this table on every insert, so the change is whole when we return.
+        store.command(f"ALTER TABLE {table} DELETE WHERE key IN ({', '.join(map(string, extra))}) "
+                      "SETTINGS mutations_sync = 1")
+    return bool(missing or extra)
