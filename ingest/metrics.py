@@ -67,6 +67,10 @@ class Metrics:
             "consentry_deletion_oldest_pending_seconds", "Age of the oldest pending deletion request (SLA watch)",
             multiprocess_mode="livemax", registry=r,
         )
+        self.deletion_sla_seconds = Gauge(
+            "consentry_deletion_sla_seconds", "The configured deletion SLA (alert: oldest pending above it)",
+            multiprocess_mode="livemax", registry=r,
+        )
         self.deletion_in_flight_rows = Counter(
             "consentry_deletion_in_flight_rows", "Spooled rows of deleted installs kept out of storage", registry=r
         )

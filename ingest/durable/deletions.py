@@ -29,7 +29,7 @@ REFRESH_INTERVAL_S = 5.0
 
 class DeletionGate:
     def __init__(self, store: AsyncStore, objects: ObjectStore, key: bytes, blocklist: Blocklist,
-                 grace: timedelta, metrics: Metrics) -> None:
+                 grace: timedelta, metrics: Metrics, sla: timedelta = timedelta(hours=24)) -> None:
         self._store = store
         self._objects = objects
         self._key = key
@@ -39,6 +39,8 @@ class DeletionGate:
         self._request_of: dict[str, uuid.UUID] = {}  # install hash -> latest request id (for in-flight counts)
         self._in_flight: dict[uuid.UUID, int] = {}
         self._refreshed = 0.0
+        self._sla = sla
+        metrics.deletion_sla_seconds.set(sla.total_seconds())
         self._saved = False
 
     async def load(self, now: datetime) -> None:
@@ -55,6 +57,9 @@ class DeletionGate:
         pending, oldest_age_s = await self._store.run(pending_figures, self._store.store, now)
         self._metrics.deletions_pending.set(pending)
         self._metrics.deletion_oldest_pending_seconds.set(oldest_age_s)
+        if oldest_age_s > self._sla.total_seconds():  # alert on the gauges; the log says it where people look
+            log.error("deletion SLA breached: %d request(s) pending, the oldest for %.0f s (SLA %.0f s)", pending,
+                      oldest_age_s, self._sla.total_seconds())
 
     async def _refresh(self, now: datetime) -> None:
         self._refreshed = time.monotonic()

@@ -48,7 +48,7 @@ class WriterService:
         await asyncio.to_thread(self.objects.check)
         grace, key = timedelta(days=settings.privacy.deletion_grace_days), hash_key(settings)
         self.writer.gate = DeletionGate(self.store, self.objects, key, Blocklist(blocklist_path(settings), key),
-                                        grace, self._metrics)
+                                        grace, self._metrics, timedelta(hours=settings.privacy.deletion_sla_hours))
         await self.writer.gate.load(datetime.now(UTC))
         self.writer.start()
         self.jobs = JobsService(settings, self._metrics)  # retention jobs: scheduler and control-socket runs

@@ -83,6 +83,7 @@ async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
     assert status["status"] == "done" and status["completed_at"]
     metrics = await (await client.get("/metrics")).text()
     assert "consentry_deletion_requests_pending 0.0" in metrics
+    assert "consentry_deletion_sla_seconds 86400.0" in metrics  # privacy.deletion_sla_hours = 24
     assert "consentry_deletion_requests_total 1.0" in metrics
     assert (count(store, "events", gone), count(store, "crashes", gone)) == (0, 0)
     assert (count(store, "events", kept), count(store, "crashes", kept)) == (3, 1)
