@@ -65,3 +65,18 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
 
 
 pytest_plugins = ["s3server"]
+
+
+@pytest.fixture(params=["local", "s3"])
+async def app_on_each_store(request: pytest.FixtureRequest,
+                            make_settings: Any) -> AsyncIterator[tuple[TestClient, Settings]]:
+    """The app on the local object store, then on a real S3 server (SeaweedFS) with a fresh bucket."""
+    env: dict[str, str] = {}
+    if request.param == "s3":
+        server = request.getfixturevalue("s3_server")
+        bucket = request.getfixturevalue("s3_bucket")
+        env = {"CONSENTRY_OBJECT_STORE_URL": f"s3://{bucket}", "CONSENTRY_S3_ENDPOINT": server.endpoint,
+               "CONSENTRY_S3_ACCESS_KEY": server.access_key, "CONSENTRY_S3_SECRET_KEY": server.secret_key}
+    settings = make_settings(**env)
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        yield client, settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,20 +67,6 @@ def native(body: dict[str, Any], dump: bytes | None = WINDOWS_DUMP, attachments:
     return form(parts)
 
 
-@pytest.fixture(params=["local", "s3"])
-async def crash_client(request: pytest.FixtureRequest, make_settings: Any) -> AsyncIterator[tuple[TestClient,
-                                                                                                   Settings]]:
-    env: dict[str, str] = {}
-    if request.param == "s3":
-        server: S3Server = request.getfixturevalue("s3_server")
-        bucket = request.getfixturevalue("s3_bucket")
-        env = {"CONSENTRY_OBJECT_STORE_URL": f"s3://{bucket}", "CONSENTRY_S3_ENDPOINT": server.endpoint,
-               "CONSENTRY_S3_ACCESS_KEY": server.access_key, "CONSENTRY_S3_SECRET_KEY": server.secret_key}
-    settings = make_settings(**env)
-    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
-        yield client, settings
-
-
 def objects_of(settings: Settings) -> list[str]:
     store = open_objects(settings)
     try:
@@ -90,9 +75,9 @@ def objects_of(settings: Settings) -> list[str]:
         store.close()
 
 
-async def test_consented_upload_is_stored_redacted(crash_client: tuple[TestClient, Settings],
+async def test_consented_upload_is_stored_redacted(app_on_each_store: tuple[TestClient, Settings],
                                                    store: ClickHouseStore) -> None:
-    client, settings = crash_client
+    client, settings = app_on_each_store
     body = report()
     log = b"2026-11-22 opened C:\\Users\\Bob Smith\\notes.txt for bob@corp.com\n"
     response = await client.post("/v1/crashes", data=native(body, attachments=(log,)))
@@ -128,9 +113,9 @@ async def test_consented_upload_is_stored_redacted(crash_client: tuple[TestClien
 
 
 @pytest.mark.parametrize("consent", [None, "denied", "granted-ish"])
-async def test_without_consent_nothing_is_stored_anywhere(crash_client: tuple[TestClient, Settings],
+async def test_without_consent_nothing_is_stored_anywhere(app_on_each_store: tuple[TestClient, Settings],
                                                           store: ClickHouseStore, consent: Any) -> None:
-    client, settings = crash_client
+    client, settings = app_on_each_store
     response = await client.post("/v1/crashes", data=native(report(consent=consent)))
     assert response.status == 403
     assert (await response.json())["error"]["code"] == "consent_required"
@@ -139,9 +124,9 @@ async def test_without_consent_nothing_is_stored_anywhere(crash_client: tuple[Te
     assert objects_of(settings) == []
 
 
-async def test_retried_upload_is_one_crash(crash_client: tuple[TestClient, Settings],
+async def test_retried_upload_is_one_crash(app_on_each_store: tuple[TestClient, Settings],
                                            store: ClickHouseStore) -> None:
-    client, settings = crash_client
+    client, settings = app_on_each_store
     body = report()
     for _ in range(2):
         assert (await client.post("/v1/crashes", data=native(body))).status == 202

@@ -7,14 +7,12 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from s3server import S3Server
 from support import drain, make_batch
 
 from ingest.app import create_app
@@ -26,20 +24,6 @@ from storage.clickhouse import ClickHouseStore
 from storage.privacy import install_hash
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture(params=["local", "s3"])
-async def app_client(request: pytest.FixtureRequest, make_settings: Any) -> AsyncIterator[tuple[TestClient,
-                                                                                                 Settings]]:
-    env: dict[str, str] = {}
-    if request.param == "s3":
-        server: S3Server = request.getfixturevalue("s3_server")
-        bucket = request.getfixturevalue("s3_bucket")
-        env = {"CONSENTRY_OBJECT_STORE_URL": f"s3://{bucket}", "CONSENTRY_S3_ENDPOINT": server.endpoint,
-               "CONSENTRY_S3_ACCESS_KEY": server.access_key, "CONSENTRY_S3_SECRET_KEY": server.secret_key}
-    settings = make_settings(**env)
-    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
-        yield client, settings
 
 
 def crash_form(install_id: str) -> aiohttp.FormData:
@@ -68,8 +52,8 @@ async def request_deletion(client: TestClient, install_id: str) -> str:
 
 
 async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
-        app_client: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
-    client, settings = app_client
+        app_on_each_store: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    client, settings = app_on_each_store
     gone, kept = str(uuid.uuid4()), str(uuid.uuid4())
     for install in (gone, kept):
         assert (await client.post("/v1/events", json=make_batch(3, install_id=install))).status == 202
