@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.clickhouse import QueryResult
+from storage.jobs.sql import string as quote  # callers validate first; escaping is the second line of defence
 
 DEFAULT_SINCE = "7d"
 DEFAULT_LIMIT = 50
@@ -85,11 +86,6 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise ValueError(f"since must look like 7d, 24h, 30m or an ISO date (2026-01-31), not {text[:80]!r}") from None
     return max(when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC), _EPOCH)
-
-
-def quote(value: str) -> str:
-    """A ClickHouse string literal. Callers validate first; escaping is the second line of defence."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _time(when: datetime) -> str:

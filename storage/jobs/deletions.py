@@ -10,6 +10,7 @@ import msgspec
 
 from storage.clickhouse import ClickHouseStore
 from storage.jobs.base import JOBS, STATUS_HOOKS, JobContext, JobResult
+from storage.jobs.sql import string
 from storage.objects import ObjectStore
 from storage.privacy import install_hash
 
@@ -33,21 +34,17 @@ def _ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _audit(store: ClickHouseStore, request: DeletionRequest, key: bytes, *, status: str, version: datetime,
            completed_at: datetime | None = None, rows: dict[str, int] | None = None, objects: int = 0,
            in_flight: int = 0) -> None:
     db = store.database
-    rows_map = "map(" + ", ".join(f"{_quote(t)}, {n}" for t, n in (rows or {}).items()) + ")"
+    rows_map = "map(" + ", ".join(f"{string(t)}, {n}" for t, n in (rows or {}).items()) + ")"
     completed = f"fromUnixTimestamp64Milli({_ms(completed_at)})" if completed_at else "NULL"
     store.command(
         f"INSERT INTO {db}.deletion_audit (request_id, install_hash, reason, status, requested_at, completed_at, "
         f"rows_removed, objects_removed, in_flight_removed, version) VALUES ("
-        f"{_quote(str(request.request_id))}, {_quote(install_hash(key, request.install_id))}, "
-        f"{_quote(request.reason)}, {_quote(status)}, fromUnixTimestamp64Milli({_ms(request.requested_at)}), "
+        f"{string(str(request.request_id))}, {string(install_hash(key, request.install_id))}, "
+        f"{string(request.reason)}, {string(status)}, fromUnixTimestamp64Milli({_ms(request.requested_at)}), "
         f"{completed}, {rows_map}, {objects}, {in_flight}, {_ms(version)})"
     )
 
@@ -58,7 +55,7 @@ def register(store: ClickHouseStore, requests: Sequence[DeletionRequest], key: b
     for request in requests:
         store.command(
             f"INSERT INTO {db}.deletion_queue (request_id, install_id, reason, requested_at) VALUES ("
-            f"{_quote(str(request.request_id))}, {_quote(str(request.install_id))}, {_quote(request.reason)}, "
+            f"{string(str(request.request_id))}, {string(str(request.install_id))}, {string(request.reason)}, "
             f"fromUnixTimestamp64Milli({_ms(request.requested_at)}))"
         )
         _audit(store, request, key, status="pending", version=now)
@@ -76,7 +73,7 @@ def _utc(value: datetime) -> datetime:
 
 def _object_keys(store: ClickHouseStore, install_id: uuid.UUID) -> list[str]:
     result = store.query(f"SELECT minidump_key, attachment_keys FROM {store.database}.crashes "
-                         f"WHERE install_id = {_quote(str(install_id))}")
+                         f"WHERE install_id = {string(str(install_id))}")
     keys: list[str] = []
     for dump_key, attachments in result.rows:
         keys += ([dump_key] if dump_key else []) + list(attachments)
@@ -89,7 +86,7 @@ def _erase(store: ClickHouseStore, objects: ObjectStore, install_id: uuid.UUID) 
     for key in keys:
         objects.delete(key)
     removed: dict[str, int] = {}
-    where = f"install_id = {_quote(str(install_id))}"
+    where = f"install_id = {string(str(install_id))}"
     for table in DATA_TABLES:
         removed[table] = int(store.query(f"SELECT count() FROM {store.database}.{table} WHERE {where}").rows[0][0])
         if removed[table]:
@@ -107,7 +104,7 @@ def run_deletions(store: ClickHouseStore, objects: ObjectStore, key: bytes, now:
         _audit(store, request, key, status="done", version=now, completed_at=now, rows=rows, objects=count,
                in_flight=dropped)
         store.command(f"ALTER TABLE {store.database}.deletion_queue DELETE WHERE request_id = "
-                      f"{_quote(str(request.request_id))} SETTINGS mutations_sync = 2")
+                      f"{string(str(request.request_id))} SETTINGS mutations_sync = 2")
         outcome.requests += 1
         outcome.objects += count
         for table, n in rows.items():
