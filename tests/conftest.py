@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from ingest.app import create_app
 from ingest.settings import Settings, load_settings
 from storage.clickhouse import ClickHouseStore, open_client
+from storage.objects import ObjectStore, open_object_store
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +81,16 @@ async def app_on_each_store(request: pytest.FixtureRequest,
     settings = make_settings(**env)
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
         yield client, settings
+
+
+@pytest.fixture(params=["local", "s3"])
+def object_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    """Both stores, opened from their URLs the way the collector opens them."""
+    if request.param == "local":
+        url = f"file://{tmp_path / 'objects'}"
+    else:
+        server = request.getfixturevalue("s3_server")
+        url = server.url(request.getfixturevalue("s3_bucket"))
+    with open_object_store(url, tmp_path) as store:
+        store.check()
+        yield store

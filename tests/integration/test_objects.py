@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,19 +16,6 @@ from storage.objects import ObjectStore, S3ObjectStore, open_object_store
 
 BAD_KEYS = ["", "/abs/key", "a/../b", "..", "a/./b", "a//b", "a/", "taxes 2025.pdf", "C:\\Users\\bob", "naïve",
             "a\x00b", "~backup", "%2e%2e/x", "a?b", "x" * 513]
-
-
-@pytest.fixture(params=["local", "s3"])
-def object_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    """Both stores, opened from their URLs the way the collector opens them."""
-    if request.param == "local":
-        url = f"file://{tmp_path / 'objects'}"
-    else:
-        server: S3Server = request.getfixturevalue("s3_server")
-        url = server.url(request.getfixturevalue("s3_bucket"))
-    with open_object_store(url, tmp_path) as store:
-        store.check()
-        yield store
 
 
 def closed_port() -> int:

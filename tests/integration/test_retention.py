@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3server import S3Server
 
 from ingest import cli, jobs
 from ingest.durable.service import WriterService
@@ -167,16 +166,10 @@ def test_expire_makes_the_table_ttl_follow_the_policy(migrated: ClickHouseStore,
     assert again.details["ttl_changed"] == []
 
 
-@pytest.fixture(params=["local", "s3"])
-def objects(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    if request.param == "local":
-        url = f"file://{tmp_path / 'objects'}"
-    else:
-        server: S3Server = request.getfixturevalue("s3_server")
-        url = server.url(request.getfixturevalue("s3_bucket"))
-    with open_object_store(url, tmp_path) as store:
-        store.check()
-        yield store
+@pytest.fixture
+def objects(object_store: ObjectStore) -> ObjectStore:
+    """Both stores (the `object_store` fixture of tests/conftest.py)."""
+    return object_store
 
 
 def put_crash(store: ClickHouseStore, objects: ObjectStore, ts: datetime) -> list[str]:
