@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from ingest.admin import setup_admin
+from ingest.consent_registry import ConsentRegistry, registry_path
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
+from ingest.frontdoors.consent import setup_consent
 from ingest.frontdoors.crashes import post_crash
 from ingest.frontdoors.deletions import setup_deletions
 from ingest.frontdoors.native_events import post_events
@@ -23,6 +25,7 @@ from ingest.settings import Settings
 from ingest.state import (
     BLOCKLIST,
     CLIENT_LIMITER,
+    CONSENT_REGISTRY,
     INSTALL_LIMITER,
     METRICS,
     OBJECTS,
@@ -80,7 +83,9 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     limits = settings.rate_limit
     app[CLIENT_LIMITER] = RateLimiter("client address", limits.per_client_rps, limits.per_client_burst)
     app[INSTALL_LIMITER] = RateLimiter("install id", limits.per_install_rps, limits.per_install_burst)
-    app[BLOCKLIST] = Blocklist(blocklist_path(settings), hash_key(settings))
+    key = hash_key(settings)
+    app[BLOCKLIST] = Blocklist(blocklist_path(settings), key)
+    app[CONSENT_REGISTRY] = ConsentRegistry(registry_path(settings), key)
     if embedded_writer:
         app.cleanup_ctx.append(_writer_service)
     app.cleanup_ctx.append(_objects)
@@ -91,5 +96,6 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     setup_deletions(app)
+    setup_consent(app)
     setup_admin(app)
     return app

@@ -74,6 +74,22 @@ class Metrics:
         self.deletion_in_flight_rows = Counter(
             "consentry_deletion_in_flight_rows", "Spooled rows of deleted installs kept out of storage", registry=r
         )
+        self.consent_changes = Counter(
+            "consentry_consent_changes", "Consent choices recorded in the registry, by scope and state",
+            ["scope", "state"], registry=r,
+        )
+        self.consent_dropped_rows = Counter(
+            "consentry_consent_dropped_rows", "Spooled rows accepted after their install denied the scope, kept out "
+            "of storage by the writer", ["scope"], registry=r,
+        )
+        self.sdk_items = Counter(
+            "consentry_sdk_items", "Items received through SDK compatibility endpoints, by SDK and item type",
+            ["sdk", "type"], registry=r,
+        )
+        self.sdk_dropped = Counter(
+            "consentry_sdk_dropped", "Events or items a compatibility endpoint dropped while answering success (so "
+            "the SDK does not retry), by SDK and reason", ["sdk", "reason"], registry=r,
+        )
         self.writer_failures = Counter(
             "consentry_writer_failures", "Failed storage inserts (retried with backoff)", registry=r
         )

@@ -7,7 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
@@ -126,6 +126,8 @@ class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 PropKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]  # the prop-key pattern intake enforces
 # Settings whose environment value is a comma-separated list.
 _LIST_SETTINGS = frozenset({"reports.breakdown_props"})
+# Settings whose environment value is a JSON document.
+_JSON_SETTINGS = frozenset({"ingest_keys"})
 
 
 class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -133,6 +135,19 @@ class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     breakdown_props: list[PropKey] = msgspec.field(default_factory=lambda: ["mode", "theme", "locale"])
     # k-anonymity: a report cell backed by fewer distinct installs is suppressed; 1 would suppress nothing.
     min_installs: Annotated[int, msgspec.Meta(ge=2)] = 5
+
+
+ConsentScope = Literal["telemetry", "crash_report"]
+
+
+class IngestKey(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """An SDK credential (Sentry DSN public key, PostHog project api_key) and the consent policy it carries."""
+
+    app: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    scopes: list[ConsentScope]  # what data this key may carry at all
+    require_marker: bool = False  # true: each event must also carry a consent marker granting its scope
+    revoked: bool = False  # a revoked key is refused like an unknown one (401) but stays documented in config
+    transactions: Literal["events", "drop"] = "events"  # Sentry performance transactions: stored as events or not
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -152,6 +167,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     retention: RetentionPolicy = RetentionPolicy()  # defined in storage/jobs/policy.py (storage owns the policy)
     jobs: JobSettings = JobSettings()
     reports: ReportSettings = ReportSettings()
+    # SDK keys for the Sentry and PostHog endpoints, keyed by the key itself. Empty: those endpoints refuse all.
+    ingest_keys: dict[str, IngestKey] = {}
 
     @property
     def data_path(self) -> Path:
@@ -194,8 +211,18 @@ def _merge_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         target = raw.setdefault(section, {}) if section else raw
         if not isinstance(target, dict):
             raise ConfigError(f"{section}: expected a table in the config file")
-        target[leaf] = [item.strip() for item in value.split(",") if item.strip()] \
-            if known[name] in _LIST_SETTINGS else value
+        target[leaf] = _env_value(known[name], value)
+
+
+def _env_value(key: str, value: str) -> Any:
+    if key in _LIST_SETTINGS:
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if key in _JSON_SETTINGS:
+        try:
+            return msgspec.json.decode(value)
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"invalid setting {key} (environment {env_name(key)}): not JSON: {exc}") from None
+    return value
 
 
 _PATH_RE = re.compile(r"at `\$\.?(?P<path>[^`]*)`")
@@ -207,6 +234,8 @@ def _explain(error: msgspec.ValidationError) -> ConfigError:
     if not match or not match.group("path"):
         return ConfigError(f"invalid configuration: {message}")
     key = re.sub(r"\[.*?\]", "", match.group("path"))
+    if key.startswith("ingest_keys"):  # one setting (a JSON document in the environment), not a section
+        key = "ingest_keys"
     reason = message[: match.start()].rstrip(" -")
     return ConfigError(f"invalid setting {key} (environment {env_name(key)}): {reason}")
 

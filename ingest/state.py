@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ingest.consent_registry import ConsentRegistry
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
@@ -22,3 +23,4 @@ INSTALL_LIMITER = web.AppKey("install_limiter", RateLimiter)
 WRITER_SERVICE = web.AppKey("writer_service", WriterService)
 OBJECTS = web.AppKey("objects", ObjectStore)
 BLOCKLIST = web.AppKey("blocklist", Blocklist)
+CONSENT_REGISTRY = web.AppKey("consent_registry", ConsentRegistry)

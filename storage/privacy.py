@@ -16,6 +16,19 @@ def install_hash(key: bytes, install_id: uuid.UUID) -> str:
     return hmac.new(key, install_id.bytes, hashlib.sha256).hexdigest()[:32]
 
 
+def pseudonymous_install_id(key: bytes, identity: str) -> uuid.UUID:
+    """The install id for an SDK identity (Sentry user.id, PostHog distinct_id): the identity itself when it is
+    a UUID (what our SDK guidance asks apps to use), otherwise a UUID made from its keyed hash, so a raw user id or
+    e-mail never reaches storage and the same identity always maps to the same install."""
+    try:
+        return uuid.UUID(identity)
+    except ValueError:
+        raw = bytearray(hmac.new(key, b"sdk-identity\x00" + identity.encode(), hashlib.sha256).digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x80  # RFC 9562 version 8 (custom), variant 10: a valid, recognisable UUID
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        return uuid.UUID(bytes=bytes(raw))
+
+
 def load_or_create_key(path: Path) -> bytes:
     """The key file under the data dir, created once (owner-only) when no key is configured."""
     try:

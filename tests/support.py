@@ -6,6 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
+import msgspec
+
 from storage.clickhouse import ClickHouseStore
 
 
@@ -30,6 +33,22 @@ def make_batch(n: int = 3, *, consent: Any = "granted", install_id: str | None =
     if consent is not None:
         batch["consent"] = {"telemetry": consent, "policy_version": "2026-01-21"}
     return batch
+
+
+def crash_form(install_id: str | None = None, *, dump: bytes | None = b"MDMP not really",
+               attachment: bytes | None = None, consent: str = "granted") -> aiohttp.FormData:
+    """A native crash upload: a JSON report, optionally a minidump and one text attachment."""
+    report = {"crash_id": str(uuid.uuid4()), "install_id": install_id or str(uuid.uuid4()),
+              "consent": {"crash_report": consent},
+              "context": {"app": "interpreter", "app_version": "1.0", "os": "linux"},
+              "exception": {"type": "KeyError", "message": "'x'"}}
+    form = aiohttp.FormData()
+    form.add_field("report", msgspec.json.encode(report), filename="r.json", content_type="application/json")
+    if dump is not None:
+        form.add_field("minidump", dump, filename="d.dmp", content_type="application/octet-stream")
+    if attachment is not None:
+        form.add_field("attachment", attachment, filename="log.txt", content_type="text/plain")
+    return form
 
 
 async def drain(client: Any) -> None:

@@ -24,10 +24,13 @@ class SpoolBatch(msgspec.Struct, frozen=True, tag="events", array_like=True):
     install_id: uuid.UUID  # one install per request: what a deletion request matches records on
     count: int
     lines: bytes
+    # When the worker accepted it (epoch s): a consent denial recorded meanwhile on another worker catches it.
+    # Last and defaulted so records spooled by an older version still decode (0 = before any denial).
+    accepted_at: float = 0.0
 
     @classmethod
-    def of(cls, install_id: uuid.UUID, rows: list[EventRow]) -> SpoolBatch:
-        return cls(install_id, len(rows), encode_event_lines(rows))
+    def of(cls, install_id: uuid.UUID, rows: list[EventRow], accepted_at: float = 0.0) -> SpoolBatch:
+        return cls(install_id, len(rows), encode_event_lines(rows), accepted_at)
 
 
 class SpoolCrash(msgspec.Struct, frozen=True, tag="crash", array_like=True):
@@ -45,7 +48,17 @@ class SpoolDeletion(msgspec.Struct, frozen=True, tag="deletion", array_like=True
     requested_at: datetime
 
 
-SpoolPayload = SpoolBatch | SpoolCrash | SpoolDeletion
+class SpoolConsent(msgspec.Struct, frozen=True, tag="consent", array_like=True):
+    """A consent choice from PUT /v1/installs/{id}/consent, made durable before it is acknowledged."""
+
+    change_id: uuid.UUID
+    install_id: uuid.UUID
+    choices: dict[str, str]  # scope -> granted | denied (only the scopes the request named)
+    policy_version: str
+    changed_at: datetime
+
+
+SpoolPayload = SpoolBatch | SpoolCrash | SpoolDeletion | SpoolConsent
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(SpoolPayload)
 

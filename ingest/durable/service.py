@@ -11,7 +11,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ingest.consent_registry import registry_path
 from ingest.control import control_app, serve_control
+from ingest.durable.consent import ConsentGate
 from ingest.durable.deletions import DeletionGate
 from ingest.durable.writer import SpoolWriter
 from ingest.jobs import JobsService
@@ -50,6 +52,8 @@ class WriterService:
         self.writer.gate = DeletionGate(self.store, self.objects, key, Blocklist(blocklist_path(settings), key),
                                         grace, self._metrics, timedelta(hours=settings.privacy.deletion_sla_hours))
         await self.writer.gate.load(datetime.now(UTC))
+        self.writer.consent = ConsentGate(self.store, self.objects, key, registry_path(settings), self._metrics)
+        await self.writer.consent.load()
         self.writer.start()
         self.jobs = JobsService(settings, self._metrics)  # retention jobs: scheduler and control-socket runs
         await self.jobs.start()

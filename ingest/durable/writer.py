@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.durable import checkpoint
+from ingest.durable.consent import ConsentGate
 from ingest.durable.deletions import DeletionGate
-from ingest.durable.records import Damage, Record, SpoolBatch, SpoolCrash, SpoolDeletion, scan
+from ingest.durable.records import Damage, Record, SpoolBatch, SpoolConsent, SpoolCrash, SpoolDeletion, scan
 from ingest.durable.segments import segments, worker_dirs
 from ingest.metrics import Metrics
 from storage.errors import StorageError
@@ -29,6 +30,7 @@ class _Drain:
         self.rows = 0
         self.crashes: list[SpoolCrash] = []
         self.deletions: list[SpoolDeletion] = []
+        self.consents: list[SpoolConsent] = []
         self.offsets: dict[Path, int] = {}
         self.damaged_bytes = 0
 
@@ -49,6 +51,7 @@ class SpoolWriter:
         self._stopping = asyncio.Event()
         self.last_error: str | None = None
         self.gate: DeletionGate | None = None  # set by the service: deletion requests in the spool
+        self.consent: ConsentGate | None = None  # set by the service: consent choices in the spool
 
     def start(self) -> None:
         self._spool.mkdir(parents=True, exist_ok=True)
@@ -80,8 +83,15 @@ class SpoolWriter:
                 await gate.refresh_if_due()
             if gate is not None and drain.deletions:  # before any insert: their installs' rows are held back
                 await gate.register(drain.deletions, datetime.now(UTC))
-            batches = [b for b in drain.batches if gate is None or gate.keep_batch(b)]
-            crashes = [c.row for c in drain.crashes if gate is None or gate.keep_crash(c)]
+            consent = self.consent
+            if consent is not None:
+                await consent.refresh_if_due()
+                if drain.consents:  # before any insert: rows accepted after a denial are held back
+                    await consent.record(drain.consents)
+            batches = [b for b in drain.batches if (gate is None or gate.keep_batch(b))
+                       and (consent is None or consent.keep_batch(b))]
+            crashes = [c.row for c in drain.crashes if (gate is None or gate.keep_crash(c))
+                       and (consent is None or consent.keep_crash(c))]
             rows = sum(b.count for b in batches)
             if rows:
                 started = time.perf_counter()
@@ -94,7 +104,7 @@ class SpoolWriter:
                 await asyncio.to_thread(self._commit, drain)
             if gate is not None and drain.deletions:
                 await gate.run()
-            return rows + len(crashes) + len(drain.deletions)
+            return rows + len(crashes) + len(drain.deletions) + len(drain.consents)
 
     async def _run(self) -> None:
         backoff = self._poll_s
@@ -154,6 +164,8 @@ class SpoolWriter:
                 drain.crashes.append(payload)
             elif isinstance(payload, SpoolDeletion):
                 drain.deletions.append(payload)
+            elif isinstance(payload, SpoolConsent):
+                drain.consents.append(payload)
             else:
                 drain.batches.append(payload)
                 drain.rows += payload.count

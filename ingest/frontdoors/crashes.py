@@ -19,7 +19,17 @@ from ingest.errors import Refusal
 from ingest.stages.consent import check_consent
 from ingest.stages.decode import decompress, read_body
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
-from ingest.state import BLOCKLIST, CLIENT_LIMITER, INSTALL_LIMITER, METRICS, OBJECTS, REDACTOR, SETTINGS, SPOOL
+from ingest.state import (
+    BLOCKLIST,
+    CLIENT_LIMITER,
+    CONSENT_REGISTRY,
+    INSTALL_LIMITER,
+    METRICS,
+    OBJECTS,
+    REDACTOR,
+    SETTINGS,
+    SPOOL,
+)
 from storage.rows import CrashRow
 
 
@@ -64,6 +74,7 @@ async def post_crash(request: web.Request) -> web.Response:
     report = validate_crash(upload.report, limits, settings.limits, now)                        # validate
     app[INSTALL_LIMITER].check(str(report.install_id))
     app[BLOCKLIST].check(report.install_id)
+    app[CONSENT_REGISTRY].check(report.install_id, "crash_report")
     dump = parse_minidump(upload.minidump) if upload.minidump else None
     kind = dump.exception_name if upload.source == "crashpad" and dump and dump.exception_name else None
     clean = await asyncio.to_thread(redact_crash, report, dump, upload.attachments, app[REDACTOR],

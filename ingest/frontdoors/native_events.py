@@ -13,7 +13,16 @@ from ingest.stages.consent import check_consent
 from ingest.stages.decode import check_media_type, decode_events, decompress, read_body
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch
-from ingest.state import BLOCKLIST, CLIENT_LIMITER, INSTALL_LIMITER, METRICS, REDACTOR, SETTINGS, SPOOL
+from ingest.state import (
+    BLOCKLIST,
+    CLIENT_LIMITER,
+    CONSENT_REGISTRY,
+    INSTALL_LIMITER,
+    METRICS,
+    REDACTOR,
+    SETTINGS,
+    SPOOL,
+)
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -41,8 +50,9 @@ async def post_events(request: web.Request) -> web.Response:
     batch = validate_batch(decoded, limits, now)                                   # validate
     app[INSTALL_LIMITER].check(str(batch.install_id))
     app[BLOCKLIST].check(batch.install_id)
+    app[CONSENT_REGISTRY].check(batch.install_id, "telemetry")                      # consent (registry)
     redacted = redact_batch(batch, app[REDACTOR], received_at=now)                 # redact
-    await app[SPOOL].append(SpoolBatch.of(batch.install_id, redacted.rows))                             # spool (fsync)
+    await app[SPOOL].append(SpoolBatch.of(batch.install_id, redacted.rows, now.timestamp()))  # spool (fsync)
     metrics.events_accepted.inc(len(redacted.rows))                                # ack
     metrics.batch_events.observe(len(redacted.rows))
     for rule, count in redacted.findings.items():

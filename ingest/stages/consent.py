@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from ingest.errors import Refusal
+from ingest.settings import ConsentScope as Scope
 from ingest.stages.decode import Decoded
 
-Scope = Literal["telemetry", "crash_report"]
 GRANTED = "granted"
 
 

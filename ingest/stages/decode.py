@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+import brotli
 import msgspec
 import zstandard
 from aiohttp import web
@@ -46,6 +47,41 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
+def _inflate(data: bytes, limit: int) -> bytes:
+    """HTTP `deflate` is a zlib stream (RFC 9110); some clients send raw deflate, which is accepted too."""
+    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):
+        inflater = zlib.decompressobj(wbits=wbits)
+        try:
+            out = inflater.decompress(data, limit + 1)
+        except zlib.error:
+            continue
+        if len(out) > limit:
+            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+        if not inflater.eof:
+            raise Refusal("malformed_encoding", "truncated deflate stream")
+        return out
+    raise Refusal("malformed_encoding", "invalid deflate stream")
+
+
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    decompressor = brotli.Decompressor()
+    out = bytearray()
+    try:
+        chunk = decompressor.process(data, output_buffer_limit=_CHUNK)
+        while True:  # the output is bounded per call, so a bomb stops at limit + one chunk
+            out += chunk
+            if len(out) > limit:
+                raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+            if decompressor.can_accept_more_data():
+                break
+            chunk = decompressor.process(b"", output_buffer_limit=_CHUNK)
+    except brotli.error as exc:
+        raise Refusal("malformed_encoding", f"invalid brotli stream: {exc}") from None
+    if not decompressor.is_finished():
+        raise Refusal("malformed_encoding", "truncated brotli stream")
+    return bytes(out)
+
+
 def _unzstd(data: bytes, limit: int) -> bytes:
     out = bytearray()
     try:
@@ -70,7 +106,12 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         return _gunzip(body, limit)
     if name == "zstd":
         return _unzstd(body, limit)
-    raise Refusal("unsupported_encoding", f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd")
+    if name == "deflate":
+        return _inflate(body, limit)
+    if name == "br":
+        return _unbrotli(body, limit)
+    raise Refusal("unsupported_encoding",
+                  f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd, deflate, br")
 
 
 class Decoded(msgspec.Struct, frozen=True):

@@ -9,11 +9,10 @@ import tempfile
 import uuid
 from typing import Any
 
-import aiohttp
 import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from support import drain, make_batch
+from support import crash_form, drain, make_batch
 
 from ingest.app import create_app
 from ingest.objects import open_objects
@@ -25,16 +24,6 @@ from storage.privacy import install_hash
 
 JSON = {"Content-Type": "application/json"}
 
-
-def crash_form(install_id: str) -> aiohttp.FormData:
-    report = {"crash_id": str(uuid.uuid4()), "install_id": install_id, "consent": {"crash_report": "granted"},
-              "context": {"app": "interpreter", "app_version": "1.0", "os": "linux"},
-              "exception": {"type": "KeyError", "message": "'x'"}}
-    form = aiohttp.FormData()
-    form.add_field("report", msgspec.json.encode(report), filename="r.json", content_type="application/json")
-    form.add_field("minidump", b"MDMP not really", filename="d.dmp", content_type="application/octet-stream")
-    form.add_field("attachment", b"log line", filename="log.txt", content_type="text/plain")
-    return form
 
 
 def count(store: ClickHouseStore, table: str, install_id: str) -> int:
@@ -57,7 +46,7 @@ async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
     gone, kept = str(uuid.uuid4()), str(uuid.uuid4())
     for install in (gone, kept):
         assert (await client.post("/v1/events", json=make_batch(3, install_id=install))).status == 202
-        assert (await client.post("/v1/crashes", data=crash_form(install))).status == 202
+        assert (await client.post("/v1/crashes", data=crash_form(install, attachment=b"log line"))).status == 202
     await drain(client)
     objects = open_objects(settings)
     assert len(objects.list("crashes/")) == 4

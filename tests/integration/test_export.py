@@ -11,25 +11,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import msgspec
 from aiohttp.test_utils import TestClient, TestServer
-from support import drain, make_batch
+from support import crash_form, drain, make_batch
 
 from ingest import dsr_cli
 from ingest.app import create_app
 
 TOKEN = "t" * 40
 
-
-def crash_form(install_id: str, dump: bytes) -> aiohttp.FormData:
-    report = {"crash_id": str(uuid.uuid4()), "install_id": install_id, "consent": {"crash_report": "granted"},
-              "context": {"app": "interpreter", "app_version": "1.0", "os": "linux"},
-              "exception": {"type": "KeyError", "message": "'x'"}}
-    form = aiohttp.FormData()
-    form.add_field("report", msgspec.json.encode(report), filename="r.json", content_type="application/json")
-    form.add_field("minidump", dump, filename="d.dmp", content_type="application/octet-stream")
-    return form
 
 
 async def seed(client: TestClient) -> tuple[str, list[str], bytes]:
@@ -38,8 +27,8 @@ async def seed(client: TestClient) -> tuple[str, list[str], bytes]:
     assert (await client.post("/v1/events", json=batch)).status == 202
     assert (await client.post("/v1/events", json=make_batch(2, install_id=other))).status == 202
     dump = b"MDMP" + uuid.uuid4().bytes
-    assert (await client.post("/v1/crashes", data=crash_form(mine, dump))).status == 202
-    assert (await client.post("/v1/crashes", data=crash_form(other, b"MDMP other"))).status == 202
+    assert (await client.post("/v1/crashes", data=crash_form(mine, dump=dump))).status == 202
+    assert (await client.post("/v1/crashes", data=crash_form(other, dump=b"MDMP other"))).status == 202
     await drain(client)
     return mine, [e["event_id"] for e in batch["events"]], dump
 

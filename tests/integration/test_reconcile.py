@@ -6,10 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
-import msgspec
 from aiohttp.test_utils import TestClient, TestServer
-from support import drain
+from support import crash_form, drain
 
 from ingest.app import create_app
 from ingest.objects import open_objects
@@ -18,20 +16,10 @@ from storage.jobs import JobContext, RetentionPolicy
 from storage.jobs.reconcile import reconcile
 
 
-def crash_form() -> aiohttp.FormData:
-    report = {"crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()), "consent": {"crash_report": "granted"},
-              "context": {"app": "interpreter", "app_version": "1.0", "os": "linux"},
-              "exception": {"type": "KeyError", "message": "'x'"}}
-    form = aiohttp.FormData()
-    form.add_field("report", msgspec.json.encode(report), filename="r.json", content_type="application/json")
-    form.add_field("minidump", b"MDMP kept", filename="d.dmp", content_type="application/octet-stream")
-    return form
-
-
 async def test_orphans_go_and_referenced_objects_stay(make_settings: Any, store: ClickHouseStore) -> None:
     settings = make_settings()
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
-        assert (await client.post("/v1/crashes", data=crash_form())).status == 202
+        assert (await client.post("/v1/crashes", data=crash_form(dump=b"MDMP kept"))).status == 202
         await drain(client)
     objects = open_objects(settings)
     orphan = f"crashes/{datetime.now(UTC):%Y/%m/%d}/{uuid.uuid4()}/minidump.dmp"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 
+import brotli
 import msgspec
 import pytest
 import zstandard
@@ -51,3 +53,25 @@ def test_every_refusal_code_maps_to_an_error_status() -> None:
         assert 400 <= status < 600 and meaning
     with pytest.raises(ValueError):
         Refusal("not_declared", "x")
+
+
+@pytest.mark.parametrize("encoding", ["br", "deflate"])
+def test_brotli_and_deflate_are_capped_while_decompressing(encoding: str) -> None:
+
+
+    plain = b'{"events": []}' * 1000
+    packed = brotli.compress(plain) if encoding == "br" else zlib.compress(plain)
+    assert decompress(packed, encoding, len(plain)) == plain
+    bomb = brotli.compress(b"\0" * (64 << 20)) if encoding == "br" else zlib.compress(b"\0" * (64 << 20))
+    with pytest.raises(Refusal) as refused:
+        decompress(bomb, encoding, 1 << 20)
+    assert refused.value.code == "decompressed_too_large"
+    with pytest.raises(Refusal) as refused:
+        decompress(packed[: len(packed) // 2], encoding, len(plain))
+    assert refused.value.code == "malformed_encoding"
+
+
+def test_raw_deflate_is_accepted_too() -> None:
+    plain = b"x" * 5000
+    squeezer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    assert decompress(squeezer.compress(plain) + squeezer.flush(), "deflate", 10_000) == plain

@@ -1,0 +1,1 @@
+"""What the Sentry and PostHog compatibility endpoints share: key auth and the consent decision."""
