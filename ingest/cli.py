@@ -71,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="worker processes (default: http.workers, 0 there = one per CPU); "
                                 "0 here = a single process that also writes")
     migrate_cmd = commands.add_parser("migrate", help="apply schemas/*.sql (idempotent)")
-    migrate_cmd.add_argument("--cluster", metavar="NAME", default="",
-                             help="apply schemas/cluster/*.sql ON CLUSTER NAME (replicated + Distributed tables)")
+    migrate_cmd.add_argument("--cluster", metavar="NAME", default=None,
+                             help="apply schemas/cluster/*.sql ON CLUSTER NAME (replicated + Distributed tables); "
+                                  "default: the clickhouse.cluster setting")
     query = commands.add_parser(
         "query", help="operators' escape hatch: read-only SQL on the configured ClickHouse (for analytics, use "
         "`consentry report`: it applies k-anonymity)",
@@ -90,14 +91,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def _local_store(settings: Settings) -> ClickHouseStore:
     client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-    return ClickHouseStore(client, settings.clickhouse.database)
+    return ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster)
 
 
 def _embedded(settings: Settings) -> bool:
     return not settings.clickhouse.url or settings.clickhouse.url.startswith("chdb:")
 
 
-def run_migrate(settings: Settings, cluster: str = "") -> list[str]:
+def run_migrate(settings: Settings, cluster: str | None = None) -> list[str]:
+    """Migrate single-node, or the cluster `cluster` (None: the clickhouse.cluster setting)."""
+    cluster = settings.clickhouse.cluster if cluster is None else cluster
     if cluster and _embedded(settings):
         raise ConfigError("migrate --cluster needs clickhouse.url to be a ClickHouse server (http(s)://...), "
                           "not embedded chDB")

@@ -111,7 +111,7 @@ class JobsService:
     async def start(self) -> None:
         settings = self._settings
         client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-        self._store = ClickHouseStore(client, settings.clickhouse.database)
+        self._store = ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster)
         self._objects = open_objects(settings)
         await self._call(sync_ttl, self._store, settings.retention)  # the TTL follows the policy from the start
         await self._call(sync_breakdown_keys, self._store, settings.reports.breakdown_props)

@@ -81,7 +81,7 @@ def _embedded(settings: Settings) -> bool:
 
 def _local_store(settings: Settings) -> ClickHouseStore:
     client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-    store = ClickHouseStore(client, settings.clickhouse.database)
+    store = ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster)
     migrate(store)  # the jobs' own tables must exist even when no collector ever ran here
     return store
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from storage.jobs.policy import PolicyError, RetentionPolicy
+from storage.migrate import CLUSTER_PATTERN
 
 ENV_PREFIX = "CONSENTRY_"
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
@@ -37,6 +38,9 @@ class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     url: str = ""
     database: Identifier = "consentry"
     ca_file: str = ""  # PEM CA bundle to verify an https:// server (empty = the system / certifi bundle)
+    # A sharded/replicated cluster (schemas/cluster/): migrate uses it and the jobs mutate `<table>_local ON
+    # CLUSTER` instead of the Distributed tables. Empty = one server (or embedded chDB).
+    cluster: Annotated[str, msgspec.Meta(pattern=CLUSTER_PATTERN)] = ""
 
 
 class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -250,6 +254,9 @@ def _check(settings: Settings) -> None:
         )
     if scheme == "chdb" and not urlsplit(url).path:
         raise ConfigError("invalid setting clickhouse.url: chdb:// needs a path, e.g. chdb:///var/lib/consentry/ch")
+    if settings.clickhouse.cluster and scheme not in ("http", "https"):
+        raise ConfigError(f"invalid setting clickhouse.cluster (environment {env_name('clickhouse.cluster')}): "
+                          "a cluster needs clickhouse.url to be a ClickHouse server (http(s)://...), not embedded chDB")
     _check_retention(settings)
     _check_files(settings)
 

@@ -36,7 +36,10 @@ def open_client(url: str, data_dir: Path, ca_file: str = "") -> Client:
             path.mkdir(parents=True, exist_ok=True)
             return clickhouse_connect.get_client(interface="chdb", path=str(path))
         tls = {"ca_cert": ca_file} if ca_file else {}
-        return clickhouse_connect.get_client(dsn=url, connect_timeout=5, send_receive_timeout=60, **tls)
+        # interface from the scheme: clickhouse-connect (1.12) ignores a DSN's scheme and picks TLS by port
+        # (443/8443 only), so https:// on any other port would silently go out as plain HTTP.
+        return clickhouse_connect.get_client(dsn=url, interface=parts.scheme, connect_timeout=5,
+                                             send_receive_timeout=60, **tls)
     except ClickHouseError as exc:
         raise StorageUnavailable(f"cannot open ClickHouse at {_safe_url(url, data_dir)}: {exc}") from None
 
@@ -46,7 +49,8 @@ def _safe_url(url: str, data_dir: Path) -> str:
     if not url:
         return f"embedded chDB under {data_dir}"
     parts = urlsplit(url)
-    return parts._replace(netloc=parts.hostname or "").geturl() if parts.password else url
+    host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    return parts._replace(netloc=host).geturl() if parts.password else url
 
 
 @contextmanager
@@ -73,9 +77,10 @@ def _row_tuple(row: msgspec.Struct) -> tuple[Any, ...]:
 class ClickHouseStore:
     """Synchronous store; callers in async code run it on one worker thread (chDB has no async client)."""
 
-    def __init__(self, client: Client, database: str) -> None:
+    def __init__(self, client: Client, database: str, cluster: str = "") -> None:
         self.client = client
         self.database = database
+        self.cluster = cluster  # clickhouse.cluster: non-empty = jobs mutate `<table>_local ON CLUSTER` (jobs/target)
 
     def use_database(self) -> None:
         """Make unqualified table names resolve to our database (it must exist: see migrate)."""

@@ -17,7 +17,8 @@ log = logging.getLogger("consentry.migrate")
 CLUSTER_FOLDER = "cluster"
 LEDGER_FILE = "ledger.sql"  # creates schema_migrations; not itself a migration
 # Quoted into ON CLUSTER '...' and Distributed('...'): no quote or brace can get through.
-CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+CLUSTER_PATTERN = r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$"  # also the clickhouse.cluster setting's; empty = none
+CLUSTER_NAME = re.compile(CLUSTER_PATTERN)
 _STATEMENT_END = re.compile(r";\s*(?:\n|$)")
 
 
@@ -78,10 +79,11 @@ def _check_mode(applied: dict[str, str], cluster: str) -> bool:
     return True
 
 
-def migrate(store: ClickHouseStore, cluster: str = "") -> list[str]:
-    """Create the database and apply pending migrations (cluster: schemas/cluster ON CLUSTER `cluster`);
-    return the names applied now (empty if none)."""
-    if cluster and not CLUSTER_NAME.match(cluster):
+def migrate(store: ClickHouseStore, cluster: str | None = None) -> list[str]:
+    """Create the database and apply pending migrations (cluster: schemas/cluster ON CLUSTER `cluster`; None =
+    the store's, i.e. the clickhouse.cluster setting); return the names applied now (empty if none)."""
+    cluster = store.cluster if cluster is None else cluster
+    if not CLUSTER_NAME.match(cluster):
         raise MigrationError(f"{cluster!r} is not a cluster name (letters, digits, _ . -)")
     database = store.database
     on_cluster = f" ON CLUSTER '{cluster}'" if cluster else ""

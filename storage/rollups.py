@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from storage.clickhouse import ClickHouseStore
 from storage.jobs.sql import string
+from storage.jobs.target import Target
 
 ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily")
 
@@ -19,6 +20,8 @@ def sync_breakdown_keys(store: ClickHouseStore, keys: Sequence[str]) -> bool:
         store.command(f"INSERT INTO {table} (key) VALUES " + ", ".join(f"({string(k)})" for k in missing))
     if extra := sorted(current - wanted):
         # Synchronous: the views read this table on every insert, so the change is whole when we return.
-        store.command(f"ALTER TABLE {table} DELETE WHERE key IN ({', '.join(map(string, extra))}) "
-                      "SETTINGS mutations_sync = 1")
+        # On a cluster this table is one replica set spanning every node (no `_local`): Keeper carries the
+        # mutation to all of them, and mutations_sync = 2 waits for every replica.
+        store.command(f"ALTER TABLE {Target.of(store).mutate('rollup_breakdown_keys')} DELETE WHERE key IN "
+                      f"({', '.join(map(string, extra))}) SETTINGS mutations_sync = 2")
     return bool(missing or extra)

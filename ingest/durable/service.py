@@ -41,7 +41,7 @@ class WriterService:
         settings = self._settings
         settings.data_path.mkdir(parents=True, exist_ok=True)
         client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-        self.store = AsyncStore(ClickHouseStore(client, settings.clickhouse.database))
+        self.store = AsyncStore(ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster))
         await self.store.migrate()
         w = settings.writer
         self.writer = SpoolWriter(settings.spool_path, self.store, self._metrics, max_rows=w.max_rows,

@@ -2,10 +2,11 @@
 
 ClickHouse cannot UPDATE key columns (ts is in the partition key), and a mutation per row would be slow, so each
 day is rewritten the ClickHouse way: INSERT INTO a staging table (same structure) SELECT the transformed rows of
-that day, then ALTER TABLE ... REPLACE PARTITION from staging, which swaps the day atomically for readers. Every
-row keeps its event/crash id and sort key (toStartOfHour(ts) is unchanged by coarsening ts to the hour), so counts
-per day and per name stay exactly the same. A finished day is recorded in retention_progress with the partition's
-max block number; a later insert into that day (a late spooled event) raises it and the day is redone.
+that day, then ALTER TABLE ... REPLACE PARTITION from staging, which swaps the day atomically for readers (on a
+cluster each shard rewrites its own rows: see jobs/staging.py). Every row keeps its event/crash id and sort key
+(toStartOfHour(ts) is unchanged by coarsening ts to the hour), so counts per day and per name stay exactly the
+same. A finished day is recorded in retention_progress with the partition's max block number; a later insert
+into that day (a late spooled event) raises it and the day is redone.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from datetime import date
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
 from storage.jobs import ledger
 from storage.jobs.base import JOBS, JobContext, JobResult
 from storage.jobs.policy import RetentionPolicy, cutoff
 from storage.jobs.sql import Partition, day_partitions, partition_of, table_exists
+from storage.jobs.staging import Staging
 
 NIL = "toUUID('00000000-0000-0000-0000-000000000000')"
 HOURLY = "toStartOfHour(ts) AS ts, toStartOfHour(received_at) AS received_at"
@@ -53,7 +54,7 @@ def deidentify(ctx: JobContext) -> JobResult:
     for data in CLASSES:
         days = [day for owner, day in plan if owner is data]
         if days:
-            with _staging(ctx.store, data.name) as stage:
+            with Staging(ctx.store, data.name) as stage:
                 for day in days:
                     started = time.monotonic()
                     done = _rewrite(ctx, data, day, stage)
@@ -77,26 +78,19 @@ def _pending(ctx: JobContext, data: DataClass) -> list[date]:
     return [p.day for p in day_partitions(ctx.store, data.name, before=before) if p.max_block > done.get(p.day, -1)]
 
 
-def _rewrite(ctx: JobContext, data: DataClass, day: date, stage: str) -> int | None:
+def _rewrite(ctx: JobContext, data: DataClass, day: date, stage: Staging) -> int | None:
     """Rewrite one day; the rows rewritten, or None when the day kept changing under us (retried next run)."""
-    store, table = ctx.store, f"{ctx.store.database}.{data.name}"
+    store = ctx.store
     for _ in range(ATTEMPTS):
         before = partition_of(store, data.name, day)
         if before is None:
             return 0  # dropped (expired) meanwhile: nothing left to de-identify
-        store.command(f"TRUNCATE TABLE {stage}")
-        # optimize_on_insert = 0: no ReplacingMergeTree dedup of the copied block (six times faster); the rows
-        # are copied exactly as stored, duplicates included, and background merges dedup them as before.
-        # Installs with a pending deletion request are left out: their rows go with the swap instead of coming
-        # back (de-identified) after the deletion ran on the old partition.
-        store.command(f"INSERT INTO {stage} SELECT * REPLACE ({data.replace}) FROM {table} "
-                      f"WHERE _partition_id = '{before.partition_id}' AND install_id NOT IN "
-                      f"(SELECT install_id FROM {ctx.store.database}.deletion_queue) SETTINGS optimize_on_insert = 0")
+        store.command(stage.truncate_sql())
+        store.command(stage.copy_sql(before.partition_id, data.replace))
         if _unchanged(partition_of(store, data.name, day), before):
             # Optimistic check: an insert or drop between the copy and here would be undone by the swap.
             # An empty stage (every row past the TTL, dropped on insert) empties the day: that is what TTL wants.
-            store.command(f"ALTER TABLE {table} REPLACE PARTITION ID '{before.partition_id}' FROM {stage} "
-                          "SETTINGS allow_replace_partition_from_empty_source = 1")
+            store.command(stage.swap_sql(before.partition_id))
             after = partition_of(store, data.name, day)
             ledger.mark(store, data.name, day, max_block=after.max_block if after else 0, rows=before.rows,
                         now=ctx.now())
@@ -107,23 +101,6 @@ def _rewrite(ctx: JobContext, data: DataClass, day: date, stage: str) -> int | N
 def _unchanged(now: Partition | None, before: Partition) -> bool:
     """No insert (max block) and no deletion (row count: mutations keep the block number) since the copy."""
     return now is not None and now.max_block == before.max_block and now.rows == before.rows
-
-
-class _staging:
-    """A staging table made AS the source for this run (so it follows schema changes), dropped afterwards."""
-
-    def __init__(self, store: ClickHouseStore, table: str) -> None:
-        self._store = store
-        self._source = f"{store.database}.{table}"
-        self.name = f"{store.database}.{table}_deidentify_stage"
-
-    def __enter__(self) -> str:
-        self._store.command(f"DROP TABLE IF EXISTS {self.name}")
-        self._store.command(f"CREATE TABLE {self.name} AS {self._source}")
-        return self.name
-
-    def __exit__(self, *exc: object) -> None:
-        self._store.command(f"DROP TABLE IF EXISTS {self.name}")
 
 
 JOBS["deidentify"] = deidentify

@@ -11,6 +11,7 @@ import msgspec
 from storage.clickhouse import ClickHouseStore
 from storage.jobs.base import JOBS, STATUS_HOOKS, JobContext, JobResult
 from storage.jobs.sql import string
+from storage.jobs.target import Target
 from storage.objects import ObjectStore
 from storage.privacy import install_hash
 
@@ -90,7 +91,8 @@ def _erase(store: ClickHouseStore, objects: ObjectStore, install_id: uuid.UUID) 
     for table in DATA_TABLES:
         removed[table] = int(store.query(f"SELECT count() FROM {store.database}.{table} WHERE {where}").rows[0][0])
         if removed[table]:
-            store.command(f"ALTER TABLE {store.database}.{table} DELETE WHERE {where} SETTINGS mutations_sync = 2")
+            store.command(f"ALTER TABLE {Target.of(store).mutate(table)} DELETE WHERE {where} "
+                          "SETTINGS mutations_sync = 2")
     return removed, len(keys)
 
 
@@ -103,7 +105,7 @@ def run_deletions(store: ClickHouseStore, objects: ObjectStore, key: bytes, now:
         dropped = (in_flight or {}).get(request.request_id, 0)
         _audit(store, request, key, status="done", version=now, completed_at=now, rows=rows, objects=count,
                in_flight=dropped)
-        store.command(f"ALTER TABLE {store.database}.deletion_queue DELETE WHERE request_id = "
+        store.command(f"ALTER TABLE {Target.of(store).mutate('deletion_queue')} DELETE WHERE request_id = "
                       f"{string(str(request.request_id))} SETTINGS mutations_sync = 2")
         outcome.requests += 1
         outcome.objects += count

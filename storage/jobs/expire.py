@@ -12,6 +12,7 @@ from storage.jobs.base import JOBS, JobContext, JobResult
 from storage.jobs.policy import cutoff
 from storage.jobs.sql import Partition, day_partitions, table_exists
 from storage.jobs.sweep import sweep_objects
+from storage.jobs.target import Target
 from storage.jobs.ttl import EXPIRING, Expiring, sync_ttl
 
 
@@ -21,7 +22,9 @@ def expire(ctx: JobContext) -> JobResult:
     rows = {item.table: 0 for item in EXPIRING if item.day_partitions}
     ctx.progress(0, len(drops) + 1)
     for index, (item, part) in enumerate(drops):
-        ctx.store.command(f"ALTER TABLE {ctx.store.database}.{item.table} DROP PARTITION ID '{part.partition_id}'")
+        # On a cluster: `<table>_local ON CLUSTER`, so every shard drops its part of the day (see jobs/target.py).
+        ctx.store.command(f"ALTER TABLE {Target.of(ctx.store).mutate(item.table)} DROP PARTITION ID "
+                          f"'{part.partition_id}' SETTINGS replication_alter_partitions_sync = 2")
         rows[item.table] += part.rows
         ctx.progress(index + 1, len(drops) + 1)
     objects, cleared = sweep_objects(ctx, lambda done, total: None)

@@ -7,10 +7,15 @@ from datetime import date, datetime
 import msgspec
 
 from storage.clickhouse import ClickHouseStore
+from storage.jobs.target import Target
 
 
 class Partition(msgspec.Struct, frozen=True):
-    """One active day partition: `max_block` grows with every insert (merges and mutations keep it)."""
+    """One active day partition: `max_block` grows with every insert (merges and mutations keep it).
+
+    On a cluster `rows` is the sum over shards and `max_block` the sum of each shard's maximum: block numbers are
+    per shard, and an insert into any shard raises the sum (one replica per shard is read; replicas share them).
+    """
 
     day: date
     partition_id: str
@@ -48,8 +53,11 @@ def partition_of(store: ClickHouseStore, table: str, day: date) -> Partition | N
 
 def _partitions(store: ClickHouseStore, table: str, where: str) -> list[Partition]:
     # Metadata only: system.parts answers from the parts list without reading any data.
-    sql = (f"SELECT partition_id, sum(rows), max(max_block_number) FROM system.parts "
-           f"WHERE database = {string(store.database)} AND table = {string(table)} AND active{where} "
+    target = Target.of(store)
+    shard = ", _shard_num" if target.cluster else ""  # cluster(): the shard each system.parts row came from
+    sql = (f"SELECT partition_id, sum(rows), sum(block) FROM (SELECT partition_id, sum(rows) AS rows, "
+           f"max(max_block_number) AS block FROM {target.parts} WHERE database = {string(store.database)} "
+           f"AND table = {string(target.local_name(table))} AND active{where} GROUP BY partition_id{shard}) "
            f"GROUP BY partition_id ORDER BY partition_id")
     return [Partition(_day(pid), pid, int(rows), int(block))
             for pid, rows, block in store.query(sql, read_only=False).rows]

@@ -15,6 +15,7 @@ from storage.jobs import ledger
 from storage.jobs.base import JobContext
 from storage.jobs.policy import cutoff
 from storage.jobs.sql import table_exists
+from storage.jobs.target import Target
 
 PREFIX = "crashes/"
 _DAY_KEY = re.compile(r"crashes/(\d{4})/(\d{2})/(\d{2})/")
@@ -61,10 +62,10 @@ def _referenced_days(ctx: JobContext, before: date) -> set[date]:
 def _clear_keys(ctx: JobContext, before: date) -> int:
     if not table_exists(ctx.store, "crashes"):
         return 0
-    table, where = f"{ctx.store.database}.crashes", _WITH_KEYS.format(before)
-    count = int(ctx.store.query(f"SELECT count() FROM {table} {where}", read_only=False).rows[0][0])
+    target, where = Target.of(ctx.store), _WITH_KEYS.format(before)
+    count = int(ctx.store.query(f"SELECT count() FROM {target.read('crashes')} {where}", read_only=False).rows[0][0])
     if count:  # a mutation rewrites the parts it touches: only when there is something to clear
-        ctx.store.command(f"ALTER TABLE {table} UPDATE minidump_key = '', attachment_keys = [], "
+        ctx.store.command(f"ALTER TABLE {target.mutate('crashes')} UPDATE minidump_key = '', attachment_keys = [], "
                           f"attachment_sizes = [] {where} SETTINGS mutations_sync = 2")
     return count
 

@@ -10,6 +10,7 @@ import msgspec
 from storage.clickhouse import ClickHouseStore
 from storage.jobs.policy import RetentionPolicy
 from storage.jobs.sql import string
+from storage.jobs.target import Target
 
 _TTL_DAYS = re.compile(r"\bTTL\b.*?toIntervalDay\((\d+)\)", re.S)
 
@@ -35,9 +36,11 @@ EXPIRING: list[Expiring] = [
 
 
 def current_ttl_days(store: ClickHouseStore, table: str) -> int | None:
-    """The table's TTL in days, None if it has none; also None when the table does not exist."""
+    """The table's TTL in days, None if it has none; also None when the table does not exist. On a cluster, the
+    TTL of this node's `_local` table (a Distributed table has none; ON CLUSTER keeps the nodes equal)."""
+    local = Target.of(store).local_name(table)
     rows = store.query(f"SELECT engine_full FROM system.tables WHERE database = {string(store.database)} "
-                       f"AND name = {string(table)}", read_only=False).rows
+                       f"AND name = {string(local)}", read_only=False).rows
     match = _TTL_DAYS.search(rows[0][0]) if rows else None
     return int(match.group(1)) if match else None
 
@@ -54,7 +57,7 @@ def sync_ttl(store: ClickHouseStore, policy: RetentionPolicy) -> list[str]:
         current = current_ttl_days(store, item.table)
         if current is None or current == days:
             continue
-        store.command(f"ALTER TABLE {store.database}.{item.table} MODIFY TTL toDateTime({item.column}) + "
+        store.command(f"ALTER TABLE {Target.of(store).mutate(item.table)} MODIFY TTL toDateTime({item.column}) + "
                       f"INTERVAL {days} DAY DELETE SETTINGS materialize_ttl_after_modify = 0")
         changed.append(item.table)
     return changed

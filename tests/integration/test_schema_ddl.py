@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from cluster_jobs import formatted
 
 from ingest.cli import run_migrate
 from ingest.settings import ConfigError, Settings
@@ -26,12 +27,6 @@ STATEMENTS = [
     for migration in [load_ledger(cluster), *load_migrations(cluster)]
     for index, statement in enumerate(migration.statements)
 ]
-
-
-def formatted(store: ClickHouseStore, sql: str) -> str:
-    """The engine's own parse of `sql` (formatQuery raises a syntax error on anything it cannot parse)."""
-    literal = "'" + sql.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return str(store.query(f"SELECT formatQuery({literal})").rows[0][0])
 
 
 @pytest.mark.parametrize(("statement", "cluster"), STATEMENTS)
@@ -81,3 +76,11 @@ def test_cluster_migrate_refuses_embedded_chdb_and_odd_names(settings: Settings,
         run_migrate(settings, "prod")
     with pytest.raises(MigrationError, match="cluster name"):
         migrate(store, "prod' SETTINGS x=1 --")
+
+
+def test_migrate_follows_the_store_cluster_setting(store: ClickHouseStore) -> None:
+    """migrate(store) uses the store's cluster (the clickhouse.cluster setting) unless told otherwise."""
+    clustered = ClickHouseStore(store.client, store.database, "bad name'")
+    with pytest.raises(MigrationError, match="cluster name"):
+        migrate(clustered)
+    assert migrate(clustered, cluster="") == [m.name for m in load_migrations()]  # explicit single node wins

@@ -373,6 +373,16 @@ def test_production_has_no_local_backends() -> None:
     assert any(v.get("secret", {}).get("secretName") == "consentry-tls" for v in pod["volumes"])
 
 
+def test_production_jobs_run_against_the_cluster() -> None:
+    """The jobs are cluster-aware: no CronJob is suspended, and every pod and job names the same cluster."""
+    docs = _rendered("overlays/production")
+    cronjobs = _by_kind(docs, "CronJob")
+    assert cronjobs and not [job["metadata"]["name"] for job in cronjobs if job["spec"].get("suspend")]
+    clusters = {_settings(_environment("overlays/production", docs, container)).clickhouse.cluster
+                for _, _, container in _consentry_containers(docs)}
+    assert len(clusters) == 1 and "" not in clusters, clusters
+
+
 def test_local_points_at_its_backends() -> None:
     docs = _rendered("overlays/local")
     services = {doc["metadata"]["name"]: doc for doc in _by_kind(docs, "Service")}
