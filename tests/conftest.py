@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from admin_support import TOKEN
 from aiohttp.test_utils import TestClient, TestServer
 
 from ingest.app import create_app
@@ -63,6 +64,14 @@ async def client(settings: Settings) -> AsyncIterator[TestClient]:
     """The real app on a real aiohttp server on 127.0.0.1."""
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def admin(make_settings: Any) -> AsyncIterator[TestClient]:
+    """The real app with the admin API (and /admin/ page) on, token admin_support.TOKEN."""
+    settings = make_settings(CONSENTRY_ADMIN_TOKEN=TOKEN)
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as admin_client:
+        yield admin_client
 
 
 pytest_plugins = ["s3server"]

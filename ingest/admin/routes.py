@@ -1,4 +1,4 @@
-"""The admin routes: crash groups, one group, one crash, its minidump; registered only when a token is set."""
+"""The admin routes: crash groups, one group, one crash, its minidump, the /admin/ page; only when a token is set."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from aiohttp import web
 
 from ingest.admin.auth import require_token
 from ingest.admin.export import export_route
+from ingest.admin.groups import group_list, group_page
+from ingest.admin.page import setup_page
 from ingest.admin.reports import report_route
 from ingest.admin.writer_client import WriterClient
 from ingest.crash import triage
@@ -42,16 +44,17 @@ async def list_groups(request: web.Request) -> web.Response:
     since = _param(triage.parse_since, query.get("since", triage.DEFAULT_SINCE))
     release = _param(triage.parse_release, query["release"]) if "release" in query else None
     limit = _param(triage.parse_limit, query.get("limit", str(triage.DEFAULT_LIMIT)))
-    sql = triage.top_sql(request.app[SETTINGS].clickhouse.database, since=since, release=release, limit=limit)
-    return _json({"groups": triage.records(await request.app[WRITER_CLIENT].query(sql))})
+    settings = request.app[SETTINGS]
+    return _json(await group_list(request.app[WRITER_CLIENT], settings.clickhouse.database,
+                                  settings.reports.min_installs, since=since, release=release, limit=limit))
 
 
 @require_token
 async def get_group(request: web.Request) -> web.Response:
     group_id = _param(triage.parse_group_id, request.match_info["group_id"])
-    database, writer = request.app[SETTINGS].clickhouse.database, request.app[WRITER_CLIENT]
-    summary = await writer.query(triage.group_sql(database, group_id))
-    detail = triage.group_detail(summary, await writer.query(triage.latest_sql(database, group_id, LATEST_CRASHES)))
+    settings = request.app[SETTINGS]
+    detail = await group_page(request.app[WRITER_CLIENT], settings.clickhouse.database,
+                              settings.reports.min_installs, group_id, LATEST_CRASHES)
     if detail is None:
         raise Refusal("not_found", f"no crash group {group_id}")
     return _json(detail)
@@ -102,3 +105,4 @@ def setup_admin(app: web.Application) -> None:
     app.router.add_get("/v1/admin/crashes/{crash_id}/minidump", get_minidump)
     app.router.add_routes([export_route(WRITER_CLIENT)])
     app.router.add_routes([report_route(WRITER_CLIENT)])
+    setup_page(app)

@@ -41,9 +41,14 @@ def normalise_message(message: str) -> str:
     return message.strip()[:200]
 
 
-def fingerprint(exception_type: str, message: str, frames: Sequence[FrameRow]) -> str:
+def signature(frames: Sequence[FrameRow]) -> list[str]:
+    """Steps 1 and 2: the normalised `module:function` frames a stack-based group is keyed on (may be empty)."""
     chosen = [f for f in frames if f.in_app] or list(frames)
-    top = [f"{_module(f)}:{_OFFSET.sub('', f.function)}" for f in chosen if f.function][:TOP_FRAMES]
+    return [f"{_module(f)}:{_OFFSET.sub('', f.function)}" for f in chosen if f.function][:TOP_FRAMES]
+
+
+def fingerprint(exception_type: str, message: str, frames: Sequence[FrameRow]) -> str:
+    top = signature(frames)
     if top:
         basis = "|".join(["v1", "stack", exception_type, *top])
     else:

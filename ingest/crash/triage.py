@@ -41,7 +41,8 @@ _SUMMARY = f"""
 SUMMARY_COLUMNS = tuple(re.findall(r"AS (\w+)", _SUMMARY))
 _CRASH = f"""
     toString(crash_id) AS crash_id, fingerprint AS group_id, {_iso('ts')} AS ts, {_iso('received_at')} AS received_at,
-    source, app, app_version, os, os_version, device_type, exception_type, exception_message, frames, breadcrumbs"""
+    source, app, app_version, os, os_version, device_type, exception_type, exception_message, frames, breadcrumbs,
+    toBool(minidump_key != '') AS has_minidump"""
 _CRASH_DETAIL = _CRASH + """, toString(install_id) AS install_id, extra, minidump_size, minidump_sha256,
     minidump_parsed, minidump_error, dump_exception_code, dump_exception_name, dump_os, dump_cpu_arch,
     dump_modules, attachment_sizes, redactions"""
@@ -88,13 +89,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return max(when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC), _EPOCH)
 
 
-def _time(when: datetime) -> str:
+def time_literal(when: datetime) -> str:
     return f"toDateTime64({quote(when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')[:-3])}, 3, 'UTC')"
 
 
 def top_sql(database: str, *, since: datetime, release: str | None = None, limit: int = DEFAULT_LIMIT) -> str:
     """Groups by crash count within the window (and release): the `crashes top` table."""
-    where = f"ts >= {_time(since)}" + (f" AND app_version = {quote(parse_release(release))}" if release else "")
+    where = f"ts >= {time_literal(since)}" + (f" AND app_version = {quote(parse_release(release))}" if release else "")
     return (f"SELECT {_SUMMARY}\nFROM {database}.crashes FINAL\nWHERE {where}\nGROUP BY fingerprint\n"
             f"ORDER BY crashes DESC, last_seen DESC, group_id\nLIMIT {int(limit)}")
 
@@ -113,7 +114,7 @@ def latest_sql(database: str, group_id: str, limit: int) -> str:
 
 def crash_sql(database: str, crash_id: str) -> str:
     """Everything stored about one crash except object keys (the minidump has its own route)."""
-    return (f"SELECT {_CRASH_DETAIL}, toBool(minidump_key != '') AS has_minidump\nFROM {database}.crashes FINAL\n"
+    return (f"SELECT {_CRASH_DETAIL}\nFROM {database}.crashes FINAL\n"
             f"WHERE crashes.crash_id = toUUID({quote(parse_crash_id(crash_id))})")
 
 

@@ -10,9 +10,10 @@ from ingest.reports.crash_free import CRASH_FREE
 from ingest.reports.funnel import FUNNEL
 from ingest.reports.params import Params, ReportArgumentError, parse
 from ingest.reports.retention import RETENTION
+from ingest.reports.top_events import TOP_EVENTS
 from ingest.reports.trends import TRENDS
 
-REPORTS: dict[str, Spec] = {spec.name: spec for spec in (TRENDS, ACTIVE, RETENTION, FUNNEL, CRASH_FREE)}
+REPORTS: dict[str, Spec] = {spec.name: spec for spec in (TRENDS, ACTIVE, RETENTION, FUNNEL, CRASH_FREE, TOP_EVENTS)}
 
 
 def prepare(name: str, raw: Mapping[str, str], breakdown_props: list[str]) -> tuple[Spec, Params]:
