@@ -15,6 +15,8 @@ from ingest.frontdoors.consent import setup_consent
 from ingest.frontdoors.crashes import post_crash
 from ingest.frontdoors.deletions import setup_deletions
 from ingest.frontdoors.native_events import post_events
+from ingest.frontdoors.posthog import setup_posthog
+from ingest.frontdoors.sentry import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
@@ -97,5 +99,7 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     app.router.add_get("/metrics", metrics_endpoint)
     setup_deletions(app)
     setup_consent(app)
+    setup_sentry(app)
+    setup_posthog(app)
     setup_admin(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import msgspec
@@ -59,26 +60,25 @@ def _row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, cl
     )
 
 
-async def post_crash(request: web.Request) -> web.Response:
-    app = request.app
+async def accept_crash(app: web.Application, upload: CrashUpload, *, dump_names_exception: bool = False,
+                       findings: Mapping[str, int] | None = None) -> tuple[CrashReport, RedactedCrash]:
+    """What every crash front door does once a report is decoded and its consent decided: validate, rate-limit
+    the install, block list, consent registry, minidump, redact, objects, spool (fsync), metrics.
+
+    `dump_names_exception`: a parsed minidump's exception name replaces the report's exception type (uploads
+    without an exception of their own). `findings`: counts the front door adds to the row's redactions."""
     settings, metrics = app[SETTINGS], app[METRICS]
-    limits = settings.crash_limits
-    if reason := app[SPOOL].full_reason():
-        raise Refusal("spool_full", reason)
-    app[CLIENT_LIMITER].check(request.remote or "unknown")
-    body = await read_body(request, limits.max_upload_bytes)
-    plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_upload_bytes)
-    upload = decode_crash(parse_form(plain, request.headers.get("Content-Type", "")), limits)   # decode
-    check_consent(upload.report, "crash_report")                                                 # consent
     now = datetime.now(UTC)
-    report = validate_crash(upload.report, limits, settings.limits, now)                        # validate
+    report = validate_crash(upload.report, settings.crash_limits, settings.limits, now)         # validate
     app[INSTALL_LIMITER].check(str(report.install_id))
     app[BLOCKLIST].check(report.install_id)
     app[CONSENT_REGISTRY].check(report.install_id, "crash_report")
     dump = parse_minidump(upload.minidump) if upload.minidump else None
-    kind = dump.exception_name if upload.source == "crashpad" and dump and dump.exception_name else None
+    kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
     clean = await asyncio.to_thread(redact_crash, report, dump, upload.attachments, app[REDACTOR],
                                     exception_type=kind or report.exception.type)              # redact
+    if findings:
+        clean.findings.update(findings)
     when = report.ts or now
     stored = await store_objects(app[OBJECTS], crash_prefix(report.crash_id, when), upload.minidump,
                                  clean.attachments)                                             # objects
@@ -90,6 +90,20 @@ async def post_crash(request: web.Request) -> web.Response:
     metrics.crashes_accepted.labels(upload.source).inc()                                        # ack
     for rule, count in clean.findings.items():
         metrics.redactions.labels(rule).inc(count)
+    return report, clean
+
+
+async def post_crash(request: web.Request) -> web.Response:
+    app = request.app
+    limits = app[SETTINGS].crash_limits
+    if reason := app[SPOOL].full_reason():
+        raise Refusal("spool_full", reason)
+    app[CLIENT_LIMITER].check(request.remote or "unknown")
+    body = await read_body(request, limits.max_upload_bytes)
+    plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_upload_bytes)
+    upload = decode_crash(parse_form(plain, request.headers.get("Content-Type", "")), limits)   # decode
+    check_consent(upload.report, "crash_report")                                                 # consent
+    report, clean = await accept_crash(app, upload, dump_names_exception=upload.source == "crashpad")
     if upload.source == "crashpad":  # Crashpad reads the response body as the report id
         return web.Response(status=200, text=str(report.crash_id))
     answer = CrashAccepted(str(report.crash_id), clean.fingerprint, dict(clean.findings))
