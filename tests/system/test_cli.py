@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -17,15 +16,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from serving import EXE, free_port, wait_healthy
 from support import make_batch
-
-EXE = str(Path(sys.executable).with_name("consentry"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -37,18 +29,6 @@ def env() -> Iterator[dict[str, str]]:
 
 def consentry(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([EXE, *args], env=env, capture_output=True, text=True, timeout=60)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "serve exited early"
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("serve did not become healthy in 30 s")
 
 
 def post(base: str, body: bytes) -> int:

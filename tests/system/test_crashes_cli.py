@@ -6,9 +6,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -22,16 +20,10 @@ from typing import Any
 import msgspec
 import pytest
 import urllib3
+from serving import EXE, free_port
 
-EXE = str(Path(sys.executable).with_name("consentry"))
 DUMP = (Path(__file__).parents[1] / "fixtures" / "minidumps" / "windows_amd64.dmp").read_bytes()
 TOKEN = "system-test-admin-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

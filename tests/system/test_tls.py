@@ -7,7 +7,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -18,15 +17,8 @@ from pathlib import Path
 import msgspec
 import pytest
 import trustme
+from serving import EXE, free_port
 from support import make_batch
-
-EXE = str(Path(sys.executable).with_name("consentry"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
