@@ -37,22 +37,6 @@ def _redact_context(batch: EventBatch, redactor: Redactor) -> tuple[dict[str, st
     return values, found
 
 
-def _split_props(props: dict[str, object]) -> tuple[dict[str, str], dict[str, float], dict[str, bool]]:
-    """Route each prop to the map column of its type (exact type checks: bool is an int subclass)."""
-    strings: dict[str, str] = {}
-    numbers: dict[str, float] = {}
-    flags: dict[str, bool] = {}
-    for key, value in props.items():
-        kind = type(value)
-        if kind is str:
-            strings[key] = value  # type: ignore[assignment]
-        elif kind is bool:
-            flags[key] = value  # type: ignore[assignment]
-        else:
-            numbers[key] = float(value)  # type: ignore[arg-type]
-    return strings, numbers, flags
-
-
 def _merged(base: dict[str, int], extra: dict[str, int]) -> dict[str, int]:
     if not extra:
         return base
@@ -69,15 +53,17 @@ def redact_batch(batch: EventBatch, redactor: Redactor, received_at: datetime) -
     rows: list[EventRow] = []
     totals: Counter[str] = Counter()
     install_id = batch.install_id
+    # Positional, in EventRow's field order: building ~100 rows per request, keyword matching was measurable.
+    app, app_version, os, os_version = context["app"], context["app_version"], context["os"], context["os_version"]
+    device_type, policy_version = context["device_type"], context["policy_version"]
+    columns = redactor.redact_columns
     for event in batch.events:
-        result = redactor.redact_mapping(event.props)
+        result = columns(event.props)
         found = _merged(shared, result.findings)
         if found:
             totals.update(found)
-        strings, numbers, flags = _split_props(result.value)
-        rows.append(EventRow(
-            event_id=event.event_id, install_id=install_id, session_id=event.session_id or NIL_UUID,
-            name=event.name, ts=event.ts, received_at=received_at, props_str=strings, props_num=numbers,
-            props_bool=flags, redactions=found, **context,
-        ))
+        strings, numbers, flags = result.value
+        rows.append(EventRow(event.event_id, install_id, event.session_id or NIL_UUID, event.name, event.ts,
+                             received_at, app, app_version, os, os_version, device_type, policy_version, strings,
+                             numbers, flags, found))
     return RedactedBatch(rows, totals)

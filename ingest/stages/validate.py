@@ -23,8 +23,9 @@ def validate_batch(decoded: Decoded, limits: LimitSettings, now: datetime) -> Ev
     check_context(batch.context)
     oldest = now - timedelta(days=limits.max_event_age_days)
     newest = now + timedelta(seconds=limits.max_clock_skew_seconds)
+    names = EVENT_NAME.valid
     for index, event in enumerate(batch.events):
-        if not EVENT_NAME.ok(event.name):
+        if event.name not in names and not EVENT_NAME.ok(event.name):
             raise EVENT_NAME.refusal(f"$.events[{index}].name")
         if not oldest <= event.ts <= newest:
             raise Refusal(
@@ -60,10 +61,11 @@ def _check_props(index: int, props: dict[str, Any], limits: LimitSettings) -> No
         raise Refusal(
             "invalid_field", f"$.events[{index}].props has {len(props)} keys, over {limits.max_props_per_event}"
         )
+    known, longest = PROP_KEY.valid, limits.max_string_length
     for key, value in props.items():
-        if not PROP_KEY.ok(key):
+        if key not in known and not PROP_KEY.ok(key):
             raise PROP_KEY.refusal(f"$.events[{index}].props key")
-        if type(value) is str and len(value) > limits.max_string_length:
+        if type(value) is str and len(value) > longest:
             raise Refusal(
                 "invalid_field",
                 f"$.events[{index}].props.{key} is {len(value)} characters, over {limits.max_string_length}",
