@@ -16,7 +16,9 @@ from storage.errors import ObjectNotFound
 from storage.objects import ObjectStore
 
 Query = Callable[[str], QueryResult]
-TABLES = ("events", "crashes")
+# table -> the column its rows are ordered by. rollup_install_weeks is the per-install report rollup (schemas/0007):
+# which days of each week the install was active and which events it sent, derived from its events.
+TABLES = {"events": "ts", "crashes": "ts", "rollup_install_weeks": "week"}
 
 
 class ExportManifest(msgspec.Struct, frozen=True):
@@ -52,9 +54,9 @@ def export_install(install_id: uuid.UUID, database: str, query: Query, objects: 
     encoder = msgspec.json.Encoder()
     rows: dict[str, int] = {}
     found: dict[str, list[dict[str, Any]]] = {}
-    for table in TABLES:
+    for table, order in TABLES.items():
         found[table] = _records(query(f"SELECT * FROM {database}.{table} WHERE install_id = '{install_id}' "
-                                      "ORDER BY ts"))
+                                      f"ORDER BY {order}"))
         (out / f"{table}.jsonl").write_bytes(encoder.encode_lines(found[table]))
         rows[table] = len(found[table])
     listed: list[ExportedObject] = []

@@ -8,7 +8,8 @@ from storage.clickhouse import ClickHouseStore
 from storage.jobs.sql import string
 from storage.jobs.target import Target
 
-ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily")
+ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily", "rollup_active_trailing",
+                 "rollup_install_weeks", "rollup_crashes_daily")
 
 
 def sync_breakdown_keys(store: ClickHouseStore, keys: Sequence[str]) -> bool:

@@ -4,37 +4,51 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ingest.crash.triage import quote
 from ingest.reports.base import Spec
 from ingest.reports.params import Params
-from ingest.reports.sql import NIL, ROLLUP_SETTINGS, day, extras
+from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, day, extras
 
 TRAILING = {"dau": 1, "wau": 7, "mau": 30}
 
 
-def _source(params: Params, database: str) -> tuple[str, str]:
-    """A subquery of (day, installs-or-install_id) rows, and the distinct-count aggregate that reads them."""
+def _keep(params: Params, expr: str) -> str:
+    """Per day: every day; per week: the week's last day (or `until` for the current week)."""
+    return "1" if params.interval == "day" else f"{expr} = least(toMonday({expr}) + 6, {day(params.until)})"
+
+
+def _period(params: Params, expr: str) -> str:
+    return expr if params.interval == "day" else f"toMonday({expr})"
+
+
+def _rollup(params: Params, database: str) -> str:
+    # rollup_active_trailing holds each day's trailing-window sketches already merged at insert (schemas/0007):
+    # one row per report day and release or event ('' = any), three sketches to finalize.
+    cells = ", ".join(f"uniqCombinedMerge({name}) AS {name}" for name in TRAILING)
+    return (f"SELECT toString({_period(params, 'day')}) AS period, {cells}\n"
+            f"FROM {database}.rollup_active_trailing\n"
+            f"WHERE name = {quote(params.event or '')} AND app_version = {quote(params.release or '')} "
+            f"AND day BETWEEN {day(params.since)} AND {day(params.until)} AND {_keep(params, 'day')}\n"
+            f"GROUP BY day\nORDER BY day" + ROLLUP_SETTINGS)
+
+
+def _raw(params: Params, database: str) -> str:
     since = day(params.since - timedelta(days=29))  # MAU of the first day looks 29 days further back
-    span, extra = f"BETWEEN {since} AND {day(params.until)}", extras(params)
-    if params.source == "rollup":
-        table = "rollup_events_daily" if params.event else "rollup_active_daily"
-        # One sketch per day first: each is then merged into 30 report days, not each (release, os) row.
-        return (f"SELECT day, uniqCombinedMergeState(installs) AS who FROM {database}.{table} "
-                f"WHERE day {span}{extra} GROUP BY day", "uniqCombinedMerge")
-    return (f"SELECT toDate(ts) AS day, install_id AS who FROM {database}.events FINAL WHERE toDate(ts) {span}"
-            f"{extra} AND install_id != {NIL} GROUP BY day, who", "uniqExact")
+    rows = (f"SELECT toDate(ts) AS day, install_id AS who FROM {database}.events WHERE toDate(ts) "
+            f"BETWEEN {since} AND {day(params.until)}{extras(params)} AND install_id != {NIL} GROUP BY day, who")
+    # Each day's rows count toward the 30 report days whose trailing windows hold them.
+    cells = ", ".join(f"uniqExactIf(who, d - day < {n}) AS {name}" for name, n in TRAILING.items())
+    return (f"SELECT toString({_period(params, 'd')}) AS period, {cells}\nFROM ({rows})\n"
+            f"ARRAY JOIN arrayFilter(x -> x BETWEEN {day(params.since)} AND {day(params.until)}, "
+            f"arrayMap(i -> day + i, range(30))) AS d\nGROUP BY d HAVING {_keep(params, 'd')}\nORDER BY d"
+            + DISTINCT_SETTINGS)
 
 
 def build(params: Params, database: str) -> str:
-    rows, agg = _source(params, database)
-    # Each day's rows count toward the 30 report days whose trailing windows hold them.
-    cells = ", ".join(f"{agg}If(who, d - day < {n}) AS {name}" for name, n in TRAILING.items())
-    keep = "1" if params.interval == "day" else f"d = least(toMonday(d) + 6, {day(params.until)})"
-    period = "d" if params.interval == "day" else "toMonday(d)"
-    return (f"SELECT toString({period}) AS period, {cells}\nFROM ({rows})\n"
-            f"ARRAY JOIN arrayFilter(x -> x BETWEEN {day(params.since)} AND {day(params.until)}, "
-            f"arrayMap(i -> day + i, range(30))) AS d\nGROUP BY d HAVING {keep}\nORDER BY d"
-            + (ROLLUP_SETTINGS if params.source == "rollup" else ""))
+    return _rollup(params, database) if params.source == "rollup" else _raw(params, database)
 
 
+# The rollup has rows per release and per event, not per (release, event): both filters at once read raw rows.
 ACTIVE = Spec("active", frozenset({"interval", "event", "source"}), build,
-              lambda params: ["period", *TRAILING], {name: (name,) for name in TRAILING})
+              lambda params: ["period", *TRAILING], {name: (name,) for name in TRAILING},
+              rollup_answers=lambda params: not (params.event and params.release))

@@ -23,6 +23,8 @@ class Spec(msgspec.Struct, frozen=True):
     hidden: tuple[str, ...] = ()  # support columns used for guarding, never shown
     finish: Callable[[Rows, Params], Rows] | None = None  # derived cells, computed before suppression
     raw_only: bool = False  # reads events rows; False: rollups unless source=raw
+    # False for parameters the rollups cannot answer: registry.prepare then reads raw rows (source=raw).
+    rollup_answers: Callable[[Params], bool] | None = None
 
 
 class Report(msgspec.Struct, frozen=True):

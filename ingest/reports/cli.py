@@ -24,7 +24,7 @@ FLAGS = {
     "release": "only this app version",
     "steps": "funnel: event names in order, comma-separated",
     "window": "funnel: time allowed from the first step to the last (30m, 2h, 1d = default)",
-    "source": "trends, active: rollup (default) or raw (events rows)",
+    "source": "trends, active, retention, crash-free, top-events: rollup (default) or raw (events rows)",
     "format": "table (default), json or csv",
 }
 

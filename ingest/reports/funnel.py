@@ -5,17 +5,21 @@ from __future__ import annotations
 from ingest.crash.triage import quote
 from ingest.reports.base import Rows, Spec
 from ingest.reports.params import Params
-from ingest.reports.sql import NIL, filters
+from ingest.reports.sql import DISTINCT_SETTINGS, NIL, filters
 
 
 def build(params: Params, database: str) -> str:
     conditions = ", ".join(f"name = {quote(step)}" for step in params.steps)
     names = ", ".join(quote(step) for step in sorted(set(params.steps)))
+    # Raw rows: windowFunnel needs each install's events in time order, which no sketch keeps. Only the steps'
+    # events of the window are read (name is in the sort key, the day is the partition), and without FINAL: a
+    # duplicate event (same name and time) cannot change the step an install reaches (5 million events: 2.1 s
+    # with FINAL, 0.7 s without).
     levels = (f"SELECT install_id, windowFunnel({params.window_s})(toDateTime(ts), {conditions}) AS level "
-              f"FROM {database}.events FINAL WHERE {filters(params, 'toDate(ts)', event=False)} "
+              f"FROM {database}.events WHERE {filters(params, 'toDate(ts)', event=False)} "
               f"AND install_id != {NIL} AND name IN ({names}) GROUP BY install_id")
     return (f"SELECT step, count() AS installs\nFROM ({levels})\nARRAY JOIN range(1, level + 1) AS step\n"
-            "GROUP BY step\nORDER BY step")
+            "GROUP BY step\nORDER BY step" + DISTINCT_SETTINGS)
 
 
 def finish(rows: Rows, params: Params) -> Rows:

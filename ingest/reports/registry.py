@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import msgspec
+
 from ingest.reports.active import ACTIVE
 from ingest.reports.base import Spec
 from ingest.reports.crash_free import CRASH_FREE
@@ -20,4 +22,7 @@ def prepare(name: str, raw: Mapping[str, str], breakdown_props: list[str]) -> tu
     spec = REPORTS.get(name)
     if spec is None:
         raise ReportArgumentError(f"no report {name[:40]!r}; reports: {', '.join(REPORTS)}")
-    return spec, parse(spec.params, raw, breakdown_props)
+    params = parse(spec.params, raw, breakdown_props)
+    if params.source == "rollup" and spec.rollup_answers is not None and not spec.rollup_answers(params):
+        params = msgspec.structs.replace(params, source="raw")  # the report then says it read raw rows
+    return spec, params

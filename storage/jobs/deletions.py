@@ -15,7 +15,9 @@ from storage.jobs.target import Target
 from storage.objects import ObjectStore
 from storage.privacy import install_hash
 
-DATA_TABLES = ("events", "crashes")  # every table holding per-install rows
+# Every table holding per-install rows. rollup_install_weeks (schemas/0007) is the one rollup keyed by install;
+# the others hold only counts and uniqCombined sketches, which cannot be tied back to one install (README: Reports).
+DATA_TABLES = ("events", "crashes", "rollup_install_weeks")
 
 
 class DeletionRequest(msgspec.Struct, frozen=True):

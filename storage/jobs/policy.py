@@ -28,7 +28,9 @@ class RetentionPolicy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     crashes_delete_days: Days = 180
     objects_delete_days: Days = 30  # minidumps and attachments under crashes/YYYY/MM/DD/
     deletion_audit_days: Days = 1095  # deletion-request audit records: three years
-    rollups_delete_days: Days = 761  # report rollups (counts and install sketches, no per-install rows): 25 months
+    # Report rollups of counts and install sketches: 25 months. The one per-install rollup (rollup_install_weeks)
+    # follows events_deidentify_days instead (storage/jobs/ttl.py).
+    rollups_delete_days: Days = 761
 
     def check(self) -> None:
         """Raise PolicyError naming the first inconsistent field."""

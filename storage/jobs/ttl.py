@@ -32,6 +32,13 @@ EXPIRING: list[Expiring] = [
     Expiring("rollup_events_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
     Expiring("rollup_props_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
     Expiring("rollup_active_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
+    Expiring("rollup_active_trailing", "day", lambda p: p.rollups_delete_days, day_partitions=False),
+    Expiring("rollup_crashes_daily", "day", lambda p: p.rollups_delete_days, day_partitions=False),
+    # Per-install rows: kept no longer than identifiable events (a week goes once its Monday is past the
+    # de-identify threshold), so the rollup never keeps an install id the events have already given up. It is
+    # partitioned by its Monday (a Date, so the partition id reads as that day): the expire job drops whole
+    # weeks at once rather than waiting for a TTL merge.
+    Expiring("rollup_install_weeks", "week", lambda p: p.events_deidentify_days, day_partitions=True),
 ]
 
 

@@ -60,6 +60,8 @@ async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
     assert "consentry_deletion_requests_total 1.0" in metrics
     assert (count(store, "events", gone), count(store, "crashes", gone)) == (0, 0)
     assert (count(store, "events", kept), count(store, "crashes", kept)) == (3, 1)
+    # The per-install report rollup (schemas/0007) loses the install's rows too; the other install keeps its.
+    assert (count(store, "rollup_install_weeks", gone), count(store, "rollup_install_weeks", kept)) == (0, 1)
     assert len(objects.list("crashes/")) == 2  # only the other install's dump and attachment remain
     objects.close()
     refused = await client.post("/v1/events", json=make_batch(1, install_id=gone))
@@ -68,7 +70,7 @@ async def test_deletion_removes_rows_and_objects_and_refuses_later_data(
     audit = store.query(f"SELECT install_hash, rows_removed, objects_removed, status "
                         f"FROM {store.database}.deletion_audit").rows
     digest = install_hash(hash_key(settings), uuid.UUID(gone))
-    assert audit == [[digest, {"events": 3, "crashes": 1}, 2, "done"]]
+    assert audit == [[digest, {"events": 3, "crashes": 1, "rollup_install_weeks": 1}, 2, "done"]]
     every_table = store.query(f"SELECT name FROM system.tables WHERE database = '{store.database}'").rows
     for (table,) in every_table:  # the id itself is nowhere any more, in any column of any table
         text = store.query(f"SELECT count() FROM {store.database}.{table} WHERE "

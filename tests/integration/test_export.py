@@ -48,7 +48,9 @@ async def test_cli_export_has_exactly_that_install(make_settings: Any, tmp_path:
     objects = [json.loads(line) for line in (out / "objects.jsonl").read_text().splitlines()]
     assert len(objects) == 1 and (out / objects[0]["file"]).read_bytes() == dump
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["rows"] == {"events": 3, "crashes": 1} and manifest["objects"] == 1
+    assert manifest["rows"] == {"events": 3, "crashes": 1, "rollup_install_weeks": 1} and manifest["objects"] == 1
+    weeks = [json.loads(line) for line in (out / "rollup_install_weeks.jsonl").read_text().splitlines()]
+    assert weeks[0]["install_id"] == mine and weeks[0]["days"] and weeks[0]["names"]
 
 
 async def test_admin_export_zip(make_settings: Any) -> None:

@@ -150,11 +150,12 @@ def test_expire_drops_days_past_the_delete_threshold(migrated: ClickHouseStore, 
     migrated.insert_events([gone, kept])
     migrated.insert_crashes([crash(MIDNIGHT - MS), crash(MIDNIGHT)])
     result = run_job("expire", context(migrated, local_objects, now), holder="test", lock=FAST)
-    assert result.rows == {"events": 1, "crashes": 1}
+    # Both events' weeks in the per-install report rollup are past events_deidentify_days at that clock.
+    assert result.rows == {"events": 1, "crashes": 1, "rollup_install_weeks": 2}
     assert rows(migrated, columns="event_id") == [[kept.event_id]]
     assert len(rows(migrated, "crashes", "crash_id")) == 1
     again = run_job("expire", context(migrated, local_objects, now), holder="test", lock=FAST)
-    assert again.rows == {"events": 0, "crashes": 0} and again.objects == 0
+    assert again.rows == {"events": 0, "crashes": 0, "rollup_install_weeks": 0} and again.objects == 0
 
 
 def test_expire_makes_the_table_ttl_follow_the_policy(migrated: ClickHouseStore, local_objects: ObjectStore) -> None:

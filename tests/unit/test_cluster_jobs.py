@@ -26,7 +26,8 @@ def cluster_store(tmp_path_factory: pytest.TempPathFactory) -> RecordingStore:
 
 def test_sharded_tables_are_read_from_the_cluster_schema() -> None:
     assert {"events", "crashes", "deletion_queue", "deletion_audit", "job_locks", "job_runs", "retention_progress",
-            "rollup_events_daily", "rollup_props_daily", "rollup_active_daily"} <= sharded_tables()
+            "rollup_events_daily", "rollup_props_daily", "rollup_active_daily", "rollup_active_trailing",
+            "rollup_install_weeks", "rollup_crashes_daily"} <= sharded_tables()
     assert not {"rollup_breakdown_keys", "schema_migrations"} & sharded_tables()  # one replica set, no `_local`
 
 
@@ -42,12 +43,14 @@ def test_every_alter_targets_a_local_table_on_the_cluster(cluster_store: Recordi
         else:
             assert table.endswith("_local") and on_cluster, match.group(0)  # type: ignore[union-attr]
     # Every kind of write the jobs make was seen, on the tables each one is for.
-    assert kinds["DROP"] == {"events_local", "crashes_local"}  # expire: DROP PARTITION
+    assert kinds["DROP"] == {"events_local", "crashes_local", "rollup_install_weeks_local"}  # expire
     assert kinds["REPLACE"] == {"events_local", "crashes_local"}  # de-identify: the day swap
-    assert kinds["DELETE"] == {"events_local", "crashes_local", "deletion_queue_local", "rollup_breakdown_keys"}
+    assert kinds["DELETE"] == {"events_local", "crashes_local", "rollup_install_weeks_local", "deletion_queue_local",
+                               "rollup_breakdown_keys"}
     assert kinds["UPDATE"] == {"crashes_local"}  # expire: crash rows lose the keys of swept dumps
     assert kinds["MODIFY"] == {"events_local", "crashes_local", "deletion_audit_local", "rollup_events_daily_local",
-                               "rollup_props_daily_local", "rollup_active_daily_local"}
+                               "rollup_props_daily_local", "rollup_active_daily_local", "rollup_active_trailing_local",
+                               "rollup_crashes_daily_local", "rollup_install_weeks_local"}
 
 
 def test_staging_ddl_runs_on_every_node(cluster_store: RecordingStore) -> None:
@@ -84,7 +87,7 @@ def test_other_inserts_and_reads_use_the_distributed_names(cluster_store: Record
         assert not {name for name in names if name.endswith("_local")}, sql
         if "system.parts" in sql:
             assert f"cluster('{CLUSTER}', system.parts)" in sql and "_shard_num" in sql, sql
-            assert re.search(r"`?table`? = '(events|crashes)_local'", sql), sql
+            assert re.search(r"`?table`? = '(events|crashes|rollup_install_weeks)_local'", sql), sql
 
 
 def test_single_node_statements_have_no_cluster_parts(tmp_path: Path) -> None:
