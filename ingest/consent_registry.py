@@ -8,19 +8,16 @@ denial it had not yet seen (see ingest/durable/consent.py), so a withdrawal neve
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
 
-import msgspec
-
 from ingest.errors import Refusal
+from ingest.published import PublishedFile, publish
 from ingest.settings import Settings
 from storage.consent import SCOPES
 from storage.privacy import install_hash, pseudonymous_install_id
 
-RELOAD_INTERVAL_S = 1.0
 LOCAL_CHOICE_TTL_S = 60.0  # the writer publishes within seconds; after this the published file is the truth
 
 Denials = dict[str, dict[str, float]]  # scope -> {install hash: denied since (epoch s)}
@@ -31,20 +28,16 @@ def registry_path(settings: Settings) -> Path:
 
 
 def save_denials(path: Path, denials: Denials) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(msgspec.json.encode(denials))
-    os.replace(tmp, path)
+    publish(path, denials)
 
 
 class ConsentRegistry:
     def __init__(self, path: Path, key: bytes) -> None:
-        self._path = path
+        self._file = PublishedFile(path, Denials)
         self._key = key
         self._published: Denials = {scope: {} for scope in SCOPES}
         # (hash, scope) -> (state, when it was recorded (epoch s), when this worker learnt it (monotonic s))
         self._local: dict[tuple[str, str], tuple[str, float, float]] = {}
-        self._mtime = 0.0
-        self._checked = 0.0
 
     def hash(self, install_id: uuid.UUID) -> str:
         return install_hash(self._key, install_id)
@@ -81,14 +74,5 @@ class ConsentRegistry:
                                             "nothing was stored")
 
     def _reload(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < RELOAD_INTERVAL_S:
-            return
-        self._checked = now
-        try:
-            mtime = os.stat(self._path).st_mtime
-        except FileNotFoundError:
-            return
-        if mtime != self._mtime:
-            self._mtime = mtime
-            self._published = msgspec.json.decode(self._path.read_bytes(), type=Denials)
+        if (published := self._file.changed()) is not None:
+            self._published = published

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
 
-import msgspec
-
 from ingest.errors import Refusal
+from ingest.published import PublishedFile, publish
 from ingest.settings import Settings
 from storage.privacy import install_hash, load_or_create_key
-
-RELOAD_INTERVAL_S = 1.0
 
 
 def hash_key(settings: Settings) -> bytes:
@@ -34,10 +30,9 @@ class Blocklist:
 
     def __init__(self, path: Path, key: bytes) -> None:
         self._path = path
+        self._file = PublishedFile(path, dict[str, float])
         self._key = key
         self._entries: dict[str, float] = {}
-        self._mtime = 0.0
-        self._checked = 0.0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -59,23 +54,10 @@ class Blocklist:
             raise Refusal("consent_withdrawn", "this install asked for its data to be deleted; nothing was stored")
 
     def _reload(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < RELOAD_INTERVAL_S:
-            return
-        self._checked = now
-        try:
-            mtime = os.stat(self._path).st_mtime
-        except FileNotFoundError:
-            return
-        if mtime != self._mtime:
-            self._mtime = mtime
-            for digest, until in msgspec.json.decode(self._path.read_bytes(), type=dict[str, float]).items():
-                self.add(digest, until)
+        for digest, until in (self._file.changed() or {}).items():
+            self.add(digest, until)
 
     def save(self) -> None:
         """Atomically replace the file with the unexpired entries (the writer's job)."""
         now = time.time()
-        live = {d: u for d, u in self._entries.items() if u > now}
-        tmp = self._path.with_suffix(".tmp")
-        tmp.write_bytes(msgspec.json.encode(live))
-        os.replace(tmp, self._path)
+        publish(self._path, {d: u for d, u in self._entries.items() if u > now})

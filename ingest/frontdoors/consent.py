@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ingest.durable.records import SpoolConsent
 from ingest.errors import Refusal
-from ingest.stages.decode import check_media_type, read_body
+from ingest.stages.decode import check_media_type, decode_json, read_body
 from ingest.state import CLIENT_LIMITER, CONSENT_REGISTRY, SPOOL
 
 MAX_BODY = 4096
@@ -57,12 +57,7 @@ async def put_consent(request: web.Request) -> web.Response:
     app[CLIENT_LIMITER].check(request.remote or "unknown")
     identity = _identity(request)
     check_media_type(request.content_type)
-    try:
-        body = msgspec.json.decode(await read_body(request, MAX_BODY), type=ConsentChoice)
-    except msgspec.ValidationError as exc:
-        raise Refusal("invalid_field", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    body = decode_json(await read_body(request, MAX_BODY), ConsentChoice)
     choices = body.choices()
     if not choices:
         raise Refusal("invalid_field", 'name at least one of "telemetry", "crash_report"')

@@ -14,7 +14,7 @@ from aiohttp import web
 from ingest.admin.writer_client import WriterClient
 from ingest.durable.records import SpoolDeletion
 from ingest.errors import Refusal
-from ingest.stages.decode import check_media_type, read_body
+from ingest.stages.decode import check_media_type, decode_json, read_body
 from ingest.state import BLOCKLIST, CLIENT_LIMITER, SETTINGS, SPOOL
 
 STATUS_CLIENT = web.AppKey("deletion_status_client", WriterClient)
@@ -41,12 +41,7 @@ async def post_deletion(request: web.Request) -> web.Response:
     app = request.app
     app[CLIENT_LIMITER].check(request.remote or "unknown")
     check_media_type(request.content_type)
-    try:
-        body = msgspec.json.decode(await read_body(request, MAX_BODY), type=DeletionRequestBody)
-    except msgspec.ValidationError as exc:
-        raise Refusal("invalid_field", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    body = decode_json(await read_body(request, MAX_BODY), DeletionRequestBody)
     now = datetime.now(UTC)
     request_id = uuid.uuid4()
     # Durable before the answer, and in the spool so the writer sees it in order with the data it must catch.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, TypeVar
 
 import brotli
 import msgspec
@@ -16,6 +16,7 @@ from ingest.model import EventBatch
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
 _CHUNK = 64 * 1024
+T = TypeVar("T")
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
@@ -112,6 +113,16 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         return _unbrotli(body, limit)
     raise Refusal("unsupported_encoding",
                   f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd, deflate, br")
+
+
+def decode_json(body: bytes, kind: type[T]) -> T:
+    """A small JSON request body straight into its type; a parse error and a field error are refused apart."""
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise Refusal("invalid_field", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
 
 
 class Decoded(msgspec.Struct, frozen=True):
