@@ -24,7 +24,8 @@ ROOT = BENCH.parent
 PYTHON = sys.executable
 CONSENTRY = str(Path(PYTHON).with_name("consentry"))
 HOST = "127.0.0.1"
-_METRIC = re.compile(r"^(consentry_insert_(?:rows|seconds)_(?:sum|count)) ([0-9.e+-]+)$", re.M)
+_METRIC = re.compile(r"^(consentry_insert_(?:rows|seconds)_(?:sum|count)|consentry_events_accepted_total) "
+                     r"([0-9.e+-]+)$", re.M)
 
 
 def parse_args() -> argparse.Namespace:
@@ -82,20 +83,107 @@ def server(cmd: list[str], port: int, env: dict[str, str], log: Path,
                 proc.wait()
 
 
-def insert_metrics(port: int) -> dict[str, float]:
+def scrape(port: int) -> dict[str, float]:
     with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
     return {name: float(value) for name, value in _METRIC.findall(text)}
 
 
+def load_cmd(port: int, concurrency: int, batches: int, args: argparse.Namespace) -> list[str]:
+    return [PYTHON, str(BENCH / "load.py"), "--url", f"http://{HOST}:{port}", "--concurrency", str(concurrency),
+            "--batches", str(batches), "--events-per-batch", str(args.events_per_batch),
+            "--encoding", args.encoding, "--seed", str(concurrency), "--json"]
+
+
+def _summary(stdout: str, stderr: str) -> dict[str, object]:
+    if not stdout.strip():
+        raise SystemExit(f"load.py failed: {stderr}")
+    return dict(msgspec.json.decode(stdout.strip().splitlines()[-1]))
+
+
 def run_load(port: int, concurrency: int, batches: int, args: argparse.Namespace) -> dict[str, object]:
-    cmd = [PYTHON, str(BENCH / "load.py"), "--url", f"http://{HOST}:{port}", "--concurrency", str(concurrency),
-           "--batches", str(batches), "--events-per-batch", str(args.events_per_batch),
-           "--encoding", args.encoding, "--seed", str(concurrency), "--json"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-    if not done.stdout.strip():
-        raise SystemExit(f"load.py failed: {done.stderr}")
-    return dict(msgspec.json.decode(done.stdout.strip().splitlines()[-1]))
+    done = subprocess.run(load_cmd(port, concurrency, batches, args), capture_output=True, text=True, timeout=300,
+                          check=False)
+    return _summary(done.stdout, done.stderr)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads), from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def roles(server_pid: int) -> dict[str, list[int]]:
+    """The collector's processes by role: the supervisor, the writer (its first child) and the workers."""
+    children = sorted(int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split())
+    return {"supervisor": [server_pid], "writer": children[:1], "workers": children[1:]}
+
+
+class Sample(msgspec.Struct):
+    t: float
+    accepted: float
+    inserted: float
+    cpu: dict[str, float]
+
+
+def _sample(port: int, pids: dict[str, list[int]]) -> Sample:
+    values = scrape(port)
+    return Sample(time.perf_counter(), values.get("consentry_events_accepted_total", 0.0),
+                  values.get("consentry_insert_rows_sum", 0.0),
+                  {role: sum(cpu_seconds(pid) for pid in group) for role, group in pids.items()})
+
+
+def measured_run(port: int, server_pid: int, concurrency: int, args: argparse.Namespace) -> dict[str, object]:
+    """One load run against the collector, watched through /metrics every 50 ms: the end-to-end rate is the
+    acknowledged events over the time from the first acknowledgement until the writer has inserted them all
+    (no CLI start-up in the figure), and each role's CPU per event says where the time went."""
+    pids = roles(server_pid)
+    first = _sample(port, pids)
+    load = subprocess.Popen(load_cmd(port, concurrency, args.batches, args), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    samples = [first]
+    while load.poll() is None:
+        time.sleep(0.05)
+        samples.append(_sample(port, pids))
+    out, err = load.communicate()
+    result = _summary(out, err)
+    accepted = int(result["accepted"])  # type: ignore[call-overload]
+    deadline = time.monotonic() + 300
+    while samples[-1].inserted - first.inserted < accepted and time.monotonic() < deadline:
+        time.sleep(0.05)
+        samples.append(_sample(port, pids))
+    started = next(s for s in samples if s.accepted > first.accepted)
+    stored = samples[-1]
+    span = stored.t - started.t + 0.05  # the first acknowledgement came up to one interval before it was seen
+    result["stored_per_s"] = round(accepted / span, 1)
+    result["drain_s"] = round(stored.t - max(s.t for s in samples if s.accepted < first.accepted + accepted), 2)
+    idle = samples[samples.index(started) - 1]  # the last sample before the load began (bodies are pre-built)
+    cpu = {role: stored.cpu[role] - idle.cpu[role] for role in ("workers", "writer", "supervisor")}
+    cpu["client"] = float(result["cpu_seconds"])  # type: ignore[arg-type]  # while sending only
+    result["cpu_us_per_event"] = {role: round(seconds / accepted * 1e6, 2) for role, seconds in cpu.items()}
+    return result
+
+
+def bench_server(label: str, port: int, args: argparse.Namespace, server_pid: int | None = None
+                 ) -> list[dict[str, object]]:
+    """Warm up, then one load run per concurrency; for the collector (server_pid given), measured_run."""
+    run_load(port, 8, args.warmup, args)
+    rows = []
+    for c in args.concurrency:
+        before = scrape(port) if server_pid else {}
+        if server_pid:
+            result = measured_run(port, server_pid, c, args) | {"server": label}
+            result |= _insert_delta(before, scrape(port))
+        else:
+            result = run_load(port, c, args.batches, args) | {"server": label}
+        print(f"  {label} c={c}: {result['events_per_s']} ev/s, p50 {result['p50_ms']} ms, "
+              f"p99 {result['p99_ms']} ms, errors {result['errors'] or 'none'}"
+              + (f", CPU us/event {result['cpu_us_per_event']}" if server_pid else ""), flush=True)
+        rows.append(result)
+    return rows
 
 
 def _insert_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, object]:
@@ -107,38 +195,6 @@ def _insert_delta(before: dict[str, float], after: dict[str, float]) -> dict[str
         return {"inserts": 0, "rows_per_insert": None, "insert_ms": None}
     return {"inserts": int(inserts), "rows_per_insert": round(d("consentry_insert_rows_sum") / inserts, 1),
             "insert_ms": round(1000 * d("consentry_insert_seconds_sum") / inserts, 1)}
-
-
-def drain_seconds(env: dict[str, str]) -> float:
-    """How long until every acknowledged event is queryable: `consentry query` makes the writer drain the spool
-    before it answers."""
-    started = time.perf_counter()
-    subprocess.run([CONSENTRY, "query", "SELECT count() FROM events"], env=os.environ | env, capture_output=True,
-                   timeout=600, check=True)
-    return time.perf_counter() - started
-
-
-def bench_server(label: str, port: int, args: argparse.Namespace, metrics: bool,
-                 env: dict[str, str] | None = None) -> list[dict[str, object]]:
-    """Warm up, then one load run per concurrency; with metrics, the insert figures of each run too, and the
-    end-to-end rate: accepted events over (load time + time until the spool is drained into ClickHouse)."""
-    run_load(port, 8, args.warmup, args)
-    if env is not None:
-        drain_seconds(env)
-    rows = []
-    for c in args.concurrency:
-        before = insert_metrics(port) if metrics else {}
-        result = run_load(port, c, args.batches, args) | {"server": label}
-        if env is not None:
-            drain = drain_seconds(env)
-            accepted = float(result["events_per_s"]) * float(result["seconds"])  # type: ignore[arg-type]
-            result["stored_per_s"] = round(accepted / (float(result["seconds"]) + drain), 1)  # type: ignore[arg-type]
-        if metrics:
-            result |= _insert_delta(before, insert_metrics(port))
-        print(f"  {label} c={c}: {result['events_per_s']} ev/s, p50 {result['p50_ms']} ms, "
-              f"p99 {result['p99_ms']} ms, errors {result['errors'] or 'none'}", flush=True)
-        rows.append(result)
-    return rows
 
 
 def collector_env(port: int, data_dir: str, linger_ms: int | None, args: argparse.Namespace) -> dict[str, str]:
@@ -157,8 +213,8 @@ def bench_collector(linger_ms: int | None, args: argparse.Namespace) -> list[dic
     log = Path(data_dir) / "serve.log"
     label = "consentry" if linger_ms is None else f"consentry linger={linger_ms}"
     try:
-        with server([CONSENTRY, "serve"], port, env, log, cwd=args.source):
-            rows = bench_server(label, port, args, metrics=True, env=env)
+        with server([CONSENTRY, "serve"], port, env, log, cwd=args.source) as proc:
+            rows = bench_server(label, port, args, server_pid=proc.pid)
         _report_log(log)
         return rows
     finally:
@@ -170,7 +226,7 @@ def bench_ceiling(args: argparse.Namespace) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [PYTHON, str(BENCH / "ceiling_server.py"), "--port", str(port)]
         with server(cmd, port, {}, Path(tmp) / "ceiling.log"):
-            return bench_server("ceiling", port, args, metrics=False)
+            return bench_server("ceiling", port, args)
 
 
 def _report_log(log: Path) -> None:
@@ -184,14 +240,22 @@ def _loadavg() -> str:
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
-    head = f"{'server':<22}{'conc':>5}{'req':>6}{'acked/s':>10}{'stored/s':>10}{'req/s':>8}{'p50 ms':>9}" \
+    head = f"{'server':<22}{'conc':>5}{'req':>6}{'acked/s':>10}{'stored/s':>10}{'drain s':>8}{'p50 ms':>9}" \
            f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'rows/ins':>9}{'ins ms':>8}  errors"
     print(head)
     for r in rows:
         print(f"{r['server']!s:<22}{r['concurrency']!s:>5}{r['requests']!s:>6}{r['events_per_s']!s:>10}"
-              f"{r.get('stored_per_s', '-')!s:>10}"
-              f"{r['requests_per_s']!s:>8}{r['p50_ms']!s:>9}{r['p90_ms']!s:>9}{r['p99_ms']!s:>9}{r['max_ms']!s:>9}"
+              f"{r.get('stored_per_s', '-')!s:>10}{r.get('drain_s', '-')!s:>8}"
+              f"{r['p50_ms']!s:>9}{r['p90_ms']!s:>9}{r['p99_ms']!s:>9}{r['max_ms']!s:>9}"
               f"{r.get('rows_per_insert', '-')!s:>9}{r.get('insert_ms', '-')!s:>8}  {r['errors'] or '-'}")
+    cpu_rows = [r for r in rows if "cpu_us_per_event" in r]
+    if cpu_rows:
+        print("\nCPU microseconds per acknowledged event, by process (/proc; collector: first ack to last insert, "
+              "client: while sending):")
+        for r in cpu_rows:
+            cpu: dict[str, float] = r["cpu_us_per_event"]  # type: ignore[assignment]
+            print(f"{r['server']!s:<22}{r['concurrency']!s:>5}  " + "  ".join(f"{k} {v}" for k, v in cpu.items())
+                  + f"  total {round(sum(cpu.values()), 2)}")
 
 
 def main() -> int:
