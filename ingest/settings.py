@@ -139,6 +139,9 @@ class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     breakdown_props: list[PropKey] = msgspec.field(default_factory=lambda: ["mode", "theme", "locale"])
     # k-anonymity: a report cell backed by fewer distinct installs is suppressed; 1 would suppress nothing.
     min_installs: Annotated[int, msgspec.Meta(ge=2)] = 5
+    # How often the writer recomputes the trailing-window active rollup for days that got events (every read
+    # barrier, such as a report, refreshes too): the active and crash-free rollups may lag by this much.
+    trailing_refresh_s: Positive = 60
 
 
 ConsentScope = Literal["telemetry", "crash_report"]

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from ingest.app import create_app
 from ingest.settings import Settings, load_settings
 from storage.clickhouse import ClickHouseStore, open_client
+from storage.migrate import migrate
 from storage.objects import ObjectStore, open_object_store
 
 
@@ -57,6 +58,13 @@ def store(settings: Settings) -> Iterator[ClickHouseStore]:
     handle = ClickHouseStore(client, settings.clickhouse.database)
     yield handle
     handle.close()
+
+
+@pytest.fixture
+def db(store: ClickHouseStore) -> ClickHouseStore:
+    """The test's database, migrated: for tests that write straight to storage, past the collector."""
+    migrate(store)
+    return store
 
 
 @pytest.fixture

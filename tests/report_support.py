@@ -9,7 +9,8 @@ from ingest.cli import run_query
 from ingest.reports.base import Report, assemble
 from ingest.reports.registry import prepare
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, open_client
+from storage.trailing import refresh_trailing
 
 TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 
@@ -33,7 +34,15 @@ def crash(store: ClickHouseStore, install: str, version: str = "1.0", minutes: i
                   f"VALUES (generateUUIDv4(), '{install}', '{ts}', 'app', '{version}', 'f')")
 
 
+def refresh_trailing_rollup(settings: Settings) -> None:
+    """What the writer does after inserts and at every read barrier (ingest/durable/trailing.py): these tests
+    insert straight into storage, past the writer."""
+    store = ClickHouseStore(open_client(settings.clickhouse.url, settings.data_path), settings.clickhouse.database)
+    refresh_trailing(store, TODAY.date() - timedelta(days=90), TODAY.date() + timedelta(days=1))
+
+
 def report(settings: Settings, name: str, **raw: str) -> Report:
+    refresh_trailing_rollup(settings)
     spec, params = prepare(name, raw, settings.reports.breakdown_props)
     return assemble(spec, params, run_query(settings, spec.build(params, settings.clickhouse.database)),
                     settings.reports.min_installs)

@@ -6,13 +6,14 @@ import struct
 import uuid
 import zlib
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
 
 from storage.rows import CrashRow, EventRow, encode_event_lines
 
 MAGIC = b"CSR1"
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _HEADER = struct.Struct("<4sII")  # magic, payload length, crc32(payload)
 HEADER_SIZE = _HEADER.size
 MAX_PAYLOAD = 256 << 20  # a length above this is corruption, not data
@@ -27,10 +28,14 @@ class SpoolBatch(msgspec.Struct, frozen=True, tag="events", array_like=True):
     # When the worker accepted it (epoch s): a consent denial recorded meanwhile on another worker catches it.
     # Last and defaulted so records spooled by an older version still decode (0 = before any denial).
     accepted_at: float = 0.0
+    # The earliest event day (days since 1970-01-01): which trailing-window report days the writer must
+    # recompute once these rows are in (storage/trailing.py). 0 = unknown (an older record): the whole window.
+    oldest_day: int = 0
 
     @classmethod
     def of(cls, install_id: uuid.UUID, rows: list[EventRow], accepted_at: float = 0.0) -> SpoolBatch:
-        return cls(install_id, len(rows), encode_event_lines(rows), accepted_at)
+        oldest = min(row.ts for row in rows).date().toordinal() - EPOCH_ORDINAL if rows else 0
+        return cls(install_id, len(rows), encode_event_lines(rows), accepted_at, oldest)
 
 
 class SpoolCrash(msgspec.Struct, frozen=True, tag="crash", array_like=True):

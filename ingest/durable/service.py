@@ -15,6 +15,7 @@ from ingest.consent_registry import registry_path
 from ingest.control import control_app, serve_control
 from ingest.durable.consent import ConsentGate
 from ingest.durable.deletions import DeletionGate
+from ingest.durable.trailing import TrailingRefresh
 from ingest.durable.writer import SpoolWriter
 from ingest.jobs import JobsService
 from ingest.metrics import Metrics
@@ -54,6 +55,8 @@ class WriterService:
         await self.writer.gate.load(datetime.now(UTC))
         self.writer.consent = ConsentGate(self.store, self.objects, key, registry_path(settings), self._metrics)
         await self.writer.consent.load()
+        self.writer.trailing = TrailingRefresh(self.store, every_s=settings.reports.trailing_refresh_s,
+                                               max_event_age_days=settings.limits.max_event_age_days)
         self.writer.start()
         self.jobs = JobsService(settings, self._metrics)  # retention jobs: scheduler and control-socket runs
         await self.jobs.start()

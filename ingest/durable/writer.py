@@ -15,6 +15,7 @@ from ingest.durable.consent import ConsentGate
 from ingest.durable.deletions import DeletionGate
 from ingest.durable.records import Damage, Record, SpoolBatch, SpoolConsent, SpoolCrash, SpoolDeletion, scan
 from ingest.durable.segments import segments, worker_dirs
+from ingest.durable.trailing import TrailingRefresh
 from ingest.metrics import Metrics
 from storage.errors import StorageError
 from storage.executor import AsyncStore
@@ -52,6 +53,7 @@ class SpoolWriter:
         self.last_error: str | None = None
         self.gate: DeletionGate | None = None  # set by the service: deletion requests in the spool
         self.consent: ConsentGate | None = None  # set by the service: consent choices in the spool
+        self.trailing: TrailingRefresh | None = None  # set by the service: the rollup refreshed after inserts
 
     def start(self) -> None:
         self._spool.mkdir(parents=True, exist_ok=True)
@@ -68,10 +70,14 @@ class SpoolWriter:
             log.warning("shutdown left spooled rows for the next start: %s", exc)
 
     async def flush(self) -> int:
-        """Drain everything spooled until now (a read-your-writes barrier); raise if storage refuses."""
+        """Drain everything spooled until now (a read-your-writes barrier, reports included); raise if storage
+        refuses."""
         total = 0
         while inserted := await self.drain_once():
             total += inserted
+        if self.trailing is not None:
+            async with self._lock:
+                await self.trailing.run_if_due(force=True)
         return total
 
     async def drain_once(self) -> int:
@@ -98,6 +104,8 @@ class SpoolWriter:
                 await self._store.insert_event_lines(b"".join(b.lines for b in batches))
                 self._metrics.insert_seconds.observe(time.perf_counter() - started)
                 self._metrics.insert_rows.observe(rows)
+                if self.trailing is not None:
+                    self.trailing.inserted([b.oldest_day for b in batches])
             if crashes:
                 await self._store.insert_crashes(crashes)
             if drain.offsets:
@@ -111,6 +119,9 @@ class SpoolWriter:
         while not self._stopping.is_set():
             try:
                 inserted = await self.drain_once()
+                if self.trailing is not None:
+                    async with self._lock:
+                        await self.trailing.run_if_due()
             except StorageError as exc:
                 self.last_error = str(exc)
                 self._metrics.writer_failures.inc()

@@ -68,6 +68,9 @@ def test_cluster_ddl_matches_the_single_node_ddl(store: ClickHouseStore, pair: t
     expected = [formatted(store, render(statement, "consentry")) for statement in single.statements]
     mirrored = [_single_node_form(store, statement) for statement in cluster.statements
                 if "ENGINE = Distributed(" not in statement]
+    # A column added to a shard table is added to its Distributed twin next: both read the same once `_local`
+    # is removed, and the single-node file has it once.
+    mirrored = [text for index, text in enumerate(mirrored) if index == 0 or text != mirrored[index - 1]]
     assert mirrored == expected
 
 

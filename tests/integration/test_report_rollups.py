@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import pytest
 from report_support import crash, insert, installs, report
 
 from ingest.reports.base import Report
@@ -20,7 +19,6 @@ from storage.jobs.deletions import DeletionRequest, register, run_deletions
 from storage.jobs.expire import expire
 from storage.jobs.policy import RetentionPolicy
 from storage.jobs.ttl import current_ttl_days, sync_ttl
-from storage.migrate import migrate
 from storage.objects import LocalObjectStore
 
 # First seen 22, 15, 8 and 1 days ago (5, 4, 3 and 2 installs: the last cohort is under k = 3). Within 23 days:
@@ -28,12 +26,6 @@ from storage.objects import LocalObjectStore
 # applies even as rows are written), while raw rows keep them all.
 FIRST = (22, 22, 22, 22, 22, 15, 15, 15, 15, 8, 8, 8, 1, 1)
 ON_2_0 = {0, 1, 2, 5, 6, 7}
-
-
-@pytest.fixture
-def db(store: ClickHouseStore) -> ClickHouseStore:
-    migrate(store)
-    return store
 
 
 def both(settings: Any, name: str, **raw: str) -> tuple[Report, Report]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -20,15 +20,8 @@ from ingest.reports.params import ReportArgumentError
 from ingest.reports.registry import prepare
 from ingest.settings import ConfigError, Settings
 from storage.clickhouse import ClickHouseStore
-from storage.migrate import migrate
 
 TOKEN = "report-" + "x" * 40
-
-
-@pytest.fixture
-def db(store: ClickHouseStore) -> Iterator[ClickHouseStore]:
-    migrate(store)
-    yield store
 
 
 def cells(result: Report, *cols: str) -> list[tuple[Any, ...]]:
