@@ -35,7 +35,7 @@ def data_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def make_settings(chdb_path: Path, data_dir: Path) -> Any:
+def make_settings(chdb_path: Path, data_dir: Path) -> Iterator[Any]:
     database = f"t_{uuid.uuid4().hex[:12]}"
 
     def build(**env: str) -> Settings:
@@ -43,7 +43,11 @@ def make_settings(chdb_path: Path, data_dir: Path) -> Any:
                 "CONSENTRY_CLICKHOUSE_DATABASE": database}
         return load_settings(environ=base | env)
 
-    return build
+    yield build
+    # The engine is shared by the whole session: a database left behind keeps its parts merging and its
+    # memory held for every later test.
+    client = open_client(f"chdb://{chdb_path}", data_dir)
+    client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
 
 
 @pytest.fixture
