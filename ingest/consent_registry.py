@@ -55,6 +55,8 @@ class ConsentRegistry:
     def denied_since(self, install_id: uuid.UUID, scope: str) -> float | None:
         """When the install's current choice for the scope became "denied", or None if it is not denied."""
         self._reload()
+        if not self._local and not self._published.get(scope):
+            return None  # nobody denied anything: no keyed hash on the hot path
         digest = self.hash(install_id)
         local = self._local.get((digest, scope))
         if local is not None:
