@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, string  # noqa: F401  (string: re-exported for the jobs)
 from storage.jobs.target import Target
 
 
@@ -21,11 +21,6 @@ class Partition(msgspec.Struct, frozen=True):
     partition_id: str
     rows: int
     max_block: int
-
-
-def string(value: str) -> str:
-    """A ClickHouse string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def timestamp(value: datetime) -> str:
