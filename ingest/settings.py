@@ -108,6 +108,7 @@ class SpoolSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class WriterSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     max_rows: Positive = 100_000  # rows per ClickHouse insert
     poll_ms: Positive = 20  # how often an idle writer looks for new spool records
+    linger_ms: NonNegative = 500  # pause after a partial insert so the next one is larger (read barriers skip it)
     backoff_max_ms: Positive = 30_000  # ceiling of the exponential retry delay while storage fails
     shutdown_deadline_s: Positive = 20  # time to drain the spool on SIGTERM; the rest waits for the next start
 

@@ -46,7 +46,8 @@ class WriterService:
         await self.store.migrate()
         w = settings.writer
         self.writer = SpoolWriter(settings.spool_path, self.store, self._metrics, max_rows=w.max_rows,
-                                  poll_s=w.poll_ms / 1000, backoff_max_s=w.backoff_max_ms / 1000)
+                                  poll_s=w.poll_ms / 1000, backoff_max_s=w.backoff_max_ms / 1000,
+                                  linger_s=w.linger_ms / 1000)
         self.objects = open_objects(settings)
         await asyncio.to_thread(self.objects.check)
         grace, key = timedelta(days=settings.privacy.deletion_grace_days), hash_key(settings)
