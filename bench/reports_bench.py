@@ -18,6 +18,7 @@ import argparse
 import shutil
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clickhouse_connect.driver.exceptions import ClickHouseError
@@ -27,6 +28,7 @@ from storage.clickhouse import READ_SETTINGS, ClickHouseStore, open_client
 from storage.jobs.policy import RetentionPolicy
 from storage.jobs.ttl import sync_ttl
 from storage.migrate import migrate
+from storage.trailing import refresh_trailing
 
 BLOCK = 5_000_000
 HEX = "leftPad(lower(hex(toUInt32({n}))), 8, '0')"
@@ -105,6 +107,13 @@ def main() -> None:
         print(f"generated {args.events:,} events and {args.events // args.crash_every:,} crashes "
               f"({args.installs:,} installs, {args.days} days) with rollups in {time.monotonic() - started:.1f} s; "
               f"background merges settled {settle(store):.0f} s later")
+        # The trailing-window rollup is the writer's to refresh (storage/trailing.py): what each kind costs.
+        today = datetime.now(UTC).date()
+        for label, back in (("every generated day", args.days), ("30 days (late events)", 30),
+                            ("today and yesterday", 1)):
+            started = time.monotonic()
+            refresh_trailing(store, today - timedelta(days=back), today + timedelta(days=1))
+            print(f"  trailing refresh, {label}: {time.monotonic() - started:.2f} s")
         for table in TABLES:
             rows, size = store.query(f"SELECT sum(rows), formatReadableSize(sum(bytes_on_disk)) FROM system.parts "
                                      f"WHERE database = 'bench' AND table = '{table}' AND active",

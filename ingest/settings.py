@@ -140,9 +140,10 @@ class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     breakdown_props: list[PropKey] = msgspec.field(default_factory=lambda: ["mode", "theme", "locale"])
     # k-anonymity: a report cell backed by fewer distinct installs is suppressed; 1 would suppress nothing.
     min_installs: Annotated[int, msgspec.Meta(ge=2)] = 5
-    # How often the writer recomputes the trailing-window active rollup for days that got events (every read
-    # barrier, such as a report, refreshes too): the active and crash-free rollups may lag by this much.
-    trailing_refresh_s: Positive = 60
+    # How often the writer recomputes the trailing-window active rollup for the days that got events. A read
+    # barrier (a report, `consentry query`) refreshes yesterday and today itself; older days late events
+    # touched may lag by this much (re-merging 30 days of sketches takes seconds at scale).
+    trailing_refresh_s: Positive = 300
 
 
 ConsentScope = Literal["telemetry", "crash_report"]

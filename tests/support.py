@@ -52,11 +52,14 @@ def crash_form(install_id: str | None = None, *, dump: bytes | None = b"MDMP not
 
 
 async def drain(client: Any) -> None:
-    """Wait until the app's embedded writer has stored everything acknowledged so far."""
+    """Wait until the app's embedded writer has stored everything acknowledged so far, and has refreshed the
+    trailing-window rollup for every day those events fell on (a read barrier alone refreshes recent days)."""
     from ingest.state import WRITER_SERVICE
 
     writer = client.server.app[WRITER_SERVICE].writer
     await writer.flush()
+    if writer.trailing is not None:
+        await writer.trailing.everything()
 
 
 async def stored(client: Any, store: ClickHouseStore, where: str = "1") -> int:

@@ -78,7 +78,7 @@ class SpoolWriter:
             total += inserted
         if self.trailing is not None:
             async with self._lock:
-                await self.trailing.run_if_due(force=True)
+                await self.trailing.barrier()
         return total
 
     async def drain_once(self) -> int:
