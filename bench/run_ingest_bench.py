@@ -42,6 +42,7 @@ def parse_args() -> argparse.Namespace:
                    help="collector source tree to run (put first on PYTHONPATH), e.g. a `git archive` snapshot")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra collector environment")
     p.add_argument("--no-ceiling", action="store_true", help="skip the ceiling server")
+    p.add_argument("--client", choices=("aiohttp", "raw"), default="aiohttp", help="load.py's HTTP client")
     return p.parse_args()
 
 
@@ -92,7 +93,7 @@ def scrape(port: int) -> dict[str, float]:
 def load_cmd(port: int, concurrency: int, batches: int, args: argparse.Namespace) -> list[str]:
     return [PYTHON, str(BENCH / "load.py"), "--url", f"http://{HOST}:{port}", "--concurrency", str(concurrency),
             "--batches", str(batches), "--events-per-batch", str(args.events_per_batch),
-            "--encoding", args.encoding, "--seed", str(concurrency), "--json"]
+            "--encoding", args.encoding, "--seed", str(concurrency), "--client", args.client, "--json"]
 
 
 def _summary(stdout: str, stderr: str) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any, TypeVar
 
@@ -21,8 +22,14 @@ T = TypeVar("T")
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
     """Read the raw body, refusing (before buffering it) anything over max_bytes."""
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise Refusal("body_too_large", f"body of {request.content_length} bytes exceeds {max_bytes}")
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise Refusal("body_too_large", f"body of {length} bytes exceeds {max_bytes}")
+    if length is not None:  # the usual case: one read, no copy through a growing buffer
+        try:
+            return await request.content.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            raise Refusal("malformed_body", f"body ended after {len(exc.partial)} of {length} bytes") from None
     body = bytearray()
     while chunk := await request.content.read(_CHUNK):
         body += chunk
