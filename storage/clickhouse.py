@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,6 +94,11 @@ def event_lines_insert(database: str, path: str) -> str:
 def string(value: str) -> str:
     """A ClickHouse string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def day(value: date) -> str:
+    """A Date literal."""
+    return f"toDate({string(value.isoformat())})"
 
 
 def _row_tuple(row: msgspec.Struct) -> tuple[Any, ...]:

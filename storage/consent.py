@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
-from storage.jobs.sql import string
+from storage.clickhouse import ClickHouseStore, string
 
 SCOPES = ("telemetry", "crash_report")
 STATES = ("granted", "denied")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.clickhouse import ClickHouseStore
-from storage.jobs.sql import string
+from storage.clickhouse import ClickHouseStore, string
 from storage.jobs.target import Target
 
 ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily", "rollup_active_trailing",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, day
 
 WINDOW_DAYS = 30  # the longest trailing window (mau); a daily sketch counts toward this many report days
 
@@ -19,7 +19,7 @@ WINDOW_DAYS = 30  # the longest trailing window (mau); a daily sketch counts tow
 def refresh_sql(database: str, first: date, last: date) -> str:
     """Recompute the rows of report days first..last from the daily rollups (which the insert views fill)."""
     since = first - timedelta(days=WINDOW_DAYS - 1)
-    days = f"day BETWEEN toDate('{since}') AND toDate('{last}')"
+    days = f"day BETWEEN {day(since)} AND {day(last)}"
     # Per release ('' = any release) with sessions from rollup_active_daily; per event name from
     # rollup_events_daily (no session sketch there: no report reads sessions per event name).
     daily = (f"SELECT day, app, app_version, '' AS name, uniqCombinedMergeState(installs) AS day_installs, "
@@ -33,7 +33,7 @@ def refresh_sql(database: str, first: date, last: date) -> str:
             "  uniqCombinedMergeStateIf(day_installs, shift = 0), uniqCombinedMergeStateIf(day_installs, shift < 7),\n"
             "  uniqCombinedMergeState(day_installs), uniqCombinedMergeStateIf(day_sessions, shift = 0)\n"
             f"FROM ({daily})\nARRAY JOIN range({WINDOW_DAYS}) AS shift\n"
-            f"WHERE report_day BETWEEN toDate('{first}') AND toDate('{last}')\n"
+            f"WHERE report_day BETWEEN {day(first)} AND {day(last)}\n"
             "GROUP BY report_day, app, app_version, name")
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from storage.clickhouse import QueryResult
-from storage.jobs.sql import string as quote  # callers validate first; escaping is the second line of defence
+from storage.clickhouse import string as quote  # callers validate first; escaping is the second line of defence
 
 DEFAULT_SINCE = "7d"
 DEFAULT_LIMIT = 50

@@ -29,10 +29,12 @@ class TrailingRefresh:
 
     def inserted(self, oldest_days: list[int]) -> None:
         """Rows whose earliest event days (since 1970-01-01; 0 = unknown) are these are now in storage."""
-        oldest = min((date.fromordinal(EPOCH_ORDINAL + d) if d > 0 else date.min for d in oldest_days),
-                     default=None)
-        if oldest is not None:
-            self._stale_since = oldest if self._stale_since is None else min(self._stale_since, oldest)
+        if oldest_days:
+            self._mark(min(date.fromordinal(EPOCH_ORDINAL + d) if d > 0 else date.min for d in oldest_days))
+
+    def _mark(self, day: date) -> None:
+        """Report days from `day` on are stale."""
+        self._stale_since = day if self._stale_since is None else min(self._stale_since, day)
 
     async def run_if_due(self) -> bool:
         """The periodic refresh of every stale day, once the interval has passed; True if it ran."""
@@ -61,7 +63,7 @@ class TrailingRefresh:
         try:
             await self._refresh(first, today)
         except BaseException:
-            self.inserted([first.toordinal() - EPOCH_ORDINAL])  # still stale: the next run retries
+            self._mark(first)  # still stale: the next run retries
             raise
         self._refreshed_at = time.monotonic()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from ingest.crash.triage import quote
 from ingest.reports.params import Params
+from storage.clickhouse import day
 
 NIL = "toUUID('00000000-0000-0000-0000-000000000000')"  # the id de-identified rows carry: nobody's
 # Report queries run with final=1 (for events). Rollup states merge in GROUP BY anyway, so FINAL there only costs.
@@ -13,10 +12,6 @@ ROLLUP_SETTINGS = "\nSETTINGS final = 0"
 # Raw-row queries that count only distinct installs, sessions or intervals, or run windowFunnel: a duplicate row
 # (a retried batch before ReplacingMergeTree merges) cannot change their answer, so they skip FINAL too.
 DISTINCT_SETTINGS = ROLLUP_SETTINGS
-
-
-def day(value: date) -> str:
-    return f"toDate({quote(value.isoformat())})"
 
 
 def bucket(params: Params, expr: str) -> str:

@@ -12,11 +12,11 @@ from datetime import datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, string
 from storage.errors import StorageError
 from storage.jobs.lock import ClaimLock, JobBusy, LockOptions
 from storage.jobs.policy import RetentionPolicy
-from storage.jobs.sql import string, timestamp
+from storage.jobs.sql import timestamp
 from storage.objects import ObjectStore
 
 __all__ = ["JOBS", "ORDER", "STATUS_HOOKS", "JobBusy", "JobContext", "JobResult", "LockOptions", "ordered_jobs",

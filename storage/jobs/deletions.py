@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, string
 from storage.jobs.base import JOBS, STATUS_HOOKS, JobContext, JobResult
-from storage.jobs.sql import string
 from storage.jobs.target import Target
 from storage.objects import ObjectStore
 from storage.privacy import install_hash

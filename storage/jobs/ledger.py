@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from storage.clickhouse import ClickHouseStore
-from storage.jobs.sql import string, timestamp
+from storage.clickhouse import ClickHouseStore, string
+from storage.jobs.sql import timestamp
 
 
 def finished(store: ClickHouseStore, data_class: str) -> dict[date, int]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from storage.clickhouse import string
 from storage.jobs.base import JOBS, JobContext, JobResult
-from storage.jobs.sql import string
 
 ORPHAN_AGE = timedelta(hours=24)
 _CRASH_KEY = re.compile(r"^crashes/\d{4}/\d{2}/\d{2}/([0-9a-f-]{36})/")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string  # noqa: F401  (string: re-exported for the jobs)
+from storage.clickhouse import ClickHouseStore, string
 from storage.jobs.target import Target
 
 

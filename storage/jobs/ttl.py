@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse import ClickHouseStore, string
 from storage.jobs.policy import RetentionPolicy
-from storage.jobs.sql import string
 from storage.jobs.target import Target
 
 _TTL_DAYS = re.compile(r"\bTTL\b.*?toIntervalDay\((\d+)\)", re.S)
