@@ -17,7 +17,8 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "unauthorized": (401, "admin API and page: the `Authorization: Bearer` token is missing or wrong (also answers "
                      "`WWW-Authenticate: Bearer`)"),
     "unknown_ingest_key": (401, "SDK endpoints: the Sentry DSN key / PostHog `api_key` is missing, unknown or "
-                           "revoked (decided before the body is decompressed)"),
+                           "revoked (Sentry and PostHog v1: decided before the body is read; PostHog v0 and flags "
+                           "carry the key inside the body, so it is decided once the capped body is parsed)"),
     "consent_required": (403, "the request does not grant consent for its kind of data: `consent.telemetry` "
                          "(events) or `consent.crash_report` (crashes; Crashpad: the annotation "
                          "`consent_crash_report`) is missing or not exactly `granted`; checked before any other "
