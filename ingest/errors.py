@@ -4,30 +4,54 @@ from __future__ import annotations
 
 import msgspec
 
-# code -> (HTTP status, what it means). The README's table of refusal codes is generated from this one.
+# code -> (HTTP status, when it is answered). docs/reference/refusals.md is generated from this table
+# (`python -m ingest.docgen`), and schemas/openapi.yaml takes each route's statuses from it.
 REFUSALS: dict[str, tuple[int, str]] = {
-    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object"),
-    "malformed_encoding": (400, "the body is not a valid stream for its Content-Encoding"),
-    "malformed_parameter": (400, "an admin path or query parameter is malformed (an id, since, release, limit)"),
-    "unauthorized": (401, "the admin bearer token is missing or wrong"),
-    "unknown_ingest_key": (401, "the SDK key (Sentry DSN key, PostHog api_key) is missing, unknown or revoked"),
-    "consent_required": (403, "consent for this kind of data was not granted"),
-    "consent_denied": (403, "the consent registry records that this install denied this kind of data"),
-    "consent_withdrawn": (403, "the install asked for deletion of its data; its data is refused for a grace period"),
-    "not_found": (404, "no crash, crash group or minidump with that id"),
-    "body_too_large": (413, "the body exceeds limits.max_body_bytes"),
-    "decompressed_too_large": (413, "the decompressed body exceeds limits.max_decompressed_bytes"),
-    "too_many_events": (413, "the batch has more events than limits.max_events_per_batch"),
-    "part_too_large": (413, "a crash upload part (report, minidump, attachment) exceeds its crash_limits.* size"),
-    "too_many_attachments": (413, "the crash upload has more attachments than crash_limits.max_attachments"),
-    "too_many_frames": (413, "a crash report has more threads or frames than crash_limits.* allow"),
-    "unsupported_media_type": (415, "Content-Type is not one the endpoint accepts"),
-    "unsupported_encoding": (415, "Content-Encoding is not identity, gzip, zstd, deflate or br"),
-    "invalid_field": (422, "a field is missing, has the wrong type, or breaks its pattern or limit"),
-    "timestamp_out_of_range": (422, "an event timestamp is older than allowed or in the future"),
-    "rate_limited": (429, "too many requests for this install id or client address"),
-    "spool_full": (503, "the spool is at its cap or the disk is nearly full; retry later"),
-    "storage_unavailable": (503, "storage did not accept the rows; retry later"),
+    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object; a broken Sentry envelope "
+                       "(header not JSON, an item `length` past the end)"),
+    "malformed_encoding": (400, "the body is not a valid stream for its `Content-Encoding`"),
+    "malformed_parameter": (400, "a malformed path or query parameter: an admin or deletion-request id that is "
+                            "not a UUID / 32 hex digits, a consent identity that is not 1 to 200 printable "
+                            "characters, a bad `since`, `release` or `limit`, or a report parameter the report does "
+                            "not take (such as a breakdown prop outside `reports.breakdown_props`)"),
+    "unauthorized": (401, "admin API and page: the `Authorization: Bearer` token is missing or wrong (also answers "
+                     "`WWW-Authenticate: Bearer`)"),
+    "unknown_ingest_key": (401, "SDK endpoints: the Sentry DSN key / PostHog `api_key` is missing, unknown or "
+                           "revoked (Sentry and PostHog v1: decided before the body is read; PostHog v0 and flags "
+                           "carry the key inside the body, so it is decided once the capped body is parsed)"),
+    "consent_required": (403, "the request does not grant consent for its kind of data: `consent.telemetry` "
+                         "(events) or `consent.crash_report` (crashes; Crashpad: the annotation "
+                         "`consent_crash_report`) is missing or not exactly `granted`; checked before any other "
+                         "field"),
+    "consent_denied": (403, "the consent registry records that this install denied the scope (`PUT "
+                       "/v1/installs/{id}/consent`), whatever the request claims"),
+    "consent_withdrawn": (403, "the install asked for deletion of its data: its events and crashes are refused for "
+                          "`privacy.deletion_grace_days`"),
+    "not_found": (404, "admin API: no crash or crash group with that id, or the crash has no minidump (any "
+                  "longer); `GET /v1/deletion-requests/{id}`: no such request"),
+    "body_too_large": (413, "the body is over `limits.max_body_bytes` (crash uploads and Sentry envelopes: "
+                       "`crash_limits.max_upload_bytes`)"),
+    "decompressed_too_large": (413, "the body grew over `limits.max_decompressed_bytes` (crash uploads: "
+                               "`crash_limits.max_upload_bytes`) while decompressing; gzip bombs stop here"),
+    "too_many_events": (413, "the batch has more events than `limits.max_events_per_batch`"),
+    "part_too_large": (413, "a crash upload part (report, minidump, attachment) or a Sentry event item is over its "
+                       "`crash_limits.*` size"),
+    "too_many_attachments": (413, "the crash upload has more attachments than `crash_limits.max_attachments`"),
+    "too_many_frames": (413, "a crash report has more threads or frames per thread than `crash_limits.*` allow"),
+    "unsupported_media_type": (415, "`Content-Type` is not one the endpoint accepts: events take "
+                               "`application/json` / `application/msgpack`, crashes `multipart/form-data`"),
+    "unsupported_encoding": (415, "`Content-Encoding` is not `identity`, `gzip`, `zstd`, `deflate` (zlib or raw) or "
+                             "`br`; PostHog `compression=lz64`"),
+    "invalid_field": (422, "a field is missing, mistyped, or breaks its pattern or limit; the message names it "
+                      "(`$.events[1].name`)"),
+    "timestamp_out_of_range": (422, "an event timestamp is outside the clock window (older than "
+                               "`limits.max_event_age_days`, or further ahead than `limits.max_clock_skew_seconds`)"),
+    "rate_limited": (429, "the install id or client address is over its token bucket; `Retry-After` says when to "
+                     "retry"),
+    "spool_full": (503, "the spool is at `spool.max_bytes`, the disk is nearly full, or the collector is stopping; "
+                   "`Retry-After: 5`"),
+    "storage_unavailable": (503, "storage refused a synchronous operation; retry after `Retry-After` (not a client "
+                            "mistake)"),
 }
 
 

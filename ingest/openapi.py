@@ -79,7 +79,7 @@ BEARER = [{"adminToken": []}]
 
 def _native() -> dict[str, Any]:
     crash_form = {"type": "object", "properties": {
-        "report": {**BINARY, "description": "the crash report, JSON (see README)"},
+        "report": {**BINARY, "description": "the crash report, JSON (see docs/api.md)"},
         "minidump": BINARY, "attachment": BINARY,
         "upload_file_minidump": {**BINARY, "description": "Crashpad / Breakpad upload (Electron crashReporter)"}}}
     identity = _path("identity", "native install id, Sentry user.id or PostHog distinct_id (1 to 200 characters)",
@@ -116,7 +116,7 @@ def _native() -> dict[str, Any]:
 
 
 def _operations() -> dict[str, Any]:
-    """Health, admin and SDK routes: their bodies are documented in the README and checked by their tests."""
+    """Health, admin and SDK routes: their bodies are documented in docs/ and checked by their tests."""
     health = {"type": "object", "properties": {"status": TEXT, "reason": TEXT}, "required": ["status"]}
     admin_json = _ok(200, "JSON", ANY_OBJECT) | _refusals(*ADMIN)
     sentry_reply = _ok(200, "accepted, or dropped on consent grounds (see X-Sentry-Rate-Limits)",
@@ -205,7 +205,7 @@ def build() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Consentry collector", "version": "1",
                  "description": "Privacy-first telemetry and crash-report intake. Every refusal is "
-                                "`{\"error\": {\"code\", \"message\"}}`; see the README's refusal table."},
+                                "`{\"error\": {\"code\", \"message\"}}`; see docs/reference/refusals.md."},
         "servers": [{"url": "http://127.0.0.1:8080"}],
         "paths": _native() | _operations(),
         "components": {"schemas": components,

@@ -26,106 +26,173 @@ class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names the key."""
 
 
+def doc(text: str) -> msgspec.Meta:
+    """A setting's documentation, kept at its declaration: `python -m ingest.docgen` renders every one of them
+    into docs/reference/settings.md (with its key, type, default and environment name)."""
+    return msgspec.Meta(description=text)
+
+
 class HttpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    host: str = "127.0.0.1"
-    port: Port = 8080
-    workers: NonNegative = 0  # collector worker processes; 0 = one per CPU (`serve --workers` overrides)
+    """Where the collector listens."""
+
+    host: Annotated[str, doc("listen address")] = "127.0.0.1"
+    port: Annotated[Port, doc("listen port")] = 8080
+    workers: Annotated[NonNegative, doc(
+        "collector worker processes; 0 = one per CPU. `serve --workers N` overrides it, and `serve --workers 0` runs "
+        "one process doing everything")] = 0
 
 
 class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # "" means embedded chDB under <data_dir>/clickhouse; "chdb:///abs/path" picks the engine path;
-    # "http(s)://user:password@host:port" talks to a ClickHouse server.
-    url: str = ""
-    database: Identifier = "consentry"
-    ca_file: str = ""  # PEM CA bundle to verify an https:// server (empty = the system / certifi bundle)
-    # A sharded/replicated cluster (schemas/cluster/): migrate uses it and the jobs mutate `<table>_local ON
-    # CLUSTER` instead of the Distributed tables. Empty = one server (or embedded chDB).
-    cluster: Annotated[str, msgspec.Meta(pattern=CLUSTER_PATTERN)] = ""
+    """The ClickHouse engine: embedded chDB by default, any ClickHouse server by URL."""
+
+    url: Annotated[str, doc(
+        "empty: embedded chDB in `<data_dir>/clickhouse`; `chdb:///abs/path` for another engine path; "
+        "`http(s)://user:pass@host:8123` for a server (over `https://` its certificate is verified)")] = ""
+    database: Annotated[Identifier, doc("database holding every table")] = "consentry"
+    ca_file: Annotated[str, doc(
+        "PEM CA bundle verifying an `https://` ClickHouse server (empty: the system / certifi bundle); must be "
+        "readable at start-up")] = ""
+    cluster: Annotated[str, msgspec.Meta(pattern=CLUSTER_PATTERN), doc(
+        "empty: one server (or embedded chDB). Otherwise the ClickHouse cluster migrated with `schemas/cluster/`: "
+        "`migrate`, `serve` and `jobs run` apply those files, and the jobs mutate the `<table>_local` tables "
+        "`ON CLUSTER` this name instead of the Distributed ones; needs an `http(s)://` `clickhouse.url`")] = ""
 
 
 class LimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    max_body_bytes: Positive = 1 << 20  # as sent on the wire (compressed or not)
-    max_decompressed_bytes: Positive = 10 << 20  # after Content-Encoding is undone
-    max_events_per_batch: Positive = 1000
-    max_props_per_event: Positive = 64
-    max_string_length: Positive = 1024  # per prop value and context string, in characters
-    max_event_age_days: Positive = 30  # older client timestamps are refused
-    max_clock_skew_seconds: NonNegative = 86_400  # newer-than-now tolerance
+    """Caps on event intake (`POST /v1/events` and the PostHog batches)."""
+
+    max_body_bytes: Annotated[Positive, doc("request body as sent on the wire (compressed or not)")] = 1 << 20
+    max_decompressed_bytes: Annotated[Positive, doc(
+        "body after undoing `Content-Encoding`; enforced while decompressing (gzip bombs stop here)")] = 10 << 20
+    max_events_per_batch: Annotated[Positive, doc("events per request")] = 1000
+    max_props_per_event: Annotated[Positive, doc("props per event")] = 64
+    max_string_length: Annotated[Positive, doc("characters per prop value and context string")] = 1024
+    max_event_age_days: Annotated[Positive, doc("event timestamps older than this are refused")] = 30
+    max_clock_skew_seconds: Annotated[NonNegative, doc(
+        "how far in the future an event timestamp may be")] = 86_400
 
 
 class ObjectStoreSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # "" = a directory under the data dir; "file:///abs/path"; "s3://BUCKET" with the [s3] settings;
-    # or the self-contained "s3://ACCESS:SECRET@host:port/bucket?secure=..&region=..&sse=.." form.
-    url: str = ""
+    """Where minidumps and attachments go."""
+
+    url: Annotated[str, doc(
+        "empty: the directory `<data_dir>/objects`; `file:///abs/path`; `s3://BUCKET` with the `s3.*` settings; "
+        "or self-contained, `s3://ACCESS:SECRET@host:port/bucket?secure=true&region=us-east-1&sse=s3"
+        "&create_bucket=false`")] = ""
 
 
 class S3Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    endpoint: str = ""  # http(s)://host:port of the S3 API
-    access_key: str = ""
-    secret_key: str = ""
-    region: str = "us-east-1"
-    sse: str = "s3"  # server-side encryption: s3, kms:<key-id> or none
-    create_bucket: bool = True
-    ca_file: str = ""  # PEM CA bundle to verify an https endpoint (empty = $SSL_CERT_FILE or certifi's bundle)
+    """The S3 API behind an `object_store.url` of `s3://BUCKET`."""
+
+    endpoint: Annotated[str, doc("`http(s)://host:port` of the S3 API")] = ""
+    access_key: Annotated[str, doc("S3 access key")] = ""
+    secret_key: Annotated[str, doc("S3 secret key (never logged or echoed)")] = ""
+    region: Annotated[str, doc("S3 region")] = "us-east-1"
+    sse: Annotated[str, doc(
+        "server-side encryption of stored objects: `s3` (SSE-S3), `kms:<key-id>` or `none`; start-up fails when "
+        "the server ignores the one asked for")] = "s3"
+    create_bucket: Annotated[bool, doc("create the bucket at start-up when it is missing")] = True
+    ca_file: Annotated[str, doc(
+        "PEM CA bundle verifying an `https://` endpoint (a private CA; empty: `$SSL_CERT_FILE` or certifi's "
+        "bundle); must be readable at start-up")] = ""
 
 
 class TlsSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # Both set: the collector serves HTTPS only (TLS 1.2 or newer). Both empty: plain HTTP (e.g. behind a proxy).
-    cert_file: str = ""  # PEM certificate chain, leaf first
-    key_file: str = ""  # PEM private key of that certificate
+    """HTTPS on the collector. Both files set: HTTPS only, TLS 1.2 or newer. Both empty: plain HTTP (e.g. behind a
+    proxy). Only one set is a configuration error."""
+
+    cert_file: Annotated[str, doc("PEM certificate chain, leaf first (empty: plain HTTP)")] = ""
+    key_file: Annotated[str, doc("PEM private key of `tls.cert_file` (may be the same file)")] = ""
 
 
 class CrashLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    max_upload_bytes: Positive = 64 << 20  # the whole multipart body
-    max_report_bytes: Positive = 1 << 20  # the JSON report part
-    max_minidump_bytes: Positive = 50 << 20
-    max_attachments: NonNegative = 4
-    max_attachment_bytes: Positive = 256 << 10
-    max_frames: Positive = 256  # per thread
-    max_threads: Positive = 64
-    max_breadcrumbs: NonNegative = 100
-    max_message_length: Positive = 8192
+    """Caps on crash uploads (native, Crashpad, Sentry envelopes)."""
+
+    max_upload_bytes: Annotated[Positive, doc(
+        "a whole crash upload (the multipart body or envelope), as sent and again after decompression")] = 64 << 20
+    max_report_bytes: Annotated[Positive, doc(
+        "the JSON `report` part (a Sentry event or transaction item)")] = 1 << 20
+    max_minidump_bytes: Annotated[Positive, doc("the minidump part")] = 50 << 20
+    max_attachments: Annotated[NonNegative, doc("text attachments per report")] = 4
+    max_attachment_bytes: Annotated[Positive, doc("each attachment")] = 256 << 10
+    max_frames: Annotated[Positive, doc("frames per thread")] = 256
+    max_threads: Annotated[Positive, doc("threads per report")] = 64
+    max_breadcrumbs: Annotated[NonNegative, doc("breadcrumbs per report")] = 100
+    max_message_length: Annotated[Positive, doc("characters of the exception message")] = 8192
 
 
 class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    token: str = ""  # bearer token for /v1/admin/*; empty = admin routes disabled (404), never open
+    """The admin API (`/v1/admin/*`) and the admin page (`/admin/`)."""
+
+    token: Annotated[str, doc(
+        "bearer token for `/v1/admin/*` and the admin page; empty: the admin routes do not exist (404), never "
+        "open")] = ""
 
 
 class PrivacySettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # 64 hex digits; empty = a random key generated once in <data_dir>/install-hash.key. Audit records and
-    # block lists keep HMAC(key, install id), never the id: keep the key stable, or old hashes stop matching.
-    hash_key: Annotated[str, msgspec.Meta(pattern=r"^([0-9a-fA-F]{64})?$")] = ""
-    deletion_grace_days: NonNegative = 30  # after a deletion request, events of that install are refused this long
-    deletion_sla_hours: Annotated[int, msgspec.Meta(ge=1, le=720)] = 24  # promised completion time (max 30 days)
+    """Keyed hashes of install ids, and deletion requests."""
+
+    hash_key: Annotated[str, msgspec.Meta(pattern=r"^([0-9a-fA-F]{64})?$"), doc(
+        "64 hex digits: the HMAC key of the install-id hashes that audit records, the consent registry and the "
+        "block list keep instead of ids. Empty: a random key generated once in `<data_dir>/install-hash.key`. "
+        "Keep it stable (and the same on every pod and job), or old hashes stop matching")] = ""
+    deletion_grace_days: Annotated[NonNegative, doc(
+        "after a deletion request, events and crashes of that install are refused (403 `consent_withdrawn`) this "
+        "long")] = 30
+    deletion_sla_hours: Annotated[int, msgspec.Meta(ge=1, le=720), doc(
+        "promised completion time of a deletion request (1 to 720, i.e. at most 30 days); "
+        "`consentry_deletion_sla_seconds` exports it for alerts")] = 24
 
 
 class SpoolSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    max_bytes: Positive = 1 << 30  # intake answers 503 above this backlog on disk
-    min_free_disk_bytes: NonNegative = 256 << 20  # ... or when the spool disk has less free space than this
-    segment_bytes: Positive = 16 << 20  # a worker starts a new segment file after this many bytes
+    """The durable spool between the workers and the writer."""
+
+    max_bytes: Annotated[Positive, doc(
+        "spool backlog cap; above it intake answers 503 `spool_full` and `/readyz` is unready")] = 1 << 30
+    min_free_disk_bytes: Annotated[NonNegative, doc(
+        "the same when the spool disk has less free space than this")] = 256 << 20
+    segment_bytes: Annotated[Positive, doc(
+        "a worker starts a new segment file after this many bytes")] = 16 << 20
 
 
 class WriterSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    max_rows: Positive = 100_000  # rows per ClickHouse insert
-    poll_ms: Positive = 20  # how often an idle writer looks for new spool records
-    linger_ms: NonNegative = 500  # pause after a partial insert so the next one is larger (read barriers skip it)
-    backoff_max_ms: Positive = 30_000  # ceiling of the exponential retry delay while storage fails
-    shutdown_deadline_s: Positive = 20  # time to drain the spool on SIGTERM; the rest waits for the next start
+    """The writer process: the only one that inserts into ClickHouse."""
+
+    max_rows: Annotated[Positive, doc("rows per ClickHouse insert")] = 100_000
+    poll_ms: Annotated[Positive, doc("how often an idle writer looks for new spool records")] = 20
+    linger_ms: Annotated[NonNegative, doc(
+        "pause after an insert smaller than `writer.max_rows`, so the next one is larger (fewer, larger inserts "
+        "cost ClickHouse less per event: 12.9 → 5.5 µs at 32 concurrent clients); events become queryable up to "
+        "this much later, except through a read barrier (`consentry query`, reports), which does not wait")] = 500
+    backoff_max_ms: Annotated[Positive, doc(
+        "ceiling of the exponential retry delay while storage fails")] = 30_000
+    shutdown_deadline_s: Annotated[Positive, doc(
+        "time to drain the spool on SIGTERM; the rest is written at the next start")] = 20
 
 
 class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # Token buckets, per worker process; 0 disables a limit. Requests per second, and the burst allowed.
-    per_install_rps: Annotated[float, msgspec.Meta(ge=0)] = 20.0
-    per_install_burst: Positive = 100
-    per_client_rps: Annotated[float, msgspec.Meta(ge=0)] = 2000.0
-    per_client_burst: Positive = 10_000
+    """Token buckets, per worker process (with N workers a client can reach N times the rate): they protect the
+    collector, they are not a quota. 0 requests per second disables a limit."""
+
+    per_install_rps: Annotated[float, msgspec.Meta(ge=0), doc(
+        "requests per second per install id (0 = off)")] = 20.0
+    per_install_burst: Annotated[Positive, doc("bucket size per install id")] = 100
+    per_client_rps: Annotated[float, msgspec.Meta(ge=0), doc(
+        "requests per second per client address (0 = off)")] = 2000.0
+    per_client_burst: Annotated[Positive, doc("bucket size per client address")] = 10_000
 
 
 class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    schedule: bool = True  # run every job inside `serve` (in the writer process); false = CronJobs only
-    interval_minutes: Positive = 60  # between scheduled runs; the first one starts a minute after start-up
-    lock_ttl_s: Positive = 900  # a lock nobody renews (a killed runner) expires after this
-    lock_settle_ms: NonNegative = 500  # claim, wait this long, read back: longer than claims take to replicate
+    """The retention and deletion jobs: the in-process scheduler and the ClickHouse job lock."""
+
+    schedule: Annotated[bool, doc(
+        "run every job inside `serve` (in the writer process); `false` when CronJobs run them")] = True
+    interval_minutes: Annotated[Positive, doc(
+        "between scheduled runs; the first one starts a minute after start-up")] = 60
+    lock_ttl_s: Annotated[Positive, doc(
+        "a job lock nobody renews (its runner died) expires after this")] = 900
+    lock_settle_ms: Annotated[NonNegative, doc(
+        "claim, wait this long, read back; must exceed how long a claim takes to reach every replica")] = 500
 
 
 PropKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]  # the prop-key pattern intake enforces
@@ -136,14 +203,20 @@ _JSON_SETTINGS = frozenset({"ingest_keys"})
 
 
 class ReportSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    # String props declared low-cardinality: the only ones reports may break down by (rolled up per value).
-    breakdown_props: list[PropKey] = msgspec.field(default_factory=lambda: ["mode", "theme", "locale"])
-    # k-anonymity: a report cell backed by fewer distinct installs is suppressed; 1 would suppress nothing.
-    min_installs: Annotated[int, msgspec.Meta(ge=2)] = 5
-    # How often the writer recomputes the trailing-window active rollup for the days that got events. A read
-    # barrier (a report, `consentry query`) refreshes yesterday and today itself; older days late events
-    # touched may lag by this much (re-merging 30 days of sketches takes seconds at scale).
-    trailing_refresh_s: Positive = 300
+    """The k-anonymous reports (`consentry report`, `/v1/admin/reports/*`)."""
+
+    breakdown_props: Annotated[list[PropKey], doc(
+        "string props declared low-cardinality: the only ones reports break down by (rolled up per value from "
+        "when a key is added; comma-separated in the environment)")] = msgspec.field(
+        default_factory=lambda: ["mode", "theme", "locale"])
+    min_installs: Annotated[int, msgspec.Meta(ge=2), doc(
+        "k-anonymity: a report cell backed by fewer distinct installs is suppressed (at least 2: 1 would "
+        "suppress nothing)")] = 5
+    trailing_refresh_s: Annotated[Positive, doc(
+        "how often the writer recomputes the trailing-window active rollup for the days that got events. Every "
+        "read barrier (a report, `consentry query`) refreshes yesterday and today first, so only older days "
+        "touched by late events lag, by up to this much (30 days take 3.3 s at 200,000 installs, two days 0.4 s: "
+        "`bench/reports_bench.py`)")] = 300
 
 
 ConsentScope = Literal["telemetry", "crash_report"]
@@ -152,15 +225,25 @@ ConsentScope = Literal["telemetry", "crash_report"]
 class IngestKey(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An SDK credential (Sentry DSN public key, PostHog project api_key) and the consent policy it carries."""
 
-    app: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    scopes: list[ConsentScope]  # what data this key may carry at all
-    require_marker: bool = False  # true: each event must also carry a consent marker granting its scope
-    revoked: bool = False  # a revoked key is refused like an unknown one (401) but stays documented in config
-    transactions: Literal["events", "drop"] = "events"  # Sentry performance transactions: stored as events or not
+    app: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), doc(
+        "the app its data is stored under (context `app`)")]
+    scopes: Annotated[list[ConsentScope], doc(
+        "what data this key may carry at all: `telemetry`, `crash_report`")]
+    require_marker: Annotated[bool, doc(
+        "each event must also carry a consent marker granting its scope (Sentry `tags.consent` / "
+        "`contexts.consent`, PostHog `$consent`)")] = False
+    revoked: Annotated[bool, doc(
+        "refused like an unknown key (401 `unknown_ingest_key`) but kept documented in the config")] = False
+    transactions: Annotated[Literal["events", "drop"], doc(
+        "Sentry performance transactions: stored as `sentry.transaction` events, or dropped")] = "events"
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    data_dir: str = "./data"
+    """Every setting. A leaf at the top level has no section; every other section is one of the structs above."""
+
+    data_dir: Annotated[str, doc(
+        "embedded ClickHouse data, the object directory, the spool, the control socket and the published "
+        "consent and deletion files")] = "./data"
     http: HttpSettings = HttpSettings()
     tls: TlsSettings = TlsSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
@@ -176,8 +259,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     retention: RetentionPolicy = RetentionPolicy()  # defined in storage/jobs/policy.py (storage owns the policy)
     jobs: JobSettings = JobSettings()
     reports: ReportSettings = ReportSettings()
-    # SDK keys for the Sentry and PostHog endpoints, keyed by the key itself. Empty: those endpoints refuse all.
-    ingest_keys: dict[str, IngestKey] = {}
+    ingest_keys: Annotated[dict[str, IngestKey], doc(
+        "SDK keys for the Sentry and PostHog endpoints (a Sentry DSN public key, a PostHog `api_key`), keyed by "
+        "the key itself, each with its consent policy (the fields below). Empty: those endpoints refuse "
+        "everything. In TOML a table per key (`[ingest_keys.phc_abc] app = \"editor\"`), in the environment one "
+        "JSON object")] = {}
 
     @property
     def data_path(self) -> Path:

@@ -1,5 +1,5 @@
 """The PostHog front door: an app using an unmodified PostHog client (posthog-python, posthog-js) points its host
-here and gets the native API's guarantees. See README "PostHog SDKs" and ../shared/sdk/wire.md section 2.
+here and gets the native API's guarantees. See docs/sdks.md and tests/fixtures/sdk/wire.md section 2.
 
 - v0 `POST /batch/`, `/capture/`, `/e/`, `/i/v0/e/`: the key (`api_key` or `token`) is inside the body, so the
   body is read (capped), decompressed (capped) and parsed before the key is known; answers exactly `200

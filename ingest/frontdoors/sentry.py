@@ -1,5 +1,5 @@
 """The Sentry front door: an app using the unmodified `sentry-sdk` points its DSN here and gets the native
-privacy guarantees (see README "Sentry SDKs" and ingest/sdk/sentry.py for what each field becomes).
+privacy guarantees (see docs/sdks.md "Sentry SDKs" and ingest/sdk/sentry.py for what each field becomes).
 
 POST /api/{project}/envelope/ and POST /api/{project}/minidump/, optionally under a path prefix. The ingest key
 (`X-Sentry-Auth: Sentry sentry_key=...` or `?sentry_key=`) is decided before the body is read; consent is then

@@ -8,7 +8,7 @@ from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, filters
 
 
 def _rollup(params: Params, database: str) -> str:
-    # Sketch counts (README: Reports). A share is 1 - crashed / all rather than a difference of two sketches, so
+    # Sketch counts (docs/reports.md). A share is 1 - crashed / all rather than a difference of two sketches, so
     # its absolute error stays at the relative error of the counts times the (small) crashed share. A crash
     # counts as one crashed session: crashes carry no session id to attribute them by. Sessions and installs
     # come from the day's own sketches (dau, not wau or mau, which reach back before the window).

@@ -34,7 +34,7 @@ class DataClass(msgspec.Struct, frozen=True):
     replace: str  # the SELECT * REPLACE (...) list: what de-identification changes
 
 
-# What de-identification removes (README, "Retention and jobs", has the same list):
+# What de-identification removes (docs/operations.md, "Retention and jobs", has the same list):
 # events: install_id and session_id -> nil UUID, ts and received_at -> start of the hour.
 # crashes: install_id -> nil UUID, ts and received_at -> start of the hour, extra cleared (free-form annotations).
 CLASSES = (

@@ -15,7 +15,7 @@ from storage.objects import ObjectStore
 from storage.privacy import install_hash
 
 # Every table holding per-install rows. rollup_install_weeks (schemas/0007) is the one rollup keyed by install;
-# the others hold only counts and uniqCombined sketches, which cannot be tied back to one install (README: Reports).
+# the others hold only counts and uniqCombined sketches, which cannot be tied back to one install (docs/reports.md).
 DATA_TABLES = ("events", "crashes", "rollup_install_weeks")
 
 

@@ -2,7 +2,7 @@
 
 Claim, settle, read back: a runner inserts a claim (job, claim id, holder, server time, expiry), waits a short
 settle delay, then reads every unexpired claim of the job; it wins only if its own claim is the earliest. A loser
-withdraws its claim. Assumptions (see README, "Retention and jobs"): a claim is visible to every runner within the
+withdraws its claim. Assumptions (docs/operations.md, "The lock"): a claim is visible to every runner within the
 settle delay (one server, or a replicated cluster reading with `select_sequential_consistency` / insert quorum),
 and claims are stamped with the clock of the server that takes them (NTP-synchronised within the settle delay).
 A winner renews its claim while it works; a runner that died leaves a claim that expires after the lock TTL.

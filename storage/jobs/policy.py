@@ -20,17 +20,30 @@ class PolicyError(ValueError):
 
 
 class RetentionPolicy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """Ages in whole days. The settings section `retention` is this struct, so the defaults live here once."""
+    """How long each data class stays identifiable, and how long it stays at all: ages in whole UTC days (a row is
+    processed once it is between N and N + 1 days old). A delete age must exceed its de-identify age, dumps must not
+    outlive their rows, and events are de-identified no earlier than `limits.max_event_age_days`. The settings
+    section `retention` is this struct, so the defaults live here once."""
 
-    events_deidentify_days: Days = 30
-    events_delete_days: Days = 180
-    crashes_deidentify_days: Days = 30
-    crashes_delete_days: Days = 180
-    objects_delete_days: Days = 30  # minidumps and attachments under crashes/YYYY/MM/DD/
-    deletion_audit_days: Days = 1095  # deletion-request audit records: three years
-    # Report rollups of counts and install sketches: 25 months. The one per-install rollup (rollup_install_weeks)
-    # follows events_deidentify_days instead (storage/jobs/ttl.py).
-    rollups_delete_days: Days = 761
+    events_deidentify_days: Annotated[Days, msgspec.Meta(description=(
+        "events lose their install and session ids, timestamps are cut to the hour (at least "
+        "`limits.max_event_age_days`); also how long the per-install report rollup `rollup_install_weeks` "
+        "is kept"))] = 30
+    events_delete_days: Annotated[Days, msgspec.Meta(description=(
+        "events are deleted (must exceed `events_deidentify_days`); also the `events` TTL"))] = 180
+    crashes_deidentify_days: Annotated[Days, msgspec.Meta(description=(
+        "crash rows lose the install id and `extra`, timestamps are cut to the hour"))] = 30
+    crashes_delete_days: Annotated[Days, msgspec.Meta(description=(
+        "crash rows are deleted (must exceed `crashes_deidentify_days`); also the `crashes` TTL"))] = 180
+    objects_delete_days: Annotated[Days, msgspec.Meta(description=(
+        "minidumps and attachments (objects under `crashes/YYYY/MM/DD/`) are deleted (at most "
+        "`crashes_delete_days`)"))] = 30
+    deletion_audit_days: Annotated[Days, msgspec.Meta(description=(
+        "deletion-request audit records are kept this long (three years); the `deletion_audit` TTL"))] = 1095
+    # The one per-install rollup (rollup_install_weeks) follows events_deidentify_days instead (storage/jobs/ttl.py).
+    rollups_delete_days: Annotated[Days, msgspec.Meta(description=(
+        "report rollups (daily counts and install sketches) are kept this long (25 months); the TTL of the "
+        "`rollup_*` tables"))] = 761
 
     def check(self) -> None:
         """Raise PolicyError naming the first inconsistent field."""

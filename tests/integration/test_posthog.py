@@ -24,7 +24,7 @@ from ingest.settings import Settings
 from ingest.state import CONSENT_REGISTRY, METRICS
 from storage.clickhouse import ClickHouseStore
 
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "posthog"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdk" / "posthog"  # recordings of the real SDK's requests
 FIXTURE_DAY = datetime(2026, 11, 23, tzinfo=UTC)  # when the fixtures were recorded (their event timestamps)
 KEYS = {
     "phc_test": {"app": "shop", "scopes": ["telemetry", "crash_report"]},
@@ -36,8 +36,6 @@ KEYS = {
 PLANTED = ("alice@example.com", "Alice Example", "user-alice", "anon-123", "/home/alice", "token=abc",
            "bob@example.org", "bob.builder@example.org", "/home/bob", "sk_live_51HqLyjWDarjtT1zdp7dc",
            "hunter2-secret", "customer_email", "tok_live_abcdef1234567890", "card_last4")
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"SDK wire fixtures not found at {FIXTURES} "
-                                    "(CI has ../shared beside the repo)")
 
 
 def window_env() -> dict[str, str]:
@@ -122,13 +120,11 @@ def crashes(store: ClickHouseStore) -> list[list[Any]]:
                        f"toString(crash_id) FROM {store.database}.crashes FINAL ORDER BY crash_id").rows
 
 
-@needs_fixtures
 def test_every_fixture_is_replayed() -> None:
     names = {p.name.removesuffix(".request.json") for p in FIXTURES.glob("*.request.json")}
     assert names == set(EXPECTED) | {"06-batch-answered-429-attempt1", "07-batch-answered-429-attempt2"}
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 async def test_fixture_replay(ph: TestClient, store: ClickHouseStore, ph_settings: Settings, name: str) -> None:
     status, body, _ = await replay(ph, name)
@@ -157,7 +153,6 @@ async def test_fixture_replay(ph: TestClient, store: ClickHouseStore, ph_setting
         assert value not in text, value
 
 
-@needs_fixtures
 async def test_fixture_order_placed_mapping(ph: TestClient, store: ClickHouseStore) -> None:
     status, _, _ = await replay(ph, "02-batch-v0-default")
     assert status == 200
@@ -175,7 +170,6 @@ async def test_fixture_order_placed_mapping(ph: TestClient, store: ClickHouseSto
     assert dropped(ph, "profile_event") == 2  # $set and $create_alias
 
 
-@needs_fixtures
 async def test_fixture_429_replay_is_rate_limited(make_settings: Any, store: ClickHouseStore) -> None:
     settings = make_settings(CONSENTRY_INGEST_KEYS=json.dumps(KEYS), CONSENTRY_RATE_LIMIT_PER_INSTALL_RPS="0.001",
                              CONSENTRY_RATE_LIMIT_PER_INSTALL_BURST="1", **window_env())
@@ -188,7 +182,6 @@ async def test_fixture_429_replay_is_rate_limited(make_settings: Any, store: Cli
         assert [row[0] for row in events(store)] == ["will_be_429"]  # the retry is the same event: stored once
 
 
-@needs_fixtures
 async def test_exception_fingerprints_like_a_native_crash(ph: TestClient, store: ClickHouseStore) -> None:
     for name in ("02-batch-v0-default", "09-batch-exception-autocapture-thread"):
         assert (await replay(ph, name))[0] == 200

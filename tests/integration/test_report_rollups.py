@@ -89,7 +89,7 @@ def test_crash_free_from_rollups(make_settings: Any, db: ClickHouseStore) -> Non
     assert [tuple(row[c] for c in cols) for row in rollup.rows] == [("1.0", 12, 6, 0.8333, 0.6667),
                                                                    (None, None, None, None, None)]
     assert rollup.rows[1]["suppressed"] == list(cols)
-    # Crashes carry no session id: the rollup counts each crash as a crashed session (README), raw rows
+    # Crashes carry no session id: the rollup counts each crash as a crashed session (docs/reports.md), raw rows
     # attribute both crashes of one session to it.
     crash(db, people[0], version="1.0", minutes=2)
     rollup, raw = both(settings, "crash-free", since="1d")

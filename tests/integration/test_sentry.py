@@ -27,7 +27,7 @@ from ingest.settings import Settings
 from ingest.state import CONSENT_REGISTRY, METRICS
 from storage.clickhouse import ClickHouseStore
 
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "sentry"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdk" / "sentry"  # recordings of the real SDK's requests
 DUMPS = Path(__file__).parents[1] / "fixtures" / "minidumps"
 KEY = "publickey"  # the DSN key in the fixtures' X-Sentry-Auth
 KEYS = {
@@ -37,8 +37,6 @@ KEYS = {
     "k_revoked": {"app": "myapp", "scopes": ["crash_report"], "revoked": True},
 }
 ENVELOPE = "/api/{project}/envelope/"
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"SDK wire fixtures not found at {FIXTURES} "
-                                    "(CI checks out ../shared beside the repo)")
 
 
 @pytest.fixture
@@ -161,7 +159,6 @@ REPLAY = {
 }
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", sorted(REPLAY))
 async def test_fixture_replay(sentry: tuple[TestClient, Settings], store: ClickHouseStore, name: str) -> None:
     client, settings = sentry
@@ -198,7 +195,6 @@ async def test_fixture_replay(sentry: tuple[TestClient, Settings], store: ClickH
         assert row["exception_message"] == "native crash (minidump)" and row["extra"]["sentry.level"] == "fatal"
 
 
-@needs_fixtures
 async def test_exception_fixture_is_mapped_and_redacted(sentry: tuple[TestClient, Settings],
                                                         store: ClickHouseStore) -> None:
     """02 without its conflicting markers: every personal value of wire.md §1.5 is gone, the stack is kept."""
@@ -227,7 +223,6 @@ async def test_exception_fixture_is_mapped_and_redacted(sentry: tuple[TestClient
         assert planted not in text, planted
 
 
-@needs_fixtures
 async def test_transaction_fixture_becomes_one_event(sentry: tuple[TestClient, Settings],
                                                      store: ClickHouseStore) -> None:
     client, settings = sentry
@@ -246,7 +241,6 @@ async def test_transaction_fixture_becomes_one_event(sentry: tuple[TestClient, S
     assert crashes(store) == []
 
 
-@needs_fixtures
 async def test_key_without_transactions_drops_them(sentry: tuple[TestClient, Settings],
                                                    store: ClickHouseStore) -> None:
     client, _ = sentry
@@ -258,7 +252,6 @@ async def test_key_without_transactions_drops_them(sentry: tuple[TestClient, Set
     assert events(store) == [] and dropped(client, "transactions_off") == 1
 
 
-@needs_fixtures
 async def test_key_without_crash_scope_drops_and_stops_the_category(sentry: tuple[TestClient, Settings],
                                                                     store: ClickHouseStore) -> None:
     client, settings = sentry
@@ -272,7 +265,6 @@ async def test_key_without_crash_scope_drops_and_stops_the_category(sentry: tupl
     assert dropped(client, "key_scope") == 2  # the event and its attachment
 
 
-@needs_fixtures
 @pytest.mark.parametrize("key", ["nope", "k_revoked", None])
 async def test_unknown_key_is_refused_before_the_body_is_read(sentry: tuple[TestClient, Settings],
                                                               store: ClickHouseStore, key: str | None) -> None:
