@@ -93,6 +93,11 @@ def value_is_content(text: str) -> bool:
     return words >= 6 and words >= 0.6 * len(tokens)
 
 
+def is_blob(text: str) -> bool:
+    """Pasted data or several lines: never a title or a label, whatever its field."""
+    return "\n" in text.strip() or bool(_BLOB.fullmatch(text.strip()))
+
+
 def content_token(template: str, text: str) -> str:
     return template.replace("{n}", str(len(text)))
 

@@ -6,9 +6,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from redact.content import content_token, is_label, is_subcommand, value_is_content
+from redact.content import content_token, is_blob, is_label, is_subcommand, value_is_content
 from redact.deep import DeepTier
 from redact.engine import Engine
+from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
 from redact.names import NameFinder
@@ -74,6 +75,14 @@ class Redactor:
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
+    def explain(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> tuple[str, list[Remark]]:
+        """The redacted text and one remark per replaced range: rule ids, [start, end), replacement token.
+
+        For operators: why a value changed, without the removed text appearing anywhere.
+        """
+        result = self.redact_text(text, field=field, tier=tier)
+        return result.value, remarks(text, result.value, self._engine.tokens, result.findings)
+
     def redact_value(self, value: Any, *, field: str | None = None, tier: Tier = "fast") -> Redacted[Any]:
         ctx = self._engine.context()
         walker = self._walker if tier == "fast" else self._deep_walker()
@@ -89,16 +98,21 @@ class Redactor:
         ctx: Context | None = None
         clean, plain = self._clean, self._plain_keys
         for key, value in mapping.items():
-            kind = type(value)
             how = plain.get(key)
             if how is None:
                 how = self._plain(key)
-            if how and (kind is int or kind is bool or kind is float or kind is str and (how == 2 or value in clean)):
-                out[key] = value
-                continue
+            if how:
+                kind = type(value)
+                if kind is str:
+                    if value in clean or how == 2:
+                        out[key] = value
+                        continue
+                elif kind is int or kind is bool or kind is float:
+                    out[key] = value
+                    continue
             if ctx is None:
                 ctx = self._engine.context()
-            out[key if plain.get(key) else self._walker.key(key, ctx)] = self._walker.value(value, key, ctx, 1)
+            out[key if how else self._walker.key(key, ctx)] = self._walker.value(value, key, ctx, 1)
         return Redacted(out, ctx.findings if ctx is not None else {})
 
     def redact_columns(self, mapping: Mapping[str, Any]) -> Redacted[Columns]:
@@ -201,7 +215,7 @@ class Redactor:
         if how == "command":
             return None if is_subcommand(text) else content_token(ctx.hit("content"), text)
         if how == "title":
-            if value_is_content(text):
+            if is_blob(text):
                 return content_token(ctx.hit("content"), text)
             return redact_title(text, self._names, lambda part: content_token(ctx.hit("content"), part),
                                 lambda part: self._scan(part, ctx))
