@@ -1,5 +1,6 @@
 """`python -m redact [--tier fast|deep] [--policy FILE]`: JSON Lines in on stdin, redacted JSON Lines out.
 
+`python -m redact --fields` prints the field table in force (shipped table plus --policy overrides) as Markdown.
 `python -m redact --explain [--field NAME] [TEXT]`: which rule replaced which character range of TEXT (or of
 stdin) and with what; the removed text itself is never printed.
 """
@@ -14,6 +15,7 @@ import msgspec
 
 from redact.deep import NO_MODEL, installed_model
 from redact.explain import render
+from redact.keys import markdown_table
 from redact.model import Tier
 from redact.policy import PolicyError, load_policy
 from redact.redactor import Redactor
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", metavar="FILE", help="policy overrides (.toml or .json)")
     parser.add_argument("--explain", action="store_true",
                         help="show which rule replaced which range of TEXT (or stdin), never the removed text")
+    parser.add_argument("--fields", action="store_true", help="print the field table in force (Markdown)")
     parser.add_argument("--field", help="with --explain: the field name the text was sent under")
     parser.add_argument("text", nargs="?", help="with --explain: the text (default: all of stdin)")
     args = parser.parse_args(argv)
@@ -64,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.tier == "deep" and installed_model() is None:
         print(NO_MODEL, file=sys.stderr)
+    if args.fields:
+        print(markdown_table(redactor.fields.entries))
+        return 0
     if args.explain:
         text = args.text if args.text is not None else sys.stdin.read()
         redacted, found = redactor.explain(text, field=args.field, tier=args.tier)
