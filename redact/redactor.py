@@ -36,6 +36,8 @@ _SAFE = re.compile(
 SAFE_MAX = 48
 # Treatments under which a plain key's number, boolean or remembered-clean string is copied as it is.
 _COPY_CLEAN = frozenset(("default", "enum", "scrub"))
+# Treatments whose values the deep tier's model never sees (values the client software generates or enums).
+_NO_DEEP = frozenset(("keep", "enum"))
 _CLEAN_MAX_LEN = 160  # clean strings up to this length are remembered (they contain nothing removable)
 _CLEAN_MAX_ENTRIES = 65_536
 # redact_columns' result: strings, numbers (as float) and booleans, by key.
@@ -177,8 +179,13 @@ class Redactor:
             return self._fast(text, field, ctx)
         if tier != "deep":
             raise ValueError(f"unknown tier {tier!r} (expected 'fast' or 'deep')")
-        # The deep tier is for crash free text: scrubbed inside, never replaced as content.
-        return self._deep.redact(self._fast(text, field, ctx, free=True), ctx)
+        if field is not None and self.fields.treatment(field) in _NO_DEEP:
+            return self._fast(text, field, ctx)  # enum-like fields: the model has nothing to find there
+        # The fast tier first, with the field's treatment (free text without a field is scrubbed, never replaced).
+        out = self._fast(text, field, ctx)
+        if len(out) <= SAFE_MAX and _SAFE.fullmatch(out):
+            return out  # identifier-like ("posthog-ios", "dark_mode"): skip the model, it tags such words as names
+        return self._deep.redact(out, ctx)
 
     def _fast(self, text: str, field: str | None, ctx: Context, free: bool = False) -> str:
         how: Treatment = FREE_TEXT if free or field is None else self.fields.treatment(field)
@@ -254,7 +261,8 @@ class Redactor:
         def deep_text(text: str, field: str | None, ctx: Context) -> str:
             return self._text(text, field, ctx, "deep")
 
-        return Walker(self.fields, deep_text, max_depth=self.policy.max_depth, max_items=self.policy.max_items)
+        return Walker(self.fields, deep_text, max_depth=self.policy.max_depth, max_items=self.policy.max_items,
+                      key_text=self._fast)
 
     @property
     def ner_available(self) -> bool:

@@ -25,9 +25,11 @@ class Walker:
     Booleans and nulls are never dropped: `has_email: true` or `password_set: false` tell nothing personal.
     """
 
-    def __init__(self, fields: FieldTable, text: TextFn, *, max_depth: int, max_items: int) -> None:
+    def __init__(self, fields: FieldTable, text: TextFn, *, max_depth: int, max_items: int,
+                 key_text: TextFn | None = None) -> None:
         self._fields = fields
         self._text = text
+        self._key_text = key_text or text  # keys are field names: the fast tier is enough for them
         self._max_depth = max_depth
         self._max_items = max_items
 
@@ -73,9 +75,9 @@ class Walker:
 
     def key(self, key: str, ctx: Context) -> str:
         """Keys are data too ({"alice@example.com": 3}); identifier-like keys skip the scan."""
-        if key.isidentifier() or key.replace(".", "_").replace("-", "_").isidentifier():
+        if key.isidentifier() or key.replace(".", "_").replace("-", "_").replace("$", "_").isidentifier():
             return key
-        return self._text(key, "", ctx)
+        return self._key_text(key, "", ctx)
 
 
 def json_text(text: str, walker: Walker, ctx: Context) -> str | None:
