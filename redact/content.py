@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+# Is this word a person's name? (NameFinder.name_word)
+NameCheck = Callable[[str], bool]
 
 # Lines of a stack trace or a crash log: these are what triage reads, never "content".
 _TRACE_LINE = re.compile(
@@ -89,5 +93,46 @@ def value_is_content(text: str) -> bool:
     return words >= 6 and words >= 0.6 * len(tokens)
 
 
+def is_blob(text: str) -> bool:
+    """Pasted data or several lines: never a title or a label, whatever its field."""
+    return "\n" in text.strip() or bool(_BLOB.fullmatch(text.strip()))
+
+
 def content_token(template: str, text: str) -> str:
     return template.replace("{n}", str(len(text)))
+
+
+# -- short values under content fields --------------------------------------------------------------------
+
+# Lower-case words a UI label may hold between capitalised ones ("Export as PDF", "Save to Drive").
+_GLUE = frozenset("a an and as at by for from in of on or per the to vs with".split())
+_LABEL_WORD = re.compile(r"[\w&+#./'’-]+")
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_SUBCOMMAND_WORD = re.compile(r"[A-Za-z][\w.:-]*")
+
+
+def is_label(text: str, names: NameCheck | None = None) -> bool:
+    """A short UI label ("New Chat", "Export as PDF", "Sheet1", "left_sidebar"), not something a user typed.
+
+    One to four words, each capitalised, upper case or a number (lower-case glue words between them), and no
+    word that is a person's name. A lower-case phrase ("divorce mediation options") is a query, not a label.
+    """
+    words = text.split()
+    if not 1 <= len(words) <= 4 or len(text) > 40:
+        return False
+    if len(words) == 1 and _SNAKE.fullmatch(text):
+        return True
+    for i, word in enumerate(words):
+        if not _LABEL_WORD.fullmatch(word):
+            return False
+        if not (word[0].isupper() or word[0].isdigit() or (i and word in _GLUE)):
+            return False
+        if names is not None and names(word):
+            return False
+    return True
+
+
+def is_subcommand(text: str) -> bool:
+    """A bare subcommand path ("builds list", "greengrassv2 create-component-version"): no options, no values."""
+    words = text.split()
+    return 1 <= len(words) <= 5 and len(text) <= 80 and all(_SUBCOMMAND_WORD.fullmatch(w) for w in words)

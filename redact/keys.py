@@ -1,70 +1,107 @@
-"""Which keys hold sensitive values (dropped whole) and which fields are declared free text."""
+"""The field table: which treatment a field's values get, from selectors declared as data (data/fields.toml)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
-# Dropped whenever the key's last word is one of these: prompt_tokens and content_type stay.
-LAST_WORDS = frozenset(
-    """prompt prompts completion completions response responses messages content contents document documents
-    attachment attachments clipboard body password passwd pwd passphrase secret secrets token authorization
-    auth cookie cookies credential credentials transcript email ssn""".split()
-)
-# Dropped wherever they appear in the key: nothing named like this is safe to keep.
-ANY_WORDS = frozenset("password passwd passphrase secret secrets cookie cookies authorization credentials".split())
-# Two-word names whose last word alone (key, input, content) is too common to drop.
-PAIRS = frozenset(
-    """api_key apikey private_key secret_key access_key file_content user_input input_text output_text
-    set_cookie session_token access_token refresh_token id_token search_query user_name
-    full_name first_name last_name display_name phone_number email_address""".split()
-)
-FREE_TEXT = frozenset(
-    """message error error_message errmsg exception exception_message exception_value reason crash_reason
-    stack stacktrace stack_trace traceback backtrace log logs log_message culprit""".split()
-)
+DATA = Path(__file__).with_name("data") / "fields.toml"
+Treatment = Literal["keep", "enum", "scrub", "default", "content", "command", "title", "person", "remove"]
+TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "default", "content", "command", "title", "person",
+                                     "remove")
+# Free crash and context text (no field): scrubbed inside, never replaced whole.
+FREE_TEXT: Treatment = "scrub"
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[_\-\s]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[_\-\s$]+")
+_SEGMENTS = re.compile(r"[./]")
+_SELECTOR = re.compile(r"[a-z0-9_*]+(?:\.[a-z0-9_*]+)*")
+
+
+class FieldTableError(ValueError):
+    """A field table entry that cannot be used; the message names the selector."""
 
 
 def normalize(key: str) -> str:
-    """`llm.requestBody` -> `request_body`: the last dotted segment, snake_case, lower case."""
-    last = key.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
-    return _SPLIT.sub("_", _CAMEL.sub("_", last)).strip("_").lower()
+    """`llm.requestBody` -> `llm.request_body`, `$set.name` -> `set.name`, `Machine ID` -> `machine_id`."""
+    segments = (_SPLIT.sub("_", _CAMEL.sub("_", s)).strip("_").lower() for s in _SEGMENTS.split(key))
+    return ".".join(s for s in segments if s)
 
 
-class KeyRules:
-    """Answers "is this key sensitive?" and "is this field free text?", memoised per key."""
+def load_defaults(path: Path = DATA) -> dict[str, Treatment]:
+    """The shipped table as selector -> treatment; a selector listed under two treatments is an error."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    table: dict[str, Treatment] = {}
+    for treatment, selectors in raw.items():
+        for selector in selectors:
+            if selector in table:
+                raise FieldTableError(f"{path.name}: {selector!r} is listed under {table[selector]} and {treatment}")
+            table[selector] = check_treatment(selector, treatment)
+    return table
 
-    def __init__(self, extra_sensitive: Iterable[str] = (), extra_free_text: Iterable[str] = ()) -> None:
-        self._extra = frozenset(normalize(k) for k in extra_sensitive)
-        self._free = FREE_TEXT | frozenset(normalize(k) for k in extra_free_text)
-        self._free_exact = frozenset(extra_free_text)
-        self._sensitive_memo: dict[str, bool] = {}
-        self._free_memo: dict[str, bool] = {}
 
-    def sensitive(self, key: str) -> bool:
-        hit = self._sensitive_memo.get(key)
+def check_treatment(selector: str, treatment: object) -> Treatment:
+    if treatment not in TREATMENTS:
+        raise FieldTableError(f"fields.{selector}: unknown treatment {treatment!r} (known: {', '.join(TREATMENTS)})")
+    if not _SELECTOR.fullmatch(selector):
+        raise FieldTableError(f"fields.{selector}: a selector is a normalised field name with optional * and dots "
+                              f"(lower case, snake_case: 'window_title', '*_url', 'user.id')")
+    return treatment  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class _Glob:
+    regex: re.Pattern[str]
+    dotted: bool
+    treatment: Treatment
+
+
+class FieldTable:
+    """Answers "which treatment does this field get?", memoised per field name as sent."""
+
+    def __init__(self, entries: Mapping[str, str], overrides: Mapping[str, str] = (),  # type: ignore[assignment]
+                 remove: Iterable[str] = (), scrub: Iterable[str] = ()) -> None:
+        table: dict[str, Treatment] = {s: check_treatment(s, t) for s, t in entries.items()}
+        for names, treatment in ((remove, "remove"), (scrub, "scrub")):
+            table.update({normalize(n): treatment for n in names})
+        table.update({s: check_treatment(s, t) for s, t in dict(overrides).items()})
+        self.entries = table
+        self._exact = {s: t for s, t in table.items() if "*" not in s}
+        globs = sorted((s for s in table if "*" in s), key=lambda s: (-len(s.replace("*", "")), s))
+        self._globs = [_Glob(re.compile(re.escape(s).replace(r"\*", ".*")), "." in s, table[s]) for s in globs]
+        self._memo: dict[str, Treatment] = {}
+
+    def treatment(self, field: str) -> Treatment:
+        hit = self._memo.get(field)
         if hit is None:
-            hit = self._sensitive_memo[key] = self._decide(normalize(key))
-            if len(self._sensitive_memo) > 65536:
-                self._sensitive_memo.clear()
+            if len(self._memo) > 65536:
+                self._memo.clear()
+            hit = self._memo[field] = self._decide(normalize(field))
         return hit
 
-    def _decide(self, name: str) -> bool:
-        if name in self._extra or name in PAIRS or name in LAST_WORDS:
-            return True
-        words = name.split("_")
-        if words[-1] in LAST_WORDS or "_".join(words[-2:]) in PAIRS:
-            return True
-        return any(w in ANY_WORDS for w in words)
+    def _decide(self, path: str) -> Treatment:
+        last = path.rsplit(".", 1)[-1]
+        exact = self._exact.get(path) or self._exact.get(last)
+        if exact is not None:
+            return exact
+        for glob in self._globs:
+            if glob.regex.fullmatch(path if glob.dotted else last):
+                return glob.treatment
+        return "default"
 
-    def free_text(self, field: str) -> bool:
-        hit = self._free_memo.get(field)
-        if hit is None:
-            hit = field in self._free_exact or normalize(field) in self._free
-            self._free_memo[field] = hit
-            if len(self._free_memo) > 65536:
-                self._free_memo.clear()
-        return hit
+    def sensitive(self, field: str) -> bool:
+        return self.treatment(field) == "remove"
+
+
+def markdown_table(table: Mapping[str, str]) -> str:
+    """The table as the Markdown list in redact/README.md (a test keeps the two the same)."""
+    by: dict[str, list[str]] = {t: [] for t in TREATMENTS}
+    for selector, treatment in table.items():
+        by[treatment].append(f"`{selector}`")
+    rows = ["| treatment | selectors |", "| --- | --- |"]
+    rows += [f"| {t} | {', '.join(by[t])} |" for t in TREATMENTS if by[t]]
+    return "\n".join(rows)

@@ -10,7 +10,15 @@ from typing import Annotated
 
 import msgspec
 
-from redact.rules import DEFAULT_TOKENS, RULE_IDS
+from redact.keys import FieldTable, FieldTableError, load_defaults
+from redact.names import RULE_TOKENS as NAME_TOKENS
+from redact.rules import DEFAULT_TOKENS as RULE_TOKENS
+from redact.rules import RULE_IDS as PATTERN_AND_REPORTED_IDS
+
+# Every id a finding can carry: the rule table's, and the name finder's (this package adds them here so the
+# rule families stay independent of it).
+DEFAULT_TOKENS: dict[str, str] = {**RULE_TOKENS, **NAME_TOKENS}
+RULE_IDS: tuple[str, ...] = (*PATTERN_AND_REPORTED_IDS, *(r for r in NAME_TOKENS if r not in RULE_TOKENS))
 
 
 class PolicyError(ValueError):
@@ -23,8 +31,9 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     rules:            rule id -> enabled (every rule is on unless turned off here)
     tokens:           rule id -> replacement token ("{n}" in the content token is the length)
     code_locations:   extra path fragments marking third-party code, kept in paths ("/opt/myapp/lib/")
-    sensitive_keys:   extra key names whose values are dropped whole
-    free_text_fields: extra field names whose text is scrubbed but never replaced as content
+    fields:           field selector -> treatment, over the shipped table (redact/data/fields.toml)
+    sensitive_keys:   extra field names whose values are removed whole (the same as fields {name = "remove"})
+    free_text_fields: extra field names whose text is scrubbed, never replaced whole (fields {name = "scrub"})
     max_depth:        nesting depth the walker descends; deeper values become the limit token
     max_items:        entries kept per mapping or list; the rest are dropped and counted
     max_text:         characters kept per string; the rest is cut off and counted
@@ -33,6 +42,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     rules: dict[str, bool] = msgspec.field(default_factory=dict)
     tokens: dict[str, str] = msgspec.field(default_factory=dict)
     code_locations: tuple[str, ...] = ()
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
     sensitive_keys: tuple[str, ...] = ()
     free_text_fields: tuple[str, ...] = ()
     max_depth: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 32
@@ -45,6 +55,13 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     def token_table(self) -> dict[str, str]:
         return {**DEFAULT_TOKENS, **self.tokens}
 
+    def field_table(self) -> FieldTable:
+        """The shipped field table with this policy's overrides, validated (PolicyError names the key)."""
+        try:
+            return FieldTable(load_defaults(), self.fields, remove=self.sensitive_keys, scrub=self.free_text_fields)
+        except FieldTableError as exc:
+            raise PolicyError(str(exc)) from None
+
 
 def check_policy(policy: Policy, source: str = "policy") -> Policy:
     """Fail closed: a rule id we do not know is an error, never a silent no-op."""
@@ -52,6 +69,10 @@ def check_policy(policy: Policy, source: str = "policy") -> Policy:
         for rid in getattr(policy, table):
             if rid not in DEFAULT_TOKENS:
                 raise PolicyError(f"{source}: {table}.{rid}: unknown rule id {rid!r} (known: {', '.join(RULE_IDS)})")
+    try:
+        policy.field_table()
+    except PolicyError as exc:
+        raise PolicyError(f"{source}: {exc}") from None
     for rid, token in policy.tokens.items():
         if not token:
             raise PolicyError(f"{source}: tokens.{rid}: token must not be empty")
@@ -84,7 +105,7 @@ def _check_tables(data: object, p: Path) -> None:
     """msgspec reports a bad dict value as `rules[...]`; name the exact key instead."""
     if not isinstance(data, dict):
         raise PolicyError(f"{p}: a policy is a table of options, not {type(data).__name__}")
-    for table, kind in (("rules", bool), ("tokens", str)):
+    for table, kind in (("rules", bool), ("tokens", str), ("fields", str)):
         for key, value in (data.get(table) or {}).items() if isinstance(data.get(table), dict) else ():
             if not isinstance(value, kind):
                 raise PolicyError(f"{p}: {table}.{key}: expected {kind.__name__}, got {type(value).__name__}")

@@ -6,15 +6,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from redact.content import content_token, value_is_content
+from redact.content import content_token, is_blob, is_label, is_subcommand, value_is_content
 from redact.deep import DeepTier
 from redact.engine import Engine
-from redact.keys import KeyRules
+from redact.explain import Remark, remarks
+from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
-from redact.policy import Policy, check_policy
-from redact.rules import RULE_IDS, Context
+from redact.names import NameFinder
+from redact.policy import RULE_IDS, Policy, check_policy
+from redact.rules import Context
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
-from redact.walk import Walker
+from redact.titles import redact_title
+from redact.walk import Walker, json_text
 
 # Values that cannot hold anything a rule looks for: lower-case enum words, numbers and versions,
 # locales. They skip the scan entirely (most telemetry values are like this).
@@ -31,6 +34,10 @@ _SAFE = re.compile(
     """
 )
 SAFE_MAX = 48
+# Treatments under which a plain key's number, boolean or remembered-clean string is copied as it is.
+_COPY_CLEAN = frozenset(("default", "enum", "scrub"))
+# Treatments whose values the deep tier's model never sees (values the client software generates or enums).
+_NO_DEEP = frozenset(("keep", "enum"))
 _CLEAN_MAX_LEN = 160  # clean strings up to this length are remembered (they contain nothing removable)
 _CLEAN_MAX_ENTRIES = 65_536
 # redact_columns' result: strings, numbers (as float) and booleans, by key.
@@ -48,13 +55,16 @@ class Redactor:
         enabled = self.policy.enabled()
         extra = tuple("/" + loc.lower().replace("\\", "/").strip("/") + "/" for loc in self.policy.code_locations)
         self._engine = Engine(enabled, self.policy.token_table(), CODE_MARKERS + extra)
-        self._keys = KeyRules(self.policy.sensitive_keys, self.policy.free_text_fields)
-        self._walker = Walker(self._keys, self._fast, max_depth=self.policy.max_depth,
+        self.fields = self.policy.field_table()
+        self._walker = Walker(self.fields, self._fast, max_depth=self.policy.max_depth,
                               max_items=self.policy.max_items)
         self._deep = DeepTier(self._engine)
         self._content = "content" in enabled
+        self._names = NameFinder() if any(r.startswith("name.") for r in enabled) else None
+        self._name_word = self._names.name_word if self._names is not None else None
         self._clean: dict[str, None] = {}
-        self._plain_keys: dict[str, bool] = {}
+        # Per key as sent: 1 = plain (copy numbers, booleans, clean strings), 2 = keep, 0 = walk it.
+        self._plain_keys: dict[str, int] = {}
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -63,9 +73,17 @@ class Redactor:
 
     def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
         ctx = self._engine.context()
-        if field is not None and self._keys.sensitive(field):
+        if field is not None and self.fields.sensitive(field):
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
+
+    def explain(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> tuple[str, list[Remark]]:
+        """The redacted text and one remark per replaced range: rule ids, [start, end), replacement token.
+
+        For operators: why a value changed, without the removed text appearing anywhere.
+        """
+        result = self.redact_text(text, field=field, tier=tier)
+        return result.value, remarks(text, result.value, self._engine.tokens, result.findings)
 
     def redact_value(self, value: Any, *, field: str | None = None, tier: Tier = "fast") -> Redacted[Any]:
         ctx = self._engine.context()
@@ -82,15 +100,21 @@ class Redactor:
         ctx: Context | None = None
         clean, plain = self._clean, self._plain_keys
         for key, value in mapping.items():
-            kind = type(value)
-            if (plain.get(key) or self._plain(key)) and (
-                (kind is str and value in clean) or kind is int or kind is bool or kind is float
-            ):
-                out[key] = value
-                continue
+            how = plain.get(key)
+            if how is None:
+                how = self._plain(key)
+            if how:
+                kind = type(value)
+                if kind is str:
+                    if value in clean or how == 2:
+                        out[key] = value
+                        continue
+                elif kind is int or kind is bool or kind is float:
+                    out[key] = value
+                    continue
             if ctx is None:
                 ctx = self._engine.context()
-            out[key if plain.get(key) else self._walker.key(key, ctx)] = self._walker.value(value, key, ctx, 1)
+            out[key if how else self._walker.key(key, ctx)] = self._walker.value(value, key, ctx, 1)
         return Redacted(out, ctx.findings if ctx is not None else {})
 
     def redact_columns(self, mapping: Mapping[str, Any]) -> Redacted[Columns]:
@@ -107,9 +131,12 @@ class Redactor:
         clean, plain = self._clean, self._plain_keys
         for key, value in mapping.items():
             kind = type(value)
-            if plain.get(key) or self._plain(key):
+            how = plain.get(key)
+            if how is None:
+                how = self._plain(key)
+            if how:
                 if kind is str:
-                    if value in clean:
+                    if how == 2 or value in clean:
                         strings[key] = value
                         continue
                 elif kind is bool:
@@ -133,13 +160,16 @@ class Redactor:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _plain(self, key: Any) -> bool:
-        """A key that is not sensitive and needs no scan of its own (memoised)."""
-        ok = isinstance(key, str) and not self._keys.sensitive(key) and key.replace(".", "_").isidentifier()
+    def _plain(self, key: Any) -> int:
+        """How the hot path may treat a key's scalars: 1 copy clean ones, 2 keep as sent, 0 walk (memoised)."""
+        how = 0
+        if isinstance(key, str) and key.replace(".", "_").replace("$", "_").isidentifier():
+            treatment = self.fields.treatment(key)
+            how = 2 if treatment == "keep" else 1 if treatment in _COPY_CLEAN else 0
         if len(self._plain_keys) > _CLEAN_MAX_ENTRIES:
             self._plain_keys.clear()
-        self._plain_keys[key] = ok
-        return ok
+        self._plain_keys[key] = how
+        return how
 
     def _drop(self, value: Any, ctx: Context) -> Any:
         return ctx.hit("key.sensitive") if "key.sensitive" in ctx.enabled else value
@@ -149,30 +179,78 @@ class Redactor:
             return self._fast(text, field, ctx)
         if tier != "deep":
             raise ValueError(f"unknown tier {tier!r} (expected 'fast' or 'deep')")
-        # The deep tier is for crash free text: scrubbed inside, never replaced as content.
-        return self._deep.redact(self._fast(text, field, ctx, free=True), ctx)
+        if field is not None and self.fields.treatment(field) in _NO_DEEP:
+            return self._fast(text, field, ctx)  # enum-like fields: the model has nothing to find there
+        # The fast tier first, with the field's treatment (free text without a field is scrubbed, never replaced).
+        out = self._fast(text, field, ctx)
+        if len(out) <= SAFE_MAX and _SAFE.fullmatch(out):
+            return out  # identifier-like ("posthog-ios", "dark_mode"): skip the model, it tags such words as names
+        return self._deep.redact(out, ctx)
 
     def _fast(self, text: str, field: str | None, ctx: Context, free: bool = False) -> str:
+        how: Treatment = FREE_TEXT if free or field is None else self.fields.treatment(field)
+        if how == "keep":
+            return text
         if len(text) > self.policy.max_text:
             ctx.hit("limit.size")
             text = text[: self.policy.max_text]
-        if text in self._clean:
+        if text in self._clean and how in _COPY_CLEAN:
             return text
-        if len(text) <= SAFE_MAX and _SAFE.fullmatch(text):
+        if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and how in _COPY_CLEAN:
             self._remember_clean(text)
             return text
-        # Only a named field that is not declared free text can hold "content"; text with no field
-        # (crash and context strings) is scrubbed inside, never replaced whole.
-        free = free or field is None or self._keys.free_text(field)
-        if self._content and not free and value_is_content(text):
-            return content_token(ctx.hit("content"), text)
+        if field and how != "remove" and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):
+            return inner  # a JSON document sent as a string: its own keys choose their treatments
+        special = self._special(text, how, ctx)
+        if special is not None:
+            return special
         counts = sum(ctx.findings.values())
-        out = self._engine.scan(text, ctx)
+        out = self._scan(text, ctx, names=how != "enum")
         # Remember only what was checked strictly (content check included) and found nothing in.
-        if out == text and len(text) <= _CLEAN_MAX_LEN and field is not None and not free \
-                and sum(ctx.findings.values()) == counts:
+        if out == text and len(text) <= _CLEAN_MAX_LEN and how == "default" and sum(ctx.findings.values()) == counts:
             self._remember_clean(text)
         return out
+
+    def _special(self, text: str, how: Treatment, ctx: Context) -> str | None:
+        """The treatments that may replace a value whole; None when the value goes on to the scan."""
+        if not self._content:
+            return None
+        if how == "default":
+            return content_token(ctx.hit("content"), text) if value_is_content(text) else None
+        if how == "content":
+            return None if is_label(text.strip(), self._name_word) else content_token(ctx.hit("content"), text)
+        if how == "command":
+            return None if is_subcommand(text) else content_token(ctx.hit("content"), text)
+        if how == "title":
+            if is_blob(text):
+                return content_token(ctx.hit("content"), text)
+            return redact_title(text, self._names, lambda part: content_token(ctx.hit("content"), part),
+                                lambda part: self._scan(part, ctx))
+        if how == "person" and self._names is not None and self._names.whole(text):
+            return ctx.hit("name.field")
+        if how == "person" and value_is_content(text):
+            return content_token(ctx.hit("content"), text)
+        return None
+
+    def _scan(self, text: str, ctx: Context, names: bool = True) -> str:
+        """The structural rules, then the name finder on what they left."""
+        out = self._engine.scan(text, ctx)
+        if names and self._names is not None:
+            spans = self._names.spans(out)
+            if spans:
+                out = self._replace(out, spans, ctx)
+        return out
+
+    def _replace(self, text: str, spans: list[tuple[int, int, str]], ctx: Context) -> str:
+        parts, end = [], len(text)
+        for start, stop, rule in reversed(spans):
+            if rule not in ctx.enabled:
+                continue
+            parts.append(text[stop:end])
+            parts.append(ctx.hit(rule))
+            end = start
+        parts.append(text[:end])
+        return "".join(reversed(parts))
 
     def _remember_clean(self, text: str) -> None:
         if len(self._clean) >= _CLEAN_MAX_ENTRIES:
@@ -183,7 +261,8 @@ class Redactor:
         def deep_text(text: str, field: str | None, ctx: Context) -> str:
             return self._text(text, field, ctx, "deep")
 
-        return Walker(self._keys, deep_text, max_depth=self.policy.max_depth, max_items=self.policy.max_items)
+        return Walker(self.fields, deep_text, max_depth=self.policy.max_depth, max_items=self.policy.max_items,
+                      key_text=self._fast)
 
     @property
     def ner_available(self) -> bool:

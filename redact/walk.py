@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from redact.keys import KeyRules
+from redact.keys import FieldTable
 from redact.rules import Context
 
 # Redacts one string for a field; the walker supplies the shared context.
 TextFn = Callable[[str, "str | None", Context], str]
 
 _SCALARS = (int, float, bool, type(None))
+JSON_MAX = 65_536
+# Values with nothing in them: empty, or all zeros like the IDFA of a device that limits ad tracking.
+_EMPTY = re.compile(r"[\s0\-]*")  # strings longer than this are never parsed as JSON
 
 
 class Walker:
-    """Descends dicts and lists; strings go to `text`, sensitive keys are dropped whole."""
+    """Descends dicts and lists; strings go to `text`, fields whose treatment is `remove` are dropped whole.
 
-    def __init__(self, keys: KeyRules, text: TextFn, *, max_depth: int, max_items: int) -> None:
-        self._keys = keys
+    Booleans and nulls are never dropped: `has_email: true` or `password_set: false` tell nothing personal.
+    """
+
+    def __init__(self, fields: FieldTable, text: TextFn, *, max_depth: int, max_items: int,
+                 key_text: TextFn | None = None) -> None:
+        self._fields = fields
         self._text = text
+        self._key_text = key_text or text  # keys are field names: the fast tier is enough for them
         self._max_depth = max_depth
         self._max_items = max_items
 
     def value(self, value: Any, field: str | None, ctx: Context, depth: int = 0) -> Any:
-        if field is not None and self._keys.sensitive(field):
-            return ctx.hit("key.sensitive") if "key.sensitive" in ctx.enabled else value
+        if value is None or value is True or value is False:
+            return value
+        if field and self._fields.sensitive(field):
+            if "key.sensitive" not in ctx.enabled or isinstance(value, str) and _EMPTY.fullmatch(value):
+                return value
+            return ctx.hit("key.sensitive")
         if isinstance(value, str):
             return self._text(value, field, ctx)
         if isinstance(value, _SCALARS):
@@ -61,6 +75,27 @@ class Walker:
 
     def key(self, key: str, ctx: Context) -> str:
         """Keys are data too ({"alice@example.com": 3}); identifier-like keys skip the scan."""
-        if key.isidentifier() or key.replace(".", "_").replace("-", "_").isidentifier():
+        if key.isidentifier() or key.replace(".", "_").replace("-", "_").replace("$", "_").isidentifier():
             return key
-        return self._text(key, "", ctx)
+        return self._key_text(key, "", ctx)
+
+
+def json_text(text: str, walker: Walker, ctx: Context) -> str | None:
+    """A JSON object or array sent as a string, walked like a mapping and written back in the same layout.
+
+    None when the text is not JSON, or when nothing in it changed (the caller goes on with the text as is).
+    """
+    if len(text) > JSON_MAX or text[-1:] not in "}]":
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict | list):
+        return None
+    before = sum(ctx.findings.values())
+    out = walker.mapping(data, ctx) if isinstance(data, dict) else walker.value(data, None, ctx, 1)
+    if sum(ctx.findings.values()) == before:
+        return None
+    spaced = '": ' in text or '", "' in text
+    return json.dumps(out, ensure_ascii="\\u" in text, separators=(", ", ": ") if spaced else (",", ":"))

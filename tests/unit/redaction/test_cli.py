@@ -37,3 +37,33 @@ def test_bad_policy_exits_2_naming_the_key(tmp_path):
     policy.write_text("rules = { nope = true }")
     proc = run([], "--policy", str(policy))
     assert proc.returncode == 2 and "rules.nope" in proc.stderr
+
+
+def test_explain_names_rules_and_ranges_never_the_removed_text():
+    text = "Hi Sarah, mail bob@corp.com from /Users/alice/Documents/taxes 2025.pdf"
+    proc = subprocess.run([sys.executable, "-m", "redact", "--explain", text], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].split() == ["name.cue", "3-8", "[person]"]
+    assert lines[2].split() == ["email", "15-27", "[email]"]
+    assert lines[-1] == "redacted: Hi [person], mail [email] from ~/Documents/[file].pdf"
+    for secret in ("Sarah", "bob@corp.com", "alice", "taxes"):
+        assert secret not in proc.stdout + proc.stderr
+
+
+def test_explain_reads_stdin_and_takes_a_field():
+    proc = subprocess.run([sys.executable, "-m", "redact", "--explain", "--field", "search_term"],
+                          input="divorce lawyers near me", capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.stdout.splitlines()[1].split() == ["content", "0-23", "[content:23", "chars]"]
+    assert "divorce" not in proc.stdout
+
+
+def test_explain_remarks_map_every_change_back_to_its_rule():
+    from redact import Redactor
+
+    text = "peer 10.0.0.7 and ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 by Daniel Wren"
+    redacted, remarks = Redactor().explain(text)
+    assert [(r.rules, text[r.start : r.end].startswith(("10.", "ghp_", "Daniel"))) for r in remarks] == [
+        (("ip.v4",), True), (("secret.github",), True), (("name.pair",), True)]
+    assert all(r.replacement in redacted for r in remarks)

@@ -42,4 +42,5 @@ def test_rule_leaves_its_counter_examples(rule_id, text):
 def test_rule_ids_are_unique_stable_label_values():
     assert len(set(RULE_IDS)) == len(RULE_IDS)
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*", rid) for rid in RULE_IDS)
-    assert REDACTOR.rule_ids == RULE_IDS
+    # The redactor also reports the name finder's ids (redact.policy adds them after the rule table's).
+    assert REDACTOR.rule_ids[: len(RULE_IDS)] == RULE_IDS

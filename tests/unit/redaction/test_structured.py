@@ -17,10 +17,17 @@ PLAIN_KEYS = ["prompt_tokens", "completion_tokens", "content_type", "response_ti
 
 @pytest.mark.parametrize("key", SENSITIVE_KEYS)
 def test_sensitive_keys_are_dropped_whole_whatever_the_value(key):
-    for value in ("hello", 42, 3.5, True, None):
+    for value in ("hello", 42, 3.5, ["a"], {"b": 1}):
         out = R.redact_mapping({key: value})
         assert out.value == {key: "[removed]"}
         assert out.findings == {"key.sensitive": 1}
+
+
+@pytest.mark.parametrize("key", [*SENSITIVE_KEYS, "has_email", "password_set", "$feature_flag_response"])
+def test_booleans_and_nulls_are_never_dropped(key):
+    """One bit under a key that mentions a sensitive word tells nothing personal (issue 15's damage list)."""
+    for value in (True, False, None):
+        assert R.redact_mapping({key: value}) == Redacted({key: value}, {})
 
 
 @pytest.mark.parametrize("key", PLAIN_KEYS)

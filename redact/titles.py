@@ -1,0 +1,87 @@
+"""Window, tab and page titles: keep the app or site name and one-word labels, remove what the user opened.
+
+Titles are built as `<what is open> <sep> <container> <sep> <app>`: "Budget 2024.xlsx - Excel",
+"● notes.md - my-project - Visual Studio Code", "Features | GrowthBook", "Inbox (4) - a@b.c - Gmail".
+A part stays when it reads like a product or site name (capitalised words, no person's name: "Google Docs",
+"Adobe Acrobat Reader (64-bit)"), a one-word label or a default name ("Untitled-1", "New Tab"); the first part,
+what the user opened, needs to be a label, a default name or a short product name without digits ("Google
+Calendar", not "Budget 2024"). A path or a one-word file name goes to the structural rules ("notes.md" stays,
+a home directory loses its user). Every other part becomes `[content:<n> chars]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from redact.content import is_label
+from redact.names import NameFinder
+
+# Separators apps put between title parts (spaced, so "Beckham-Reyes" and "a|b" are not split).
+SEPARATORS = re.compile(r"[ \u00a0]+(?:-|–|—|\||·|•|::|»)[ \u00a0]+")
+# Marks an editor puts before a title: unsaved (●, *), pinned.
+_DIRTY = re.compile(r"\A(?:[●•*◉]\s*)")
+# Decorations apps append to a part and that carry no user data: VS Code's remote and workspace markers,
+# browser modes, Windows' elevated marker.
+DECORATIONS = re.compile(
+    r"""(?x)
+      [ ]?\[(?:WSL:[ ][\w .-]{1,30}|Dev[ ]Container(?::[ ][\w .-]{1,40})?|Codespaces|Administrator|Unsupported
+             |Extension[ ]Development[ ]Host|Restricted[ ]Mode)\]
+    | [ ]?\((?:Workspace|Private[ ]Browsing|Incognito|Not[ ]Responding|Administrator|Read-Only|Preview|Compatibility
+             [ ]Mode|Protected[ ]View|Remote|Safe[ ]Mode)\)
+    """
+)
+# Names a program gives a new document or page: nothing the user chose.
+DEFAULT_NAMES = re.compile(
+    r"(?i)(?:untitled|new[ ]tab|new[ ]chat|new[ ]document|new[ ]window|document\d*|book\d*|sheet\d*"
+    r"|presentation\d*|drawing\d*|blank|start[ ]page|home|settings|welcome|inbox)(?:[-_ ]?\d+)?(?:\.\w{1,5})?"
+)
+_PRODUCT_WORD = re.compile(r"[\w.+#’'-]+|\(\w[\w.-]{0,15}\)")
+_FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,5}")
+_PATH = re.compile(r"[/\\]")
+
+
+def redact_title(title: str, names: NameFinder | None, removed: Callable[[str], str],
+                 scrub: Callable[[str], str]) -> str:
+    """The title with every part that is not kept replaced by `removed`; paths and file names go to `scrub`."""
+    dirty = _DIRTY.match(title)
+    head = dirty.group() if dirty else ""
+    body = title[len(head):]
+    cuts = [(m.start(), m.end()) for m in SEPARATORS.finditer(body)]
+    bounds = [0, *(x for c in cuts for x in c), len(body)]
+    parts = [body[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    out = [head]
+    for i, part in enumerate(parts):
+        role = "first" if i == 0 else "other"
+        out.append(_part(part, role, names, removed, scrub))
+        if i < len(cuts):
+            out.append(body[cuts[i][0] : cuts[i][1]])
+    return "".join(out)
+
+
+def _part(part: str, role: str, names: NameFinder | None, removed: Callable[[str], str],
+          scrub: Callable[[str], str]) -> str:
+    decorations = "".join(m.group() for m in DECORATIONS.finditer(part))
+    core = DECORATIONS.sub("", part).strip()
+    if not core or _keeps(core, role, names):
+        return part
+    if _PATH.search(core) and " " not in core.strip() or _FILE.fullmatch(core):
+        return scrub(part)
+    return removed(core) + decorations
+
+
+def _keeps(core: str, role: str, names: NameFinder | None) -> bool:
+    if DEFAULT_NAMES.fullmatch(core):
+        return True
+    words = core.replace("\u200b", " ").split()
+    name_word = names.name_word if names is not None else None
+    if len(words) == 1 and is_label(core, name_word) and not _FILE.fullmatch(core):
+        return role != "first" or core[0].isupper()  # "Checkout", "Pricing"; a lower-case first part is a slug
+    product = len(words) <= 5 and len(core) <= 48 and all(_product_word(w) for w in words)
+    if not product or names is not None and names.whole(core) or _FILE.fullmatch(words[-1]):
+        return False
+    return role != "first" or len(words) <= 3 and not any(ch.isdigit() for ch in core)
+
+
+def _product_word(word: str) -> bool:
+    return bool(_PRODUCT_WORD.fullmatch(word)) and (word[0].isupper() or word[0].isdigit() or word[0] == "(")

@@ -1,0 +1,106 @@
+"""The field table: shipped as data, validated at start-up, overridable, and each treatment on real shapes."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from redact import Policy, PolicyError, Redactor, load_policy
+from redact.keys import TREATMENTS, FieldTable, load_defaults, markdown_table, normalize
+
+R = Redactor()
+README = pathlib.Path(__file__).resolve().parents[3] / "redact" / "README.md"
+
+
+@pytest.mark.parametrize(("key", "normal"), [("llm.requestBody", "llm.request_body"), ("$set.name", "set.name"),
+                                             ("Machine ID", "machine_id"), ("sourceIPAddress", "source_ip_address"),
+                                             ("attr__class", "attr_class"), ("WindowTitle", "window_title")])
+def test_field_names_are_normalised(key, normal):
+    assert normalize(key) == normal
+
+
+@pytest.mark.parametrize(("field", "treatment"), [
+    ("title", "title"), ("WindowTitle", "title"), ("page.title", "title"), ("searchQuery", "content"),
+    ("$current_url", "scrub"), ("errorMessage", "scrub"), ("theme", "enum"), ("$feature_flag_response", "enum"),
+    ("user.id", "remove"), ("id", "default"), ("password_set", "remove"), ("$set.name", "person"),
+    ("event_name", "enum"), ("context.userAgent", "keep"), ("prompt_tokens", "default"), ("command", "command"),
+])
+def test_most_specific_selector_wins(field, treatment):
+    assert R.fields.treatment(field) == treatment
+
+
+def test_every_treatment_is_used_and_known():
+    table = load_defaults()
+    assert set(table.values()) == set(TREATMENTS) - {"default"}
+
+
+def test_readme_lists_the_shipped_table():
+    """redact/README.md's field table is generated from data/fields.toml (python -m redact --fields)."""
+    assert markdown_table(load_defaults()) in README.read_text()
+
+
+def test_unknown_treatment_is_a_start_up_error_naming_the_key(tmp_path):
+    policy = tmp_path / "p.toml"
+    policy.write_text('fields = { "window_title" = "hide" }')
+    with pytest.raises(PolicyError, match=re.escape("fields.window_title: unknown treatment 'hide'")):
+        load_policy(policy)
+    with pytest.raises(PolicyError, match="fields.Bad Key"):
+        Redactor(Policy(fields={"Bad Key": "remove"}))
+
+
+def test_policy_overrides_the_shipped_table():
+    r = Redactor(Policy(fields={"label": "content", "window_title": "enum"}, sensitive_keys=["customer_ref"]))
+    assert r.redact_mapping({"label": "does ring doorbell share video"}).value == {"label": "[content:30 chars]"}
+    assert r.redact_mapping({"window_title": "notes - Word"}).value == {"window_title": "notes - Word"}
+    assert r.redact_mapping({"customer_ref": "C-1"}).value == {"customer_ref": "[removed]"}
+    assert FieldTable({"*_x": "enum", "a_x": "remove"}).treatment("a_x") == "remove"
+
+
+# Issue 15's damage list: flags under keys that mention a sensitive word, and enum-like values.
+KEPT = [("has_email", True), ("$feature_flag_response", False), ("$feature_flag_response", "control"),
+        ("password_set", False), ("hasFcmToken", True), ("theme", "dark"), ("layout", "left_sidebar"),
+        ("$ai_model", "gpt-4o-mini"), ("$el_text", "Export as PDF"), ("$el_text", "Frequently asked questions"),
+        ("displayName", "New Chat"), ("window_title", "Untitled-1 - Visual Studio Code"),
+        ("page_title", "Features | GrowthBook"), ("command", "asc builds list"), ("tabName", "Sheet1"),
+        ("text", "Submission saved"), ("context.userAgent", "Mozilla/5.0 (X11) Chrome/130.0.0.0 Safari/537.36"),
+        ("idfa", "00000000-0000-0000-0000-000000000000"), ("user.ip_address", "{{auto}}"),
+        ("Data_error", "Error message was removed as it contained PII"), ("$geoip_city_name", "Porto")]
+# User content in telemetry values: titles, queries, sentence-like file names, chat titles, ranges, formulas,
+# commands and SQL a user typed.
+REMOVED = [("title", "Divorce mediation options - Microsoft Edge", "Divorce mediation"),
+           ("window_title", "● Q3 board memo draft.md - personal-notes - Visual Studio Code", "board memo"),
+           ("page_title", "checkout-v2-free-shipping-eu | Experiments | GrowthBook", "free-shipping"),
+           ("search_term", "does ring doorbell share video with police", "doorbell"),
+           ("searchQuery", "wireless earbuds", "earbuds"), ("chat_title", "Семейный чат Ивановых", "Ивановых"),
+           ("range", "'Payroll Jan'!A2:F48", "Payroll"), ("outputRange", "B2:B140", "B2"),
+           ("formula", "=VLOOKUP(A2,'Client list'!A:D,4,FALSE)", "Client list"),
+           ("command", "psql -h db -U reporting -c \"select email from customers\"", "customers"),
+           ("query", "SELECT email FROM customers WHERE city = 'Leeds'", "Leeds"),
+           ("function_args", '{"command":"rm -rf /home/dara/projects/old-api"}', "old-api"),
+           ("displayName", "Clean up this Ex…", "Clean up"), ("name", "Lucie Marchal", "Marchal"),
+           ("$set.name", "Renée Duval's iPhone", "Renée"),
+           ("device_id", "C8F9E604-F01A-4BD9-95C6-8E5357DF265D", "C8F9"),
+           ("location_lat", 37.774929, "37.77"), ("server_name", "Kims-MacBook-Air.local", "Kims")]
+
+
+@pytest.mark.parametrize(("field", "value"), KEPT)
+def test_enum_like_values_and_flags_survive(field, value):
+    assert R.redact_mapping({field: value}).value == {field: value}
+
+
+@pytest.mark.parametrize(("field", "value", "gone"), REMOVED)
+def test_content_identity_and_ids_go(field, value, gone):
+    out = R.redact_mapping({field: value}).value[field]
+    assert gone not in str(out)
+
+
+def test_a_title_keeps_the_app_name():
+    out = R.redact_mapping({"WindowTitle": "cheap flights lisbon to cape verde - Google Search — Mozilla Firefox"})
+    assert out.value["WindowTitle"] == "[content:34 chars] - Google Search — Mozilla Firefox"
+
+
+def test_json_in_a_string_keeps_its_layout():
+    out = R.redact_mapping({"data": '{"email":"s.l@telia.se","plan":"pro"}'})
+    assert out.value == {"data": '{"email":"[removed]","plan":"pro"}'}
