@@ -20,9 +20,9 @@ from ingest.output import print_rows
 from ingest.reports import cli as reports_cli
 from ingest.serve import serve
 from ingest.settings import ConfigError, Settings, load_settings
-from storage.clickhouse import ClickHouseStore, QueryResult, open_client
+from storage.clickhouse.client import ClickHouseStore, QueryResult, open_client
+from storage.clickhouse.migrate import migrate
 from storage.errors import ObjectNotFound, StorageError
-from storage.migrate import migrate
 
 log = logging.getLogger("consentry")
 T = TypeVar("T")

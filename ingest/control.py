@@ -15,8 +15,8 @@ from aiohttp import web
 from ingest.durable.writer import SpoolWriter
 from ingest.jobs import JOBS_SERVICE, JobsService, run_route, status_route
 from ingest.settings import ConfigError
+from storage.clickhouse.executor import AsyncStore
 from storage.errors import StorageError
-from storage.executor import AsyncStore
 
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, less on macOS
 STORE = web.AppKey("control_store", AsyncStore)

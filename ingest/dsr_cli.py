@@ -9,7 +9,7 @@ from typing import Any
 
 from ingest.objects import open_objects
 from ingest.settings import ConfigError, Settings
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 from storage.export import export_install
 
 

@@ -19,7 +19,7 @@ from ingest.metrics import Metrics
 from ingest.objects import open_objects
 from ingest.privacy import hash_key
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.errors import StorageError
 from storage.jobs import JOBS, JobBusy, JobContext, JobResult, LockOptions, job_status, ordered_jobs, run_job
 from storage.jobs.ttl import sync_ttl

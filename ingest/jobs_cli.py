@@ -15,9 +15,9 @@ from ingest.jobs import JobOutcome, holder, now_utc, run_named, selected
 from ingest.objects import open_objects
 from ingest.privacy import hash_key
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
+from storage.clickhouse.migrate import migrate
 from storage.jobs import JobContext, job_status
-from storage.migrate import migrate
 
 BAR_WIDTH = 30
 

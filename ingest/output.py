@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 import msgspec
 
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 
 
 def _cell(value: Any) -> str:

@@ -15,7 +15,7 @@ from ingest.admin.auth import require_token
 from ingest.admin.writer_client import WriterClient
 from ingest.errors import Refusal
 from ingest.state import OBJECTS, SETTINGS
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 from storage.export import export_install
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ingest.crash.fingerprint import signature
 from ingest.crash.triage import parse_group_id, parse_release, quote, records, time_literal
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 from storage.rows import FrameRow
 
 SPLIT_LIMIT = 20  # rows per split: the long tail of OS builds is noise on a triage page

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.clickhouse import QueryResult
-from storage.clickhouse import string as quote  # callers validate first; escaping is the second line of defence
+from storage.clickhouse.client import QueryResult
+from storage.clickhouse.client import string as quote  # callers validate first; escaping is the second line of defence
 
 DEFAULT_SINCE = "7d"
 DEFAULT_LIMIT = 50

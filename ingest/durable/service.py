@@ -22,8 +22,8 @@ from ingest.metrics import Metrics
 from ingest.objects import open_objects
 from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
-from storage.executor import AsyncStore
+from storage.clickhouse.client import ClickHouseStore, open_client
+from storage.clickhouse.executor import AsyncStore
 from storage.objects import ObjectStore
 
 

@@ -12,7 +12,7 @@ from ingest.reports.params import ReportArgumentError
 from ingest.reports.registry import REPORTS, prepare
 from ingest.reports.render import RENDER
 from ingest.settings import Settings
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 
 # flag -> help; every flag is a string parsed by ingest/reports/params.py, as the API's query parameters are.
 FLAGS = {

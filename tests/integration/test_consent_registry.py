@@ -19,7 +19,7 @@ from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
 from ingest.settings import Settings
 from ingest.state import SETTINGS
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.rows import EventRow
 
 

@@ -19,7 +19,7 @@ from ingest.objects import open_objects
 from ingest.privacy import hash_key
 from ingest.settings import Settings
 from ingest.state import WRITER_SERVICE
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.privacy import install_hash
 
 JSON = {"Content-Type": "application/json"}

@@ -22,7 +22,7 @@ from support import drain
 from ingest.app import create_app
 from ingest.settings import Settings
 from ingest.state import CONSENT_REGISTRY, METRICS
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "posthog"
 FIXTURE_DAY = datetime(2026, 11, 23, tzinfo=UTC)  # when the fixtures were recorded (their event timestamps)

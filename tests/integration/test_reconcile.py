@@ -11,7 +11,7 @@ from support import crash_form, drain
 
 from ingest.app import create_app
 from ingest.objects import open_objects
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.jobs import JobContext, RetentionPolicy
 from storage.jobs.reconcile import reconcile
 

@@ -25,7 +25,7 @@ from ingest.app import create_app
 from ingest.objects import open_objects
 from ingest.settings import Settings
 from ingest.state import CONSENT_REGISTRY, METRICS
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "sentry"
 DUMPS = Path(__file__).parents[1] / "fixtures" / "minidumps"

@@ -21,7 +21,6 @@ import kubernetes_validate
 import pytest
 import yaml
 
-import ingest.cli  # noqa: F401 - registers every job (storage.jobs.deletions is imported through it)
 from ingest.app import create_app
 from ingest.cli import _parser
 from ingest.jobs import selected

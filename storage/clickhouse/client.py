@@ -116,7 +116,7 @@ class ClickHouseStore:
     def __init__(self, client: Client, database: str, cluster: str = "") -> None:
         self.client = client
         self.database = database
-        self.cluster = cluster  # clickhouse.cluster: non-empty = jobs mutate `<table>_local ON CLUSTER` (jobs/target)
+        self.cluster = cluster  # non-empty: jobs mutate `<table>_local ON CLUSTER` (target.py)
         # The embedded engine (clickhouse-connect's chDB client) can read our files; a server cannot.
         self.embedded = type(client).__name__ == "ChdbClient"
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from storage.clickhouse import ClickHouseStore
-from storage.migrate import load_migrations
+from storage.clickhouse.client import ClickHouseStore
+from storage.clickhouse.migrate import load_migrations
 
 LOCAL_SUFFIX = "_local"
 _LOCAL_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{database\}\.(\w+)" + LOCAL_SUFFIX + r"\b")

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from storage.clickhouse import ClickHouseStore, QueryResult
-from storage.migrate import migrate
+from storage.clickhouse.client import ClickHouseStore, QueryResult
+from storage.clickhouse.migrate import migrate
 from storage.rows import CrashRow, EventRow
 
 T = TypeVar("T")

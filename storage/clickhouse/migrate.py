@@ -10,7 +10,7 @@ from importlib.abc import Traversable
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.errors import MigrationError
 
 log = logging.getLogger("consentry.migrate")
