@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from ingest.admin import setup_admin
-from ingest.consent_registry import ConsentRegistry, registry_path
+from ingest.consent.blocklist import Blocklist, blocklist_path
+from ingest.consent.keys import hash_key
+from ingest.consent.registry import ConsentRegistry, registry_path
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.frontdoors.consent import setup_consent
@@ -21,7 +23,6 @@ from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
 from ingest.objects import open_objects
-from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from ingest.state import (

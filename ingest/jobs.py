@@ -15,9 +15,9 @@ from typing import TypeVar
 import msgspec
 from aiohttp import web
 
+from ingest.consent.keys import hash_key
 from ingest.metrics import Metrics
 from ingest.objects import open_objects
-from ingest.privacy import hash_key
 from ingest.settings import Settings
 from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.errors import StorageError

@@ -11,9 +11,9 @@ from typing import Any, TextIO
 import msgspec
 
 from ingest import control_client
+from ingest.consent.keys import hash_key
 from ingest.jobs import JobOutcome, holder, now_utc, run_named, selected
 from ingest.objects import open_objects
-from ingest.privacy import hash_key
 from ingest.settings import Settings
 from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.clickhouse.migrate import migrate

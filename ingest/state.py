@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.blocklist import Blocklist
+from ingest.consent.registry import ConsentRegistry
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
-from ingest.privacy import Blocklist
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from redact import Redactor

@@ -8,7 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ingest.consent_registry import Denials, save_denials
+from ingest.consent.registry import Denials, save_denials
 from ingest.durable.records import SpoolBatch, SpoolConsent, SpoolCrash
 from ingest.metrics import Metrics
 from storage.clickhouse.executor import AsyncStore

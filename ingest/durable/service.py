@@ -11,7 +11,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ingest.consent_registry import registry_path
+from ingest.consent.blocklist import Blocklist, blocklist_path
+from ingest.consent.keys import hash_key
+from ingest.consent.registry import registry_path
 from ingest.control import control_app, serve_control
 from ingest.durable.consent import ConsentGate
 from ingest.durable.deletions import DeletionGate
@@ -20,7 +22,6 @@ from ingest.durable.writer import SpoolWriter
 from ingest.jobs import JobsService
 from ingest.metrics import Metrics
 from ingest.objects import open_objects
-from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.settings import Settings
 from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.clickhouse.executor import AsyncStore

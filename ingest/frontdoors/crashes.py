@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 from aiohttp import web
 
+from ingest.consent.request import check_consent
 from ingest.crash.decode import decode_crash
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
@@ -17,7 +18,6 @@ from ingest.crash.objects import StoredObjects, crash_prefix, remove, store_obje
 from ingest.crash.validate import validate_crash
 from ingest.durable.records import SpoolCrash
 from ingest.errors import Refusal
-from ingest.stages.consent import check_consent
 from ingest.stages.decode import decompress, read_body
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
 from ingest.state import (

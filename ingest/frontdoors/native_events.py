@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import msgspec
 from aiohttp import web
 
+from ingest.consent.request import check_consent
 from ingest.durable.records import SpoolBatch
 from ingest.errors import Refusal
 from ingest.model import EventBatch
-from ingest.stages.consent import check_consent
 from ingest.stages.decode import check_media_type, decode_events, decompress, read_body
 from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.validate import validate_batch

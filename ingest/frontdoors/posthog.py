@@ -24,15 +24,15 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ingest.consent.sdk import authorize
 from ingest.crash.model import CrashUpload
 from ingest.durable.records import SpoolBatch
 from ingest.errors import Refusal
 from ingest.frontdoors.crashes import accept_crash
-from ingest.model import Consent, Context, Event, EventBatch
-from ingest.sdk.consent import authorize
+from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.sdk.posthog_map import SDK, Crash, Kept, Mapper, capture_events, flags_key, parse_body
 from ingest.settings import IngestKey
-from ingest.stages.decode import Decoded, decompress, read_body
+from ingest.stages.decode import decompress, read_body
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch
 from ingest.state import (

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ingest.consent.sdk import authorize, refusal_reason
 from ingest.crash.decode import CRASHPAD_DUMP
 from ingest.crash.model import Attachment, CrashUpload
 from ingest.crash.multipart import parse_form
@@ -33,12 +34,11 @@ from ingest.frontdoors.crashes import accept_crash
 from ingest.frontdoors.native_events import accept_batch
 from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
-from ingest.model import Consent, Context, Event, EventBatch
-from ingest.sdk.consent import authorize, refusal_reason
+from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.sdk.envelope import Item, parse_envelope
 from ingest.sdk.sentry import event_uuid, form_event, install_id, item_label, map_event, map_transaction, markers
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import Decoded, decompress, read_body
+from ingest.stages.decode import decompress, read_body
 from ingest.stages.validate import validate_batch
 from ingest.state import CLIENT_LIMITER, CONSENT_REGISTRY, METRICS, SETTINGS, SPOOL
 

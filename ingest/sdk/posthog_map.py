@@ -26,10 +26,10 @@ from urllib.parse import parse_qs
 
 import msgspec
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
+from ingest.consent.sdk import refusal_reason
 from ingest.errors import Refusal
 from ingest.model import Consent, Context, Event, PropValue
-from ingest.sdk.consent import refusal_reason
 from ingest.settings import ConsentScope, IngestKey, LimitSettings
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME, PROP_KEY
 from redact import Redactor

@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME
 

@@ -8,9 +8,8 @@ from typing import Any
 import msgspec
 
 from ingest.errors import Refusal
-from ingest.model import Context, EventBatch
+from ingest.model import Context, Decoded, EventBatch
 from ingest.settings import LimitSettings
-from ingest.stages.decode import Decoded
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME, PROP_KEY
 
 

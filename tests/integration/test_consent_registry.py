@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import crash_form, drain, make_batch, stored_count
 
 from ingest.app import create_app
-from ingest.consent_registry import registry_path
+from ingest.consent.registry import registry_path
 from ingest.durable.records import SpoolBatch
 from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics

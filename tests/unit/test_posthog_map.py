@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
 from ingest.crash.model import CrashReport
 from ingest.errors import Refusal
 from ingest.model import Context

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
 from ingest.crash.validate import validate_crash
 from ingest.errors import Refusal
 from ingest.sdk.envelope import parse_envelope

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
 from ingest.errors import Refusal
 from ingest.settings import ConsentScope, IngestKey, Settings
 

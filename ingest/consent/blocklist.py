@@ -1,4 +1,4 @@
-"""The install-hash key, and the block list of installs whose data was deleted (refused for a grace period)."""
+"""The block list: installs whose data was deleted at their request, refused for a grace period."""
 
 from __future__ import annotations
 
@@ -6,18 +6,10 @@ import time
 import uuid
 from pathlib import Path
 
+from ingest.consent.published import PublishedFile, publish
 from ingest.errors import Refusal
-from ingest.published import PublishedFile, publish
 from ingest.settings import Settings
-from storage.privacy import install_hash, load_or_create_key
-
-
-def hash_key(settings: Settings) -> bytes:
-    configured = settings.privacy.hash_key
-    if configured:
-        return bytes.fromhex(configured)
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    return load_or_create_key(settings.data_path / "install-hash.key")
+from storage.privacy import install_hash
 
 
 def blocklist_path(settings: Settings) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.errors import Refusal
+from ingest.model import Decoded
 from ingest.settings import ConsentScope as Scope
-from ingest.stages.decode import Decoded
 
 GRANTED = "granted"
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ingest.consent_registry import ConsentRegistry
+from ingest.consent.registry import ConsentRegistry
+from ingest.consent.sdk import ALL, authorize, parse_marker, refusal_reason
 from ingest.errors import Refusal
-from ingest.sdk.consent import ALL, authorize, parse_marker, refusal_reason
 from ingest.settings import IngestKey, load_settings
 from storage.privacy import pseudonymous_install_id
 

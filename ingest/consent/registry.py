@@ -12,8 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+from ingest.consent.published import PublishedFile, publish
 from ingest.errors import Refusal
-from ingest.published import PublishedFile, publish
 from ingest.settings import Settings
 from storage.consent import SCOPES
 from storage.privacy import install_hash, pseudonymous_install_id
