@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import msgspec
 
 from ingest import control_client, dsr_cli, jobs_cli
-from ingest.crash import triage
 from ingest.objects import open_objects
 from ingest.output import print_rows
 from ingest.reports import cli as reports_cli
+from ingest.reports import triage
 from ingest.serve import serve
 from ingest.settings import ConfigError, Settings, load_settings
 from storage.clickhouse.client import ClickHouseStore, QueryResult, open_client

@@ -15,8 +15,8 @@ from ingest.admin.groups import group_list, group_page
 from ingest.admin.page import setup_page
 from ingest.admin.reports import report_route
 from ingest.admin.writer_client import WriterClient
-from ingest.crash import triage
 from ingest.errors import Refusal
+from ingest.reports import triage
 from ingest.state import OBJECTS, SETTINGS
 from storage.errors import ObjectNotFound
 

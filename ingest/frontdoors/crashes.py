@@ -1,25 +1,28 @@
-"""POST /v1/crashes: native crash uploads and Crashpad / Breakpad uploads (Electron's crashReporter)."""
+"""POST /v1/crashes: native crash uploads (`report` + `minidump` + `attachment` parts) and Crashpad / Breakpad
+uploads (Electron's crashReporter: `upload_file_minidump` + string annotations), both decoded into one CrashUpload."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import msgspec
 from aiohttp import web
 
 from ingest.consent.request import check_consent
-from ingest.crash.decode import decode_crash
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
-from ingest.crash.model import CrashReport, CrashUpload
-from ingest.crash.multipart import parse_form
-from ingest.crash.objects import StoredObjects, crash_prefix, remove, store_objects
-from ingest.crash.validate import validate_crash
+from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashReport, CrashUpload
+from ingest.crash.multipart import Part, parse_form
 from ingest.durable.records import SpoolCrash
 from ingest.errors import Refusal
+from ingest.settings import CrashLimitSettings
 from ingest.stages.decode import decompress, read_body
+from ingest.stages.objects import StoredObjects, crash_prefix, remove, store_objects
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
+from ingest.stages.validate import validate_crash
 from ingest.state import (
     BLOCKLIST,
     CLIENT_LIMITER,
@@ -32,6 +35,87 @@ from ingest.state import (
     SPOOL,
 )
 from storage.rows import CrashRow
+
+# The annotation a Crashpad / Electron client sets to record the user's per-report choice, e.g.
+# crashReporter.start({submitURL, globalExtra: {consent_crash_report: "granted"}}) after asking the user.
+CRASHPAD_CONSENT = "consent_crash_report"
+CRASHPAD_CRASH_ID = "consentry_crash_id"  # optional; else the id is derived from the dump (retries dedup)
+# Annotations copied into `extra` (then redacted); every other annotation is dropped unread.
+CRASHPAD_EXTRA = ("process_type", "ptype", "platform", "plat", "channel", "prod", "ver")
+_PLATFORMS = {"darwin": "macos", "win32": "windows", "linux": "linux", "mac": "macos", "win": "windows"}
+_CRASH_ID_NAMESPACE = uuid.UUID("5f0c3c2e-6a0e-4f52-9a59-0f6d0c0b7a11")
+
+
+def _only(parts: Sequence[Part], name: str, limit: int, what: str) -> bytes | None:
+    found = [p for p in parts if p.name == name]
+    if len(found) > 1:
+        raise Refusal("malformed_body", f"more than one {what} part")
+    if found and len(found[0].data) > limit:
+        raise Refusal("part_too_large", f"the {what} is {len(found[0].data)} bytes, over {limit}")
+    return found[0].data if found else None
+
+
+def _attachments(parts: Sequence[Part], limits: CrashLimitSettings) -> list[Attachment]:
+    found = [p for p in parts if p.name == "attachment"]
+    if len(found) > limits.max_attachments:
+        raise Refusal("too_many_attachments", f"{len(found)} attachments, over {limits.max_attachments}")
+    result = []
+    for index, part in enumerate(found):
+        if len(part.data) > limits.max_attachment_bytes:
+            raise Refusal("part_too_large", f"attachment {index} is over {limits.max_attachment_bytes} bytes")
+        try:
+            result.append(Attachment(part.data.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise Refusal("invalid_field", f"attachment {index} is not UTF-8 text") from None
+    return result
+
+
+def decode_native(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpload:
+    report = _only(parts, "report", limits.max_report_bytes, "report")
+    if report is None:
+        raise Refusal("malformed_body", "a `report` part (JSON) is required")
+    try:
+        value = msgspec.json.decode(report)
+    except msgspec.DecodeError as exc:
+        raise Refusal("malformed_body", f"the report part is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise Refusal("malformed_body", "the report part must be a JSON object")
+    minidump = _only(parts, "minidump", limits.max_minidump_bytes, "minidump")
+    return CrashUpload("native", value, minidump, _attachments(parts, limits))
+
+
+def _text(part: Part) -> str:
+    return part.data.decode("utf-8", errors="replace")
+
+
+def decode_crashpad(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpload:
+    dump = _only(parts, CRASHPAD_DUMP, limits.max_minidump_bytes, "minidump") or b""
+    notes = {p.name: _text(p) for p in parts if not p.is_file and len(p.data) <= 1024}
+    guid = notes.get("guid", "")
+    try:
+        install_id = str(uuid.UUID(guid))
+    except ValueError:
+        install_id = guid  # refused by validation, after the consent check
+    crash_id = notes.get(CRASHPAD_CRASH_ID) or str(uuid.uuid5(_CRASH_ID_NAMESPACE, hashlib.sha256(dump).hexdigest()))
+    report: dict[str, object] = {
+        "crash_id": crash_id,
+        "install_id": install_id,
+        "consent": {"crash_report": notes.get(CRASHPAD_CONSENT)},
+        "context": {
+            "app": notes.get("_productName") or notes.get("prod") or "unknown",
+            "app_version": notes.get("_version") or notes.get("ver") or "0",
+            "os": _PLATFORMS.get(notes.get("platform", "").lower(), "unknown"),
+        },
+        "exception": {"type": "NativeCrash"},  # the minidump's exception code replaces it once parsed
+        "extra": {key: notes[key] for key in CRASHPAD_EXTRA if key in notes},
+    }
+    return CrashUpload("crashpad", report, dump, _attachments(parts, limits))
+
+
+def decode_crash(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpload:
+    if any(p.name == CRASHPAD_DUMP for p in parts):
+        return decode_crashpad(parts, limits)
+    return decode_native(parts, limits)
 
 
 class CrashAccepted(msgspec.Struct, frozen=True):

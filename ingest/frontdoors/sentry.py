@@ -26,8 +26,7 @@ import msgspec
 from aiohttp import web
 
 from ingest.consent.sdk import authorize, refusal_reason
-from ingest.crash.decode import CRASHPAD_DUMP
-from ingest.crash.model import Attachment, CrashUpload
+from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
 from ingest.crash.multipart import parse_form
 from ingest.errors import Refusal
 from ingest.frontdoors.crashes import accept_crash

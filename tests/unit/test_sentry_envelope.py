@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.consent.registry import ConsentRegistry
-from ingest.crash.validate import validate_crash
 from ingest.errors import Refusal
 from ingest.sdk.envelope import parse_envelope
 from ingest.sdk.sentry import (
@@ -27,6 +26,7 @@ from ingest.sdk.sentry import (
     markers,
 )
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
+from ingest.stages.validate import validate_crash
 
 KEY = IngestKey(app="editor", scopes=["crash_report", "telemetry"])
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

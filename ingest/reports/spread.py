@@ -1,5 +1,5 @@
 """How crash groups spread: crashes per day (sparklines), per OS and version and per release; and k-anonymity of
-their install counts. SQL for the admin API, in the style of triage.py."""
+their install counts. SQL for the admin API, beside triage.py."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from ingest.crash.fingerprint import signature
-from ingest.crash.triage import parse_group_id, parse_release, quote, records, time_literal
+from ingest.reports.triage import parse_group_id, parse_release, records, time_literal
 from storage.clickhouse.client import QueryResult
+from storage.clickhouse.client import string as quote
 from storage.rows import FrameRow
 
 SPLIT_LIMIT = 20  # rows per split: the long tail of OS builds is noise on a triage page
