@@ -39,10 +39,14 @@ class Blocklist:
         until = self._entries.get(digest)
         return until is not None and until > time.time()
 
+    def withdrawn(self, install_id: uuid.UUID) -> bool:
+        """Whether the install's deletion was requested within the grace period."""
+        self._reload()
+        return bool(self._entries) and self.blocked(self.hash(install_id))
+
     def check(self, install_id: uuid.UUID) -> None:
         """Refuse data from an install whose deletion was requested within the grace period."""
-        self._reload()
-        if self._entries and self.blocked(self.hash(install_id)):
+        if self.withdrawn(install_id):
             raise Refusal("consent_withdrawn", "this install asked for its data to be deleted; nothing was stored")
 
     def _reload(self) -> None:

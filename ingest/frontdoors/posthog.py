@@ -16,7 +16,6 @@ client does not retry them), counted in consentry_sdk_dropped_total{sdk="posthog
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -26,25 +25,13 @@ from aiohttp import web
 
 from ingest.consent.sdk import authorize
 from ingest.crash.model import CrashUpload
-from ingest.durable.records import SpoolBatch
 from ingest.errors import Refusal
-from ingest.frontdoors.crashes import accept_crash
-from ingest.model import Consent, Context, Decoded, Event, EventBatch
+from ingest.model import Consent, Context, Event, EventBatch
 from ingest.sdk.posthog_map import SDK, Crash, Kept, Mapper, capture_events, flags_key, parse_body
 from ingest.settings import IngestKey
 from ingest.stages.decode import decompress, read_body
-from ingest.stages.redact import redact_batch
-from ingest.stages.validate import validate_batch
-from ingest.state import (
-    BLOCKLIST,
-    CLIENT_LIMITER,
-    CONSENT_REGISTRY,
-    INSTALL_LIMITER,
-    METRICS,
-    REDACTOR,
-    SETTINGS,
-    SPOOL,
-)
+from ingest.stages.pipeline import accept_crash, accept_installs, admit
+from ingest.state import INTAKE, SETTINGS
 
 MAPPER = web.AppKey("posthog_mapper", Mapper)
 V0_OK = b'{"status":1}'
@@ -64,16 +51,9 @@ class Results(msgspec.Struct, frozen=True):
     results: dict[str, Result]
 
 
-def _admit(request: web.Request) -> None:
-    """Cheap refusals before the body is read: back-pressure and the client's rate."""
-    if reason := request.app[SPOOL].full_reason():
-        raise Refusal("spool_full", reason)
-    request.app[CLIENT_LIMITER].check(request.remote or "unknown")
-
-
 async def _plain_body(request: web.Request) -> bytes:
     """The body with Content-Encoding (or posthog-js's `?compression=gzip-js`) undone, both sizes capped."""
-    limits = request.app[SETTINGS].limits
+    limits = request.app[INTAKE].limits
     body = await read_body(request, limits.max_body_bytes)
     encoding = request.headers.get("Content-Encoding")
     compression = request.query.get("compression", "").lower()
@@ -90,15 +70,15 @@ def _bearer(request: web.Request) -> str | None:
 
 
 async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any]) -> list[tuple[Any, str]]:
-    """Map, consent-check, validate, redact and spool a batch; returns (uuid as sent, "ok" | drop reason) per
-    event. Raises only for what should fail the whole request (too many events, rate limit, spool)."""
-    app = request.app
-    settings, metrics = app[SETTINGS], app[METRICS]
-    limits = settings.limits
+    """Map and consent-check each event, then hand the kept ones to the pipeline grouped per install, and each
+    $exception event as a crash; returns (uuid as sent, "ok" | drop reason) per event. Raises only for what should
+    fail the whole request (too many events, rate limit, spool)."""
+    intake = request.app[INTAKE]
+    limits, metrics = intake.limits, intake.metrics
     if len(events) > limits.max_events_per_batch:
         raise Refusal("too_many_events", f"{len(events)} events exceed the limit of {limits.max_events_per_batch}")
     now = datetime.now(UTC)
-    mapper = app[MAPPER]
+    mapper = request.app[MAPPER]
     dropped: Counter[str] = Counter()
     outcomes: list[tuple[Any, str, Any]] = []  # (uuid as sent, "ok" | reason, install id when kept)
     groups: dict[Any, dict[Context, list[Event]]] = defaultdict(lambda: defaultdict(list))
@@ -120,36 +100,14 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
         metrics.sdk_items.labels(SDK, "profile" if outcome.reason == "profile_event" else "event").inc()
         dropped[outcome.reason] += 1
         outcomes.append((sent_id, outcome.reason, None))
-    blocked = set()
-    for install_id in groups:  # every install's rate is checked before anything is spooled
-        app[INSTALL_LIMITER].check(str(install_id))
+    batches = {install_id: [EventBatch(install_id, _CONSENTED, context, kept) for context, kept in by_context.items()]
+               for install_id, by_context in groups.items()}
+    withdrawn = await accept_installs(intake, batches, now)
+    for install_id in withdrawn:
+        dropped["consent_withdrawn"] += sum(len(batch.events) for batch in batches[install_id])
+    for index, crash in crashes:  # each through the pipeline's crash path, like POST /v1/crashes
         try:
-            app[BLOCKLIST].check(install_id)
-        except Refusal:
-            blocked.add(install_id)
-    records: list[SpoolBatch] = []
-    findings: Counter[str] = Counter()
-    for install_id, by_context in groups.items():
-        if install_id in blocked:
-            dropped["consent_withdrawn"] += sum(len(e) for e in by_context.values())
-            continue
-        rows = []
-        for context, kept in by_context.items():
-            batch = validate_batch(Decoded(batch=EventBatch(install_id, _CONSENTED, context, kept)), limits, now)
-            redacted = redact_batch(batch, app[REDACTOR], received_at=now)
-            rows.extend(redacted.rows)
-            findings.update(redacted.findings)
-        records.append(SpoolBatch.of(install_id, rows, now.timestamp()))
-    await asyncio.gather(*(app[SPOOL].append(record) for record in records))  # one fsync group
-    stored = sum(record.count for record in records)
-    metrics.events_accepted.inc(stored)
-    if stored:
-        metrics.batch_events.observe(stored)
-    for rule, count in findings.items():
-        metrics.redactions.labels(rule).inc(count)
-    for index, crash in crashes:  # each through the native crash path, like POST /v1/crashes
-        try:
-            await accept_crash(app, CrashUpload(SDK, crash.report, None, []))
+            await accept_crash(intake, CrashUpload(SDK, crash.report, None, []))
         except Refusal as refusal:
             if refusal.code not in CRASH_DROPPED:
                 raise
@@ -157,11 +115,12 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
             outcomes[index] = (outcomes[index][0], refusal.code, None)
     for reason, count in dropped.items():
         metrics.sdk_dropped.labels(SDK, reason).inc(count)
-    return [(sent, "consent_withdrawn" if install_id in blocked else result) for sent, result, install_id in outcomes]
+    return [(sent, "consent_withdrawn" if install_id in withdrawn else result)
+            for sent, result, install_id in outcomes]
 
 
 async def post_capture_v0(request: web.Request) -> web.Response:
-    _admit(request)
+    admit(request.app[INTAKE], request.remote)
     key, events = capture_events(parse_body(await _plain_body(request), request.content_type))
     policy = authorize(request.app[SETTINGS], key)
     await _accept(request, policy, key or "", events)
@@ -171,7 +130,7 @@ async def post_capture_v0(request: web.Request) -> web.Response:
 async def post_capture_v1(request: web.Request) -> web.Response:
     key = _bearer(request)
     policy = authorize(request.app[SETTINGS], key)  # before a byte of the body is read
-    _admit(request)
+    admit(request.app[INTAKE], request.remote)
     body = parse_body(await _plain_body(request), request.content_type)
     events = body.get("batch") if isinstance(body, dict) else None
     if not isinstance(events, list):
@@ -185,17 +144,19 @@ async def post_capture_v1(request: web.Request) -> web.Response:
 async def post_flags(request: web.Request) -> web.Response:
     """Feature flags are not a Consentry feature: an empty, valid answer after key auth. The body (person and
     group properties are personal data) is parsed for the key only, never logged or stored."""
-    request.app[CLIENT_LIMITER].check(request.remote or "unknown")  # nothing is spooled: a full spool is no reason
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")  # nothing is spooled: a full spool is no reason
     key = request.query.get("token")
     if key is None:
         key = flags_key(parse_body(await _plain_body(request), request.content_type))
     authorize(request.app[SETTINGS], key)
-    request.app[METRICS].sdk_items.labels(SDK, "flags").inc()
+    intake.metrics.sdk_items.labels(SDK, "flags").inc()
     return web.Response(status=200, body=FLAGS_ANSWER, content_type="application/json")
 
 
 def setup_posthog(app: web.Application) -> None:
-    app[MAPPER] = Mapper(app[REDACTOR], app[CONSENT_REGISTRY], app[SETTINGS].limits)
+    intake = app[INTAKE]
+    app[MAPPER] = Mapper(intake.redactor, intake.registry, intake.limits)
     for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track"):
         app.router.add_post(path, post_capture_v0)
         app.router.add_post(path + "/", post_capture_v0)

@@ -3,8 +3,8 @@ privacy guarantees (see README "Sentry SDKs" and ingest/sdk/sentry.py for what e
 
 POST /api/{project}/envelope/ and POST /api/{project}/minidump/, optionally under a path prefix. The ingest key
 (`X-Sentry-Auth: Sentry sentry_key=...` or `?sentry_key=`) is decided before the body is read; consent is then
-decided per event (key scopes, markers, registry; stricter wins). Errors, messages and minidumps go through the
-same steps as POST /v1/crashes (`accept_crash`), transactions through those of POST /v1/events (`accept_batch`).
+decided per event (key scopes, markers, registry; stricter wins). Errors, messages and minidumps then go through
+the pipeline as POST /v1/crashes does (`accept_crash`), transactions as POST /v1/events does (`accept_events`).
 
 Replies follow what the SDK does with them (wire.md §1.6): 200 `{"id": ...}` for accepted and for consent-dropped
 events (the SDK never retries a 2xx); 401 for an unknown key; 413 past the size caps; 429 with `Retry-After` and
@@ -29,8 +29,6 @@ from ingest.consent.sdk import authorize, refusal_reason
 from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
 from ingest.crash.multipart import parse_form
 from ingest.errors import Refusal
-from ingest.frontdoors.crashes import accept_crash
-from ingest.frontdoors.native_events import accept_batch
 from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
@@ -38,8 +36,8 @@ from ingest.sdk.envelope import Item, parse_envelope
 from ingest.sdk.sentry import event_uuid, form_event, install_id, item_label, map_event, map_transaction, markers
 from ingest.settings import CrashLimitSettings, IngestKey
 from ingest.stages.decode import decompress, read_body
-from ingest.stages.validate import validate_batch
-from ingest.state import CLIENT_LIMITER, CONSENT_REGISTRY, METRICS, SETTINGS, SPOOL
+from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
+from ingest.state import INTAKE, METRICS, SETTINGS
 
 SDK = "sentry"
 SOURCE = "sentry"  # crashes.source and consentry_crashes_accepted_total{source}
@@ -110,13 +108,10 @@ def sentry_replies(handler: Callable[[web.Request], Awaitable[web.Response]]) ->
 async def _admitted_body(request: web.Request) -> tuple[IngestKey, bytes]:
     """Key first (401 before a byte is read), then back-pressure and the client's rate, then the bounded body.
     Caps: crash_limits.max_upload_bytes on the wire and again after Content-Encoding (gzip, br, deflate, zstd)."""
-    app = request.app
-    settings = app[SETTINGS]
-    key = authorize(settings, sentry_key(request))
-    if reason := app[SPOOL].full_reason():
-        raise Refusal("spool_full", reason)
-    app[CLIENT_LIMITER].check(request.remote or "unknown")
-    cap = settings.crash_limits.max_upload_bytes
+    key = authorize(request.app[SETTINGS], sentry_key(request))
+    intake = request.app[INTAKE]
+    admit(intake, request.remote)
+    cap = intake.crash_limits.max_upload_bytes
     body = await read_body(request, cap)
     return key, decompress(body, request.headers.get("Content-Encoding"), cap)
 
@@ -160,11 +155,11 @@ def _files(files: list[tuple[bool, bytes]], limits: CrashLimitSettings,
     return dump, texts
 
 
-async def _crash(app: web.Application, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
+async def _crash(intake: Intake, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
                  sent_at: Any, files: list[tuple[bool, bytes]], reply: Reply, items: int) -> bool:
     """An error / message event with its attachments: kept through accept_crash, or dropped and counted (as
     `items` items: an envelope's event and attachments, or one minidump upload and its other files)."""
-    metrics, registry, limits = app[METRICS], app[CONSENT_REGISTRY], app[SETTINGS].crash_limits
+    metrics, registry, limits = intake.metrics, intake.registry, intake.crash_limits
     install, _ = install_id(event, registry)
     reason = refusal_reason(key, "crash_report", markers(event), registry, install)
     if reason is not None:
@@ -176,7 +171,7 @@ async def _crash(app: web.Application, key: IngestKey, event: dict[str, Any], ev
     mapped = map_event(event, key=key, install=install, event_id=event_id, sent_at=sent_at, now=datetime.now(UTC),
                        limits=limits, has_dump=dump is not None)
     try:
-        await accept_crash(app, CrashUpload(SOURCE, mapped.report, dump, texts),
+        await accept_crash(intake, CrashUpload(SOURCE, mapped.report, dump, texts),
                            dump_names_exception=not mapped.has_exception, findings=mapped.dropped)
     except Refusal as refusal:
         if refusal.code not in DROPPED_CODES:
@@ -186,10 +181,10 @@ async def _crash(app: web.Application, key: IngestKey, event: dict[str, Any], ev
     return True
 
 
-async def _transaction(app: web.Application, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
+async def _transaction(intake: Intake, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
                        sent_at: Any, reply: Reply) -> bool:
     """A performance transaction → one native event `sentry.transaction`, or dropped and counted."""
-    metrics, registry, settings = app[METRICS], app[CONSENT_REGISTRY], app[SETTINGS]
+    metrics, registry = intake.metrics, intake.registry
     if key.transactions == "drop":
         _dropped(metrics, "transactions_off")
         reply.block(TELEMETRY_CATEGORIES, "transactions_off")
@@ -202,11 +197,11 @@ async def _transaction(app: web.Application, key: IngestKey, event: dict[str, An
             reply.block(TELEMETRY_CATEGORIES, "consent")
         return False
     now = datetime.now(UTC)
-    mapped = map_transaction(event, key=key, event_id=event_id, sent_at=sent_at, now=now, limits=settings.limits)
+    mapped = map_transaction(event, key=key, event_id=event_id, sent_at=sent_at, now=now, limits=intake.limits)
     batch = EventBatch(install, Consent(telemetry="granted"), Context(**mapped.context),
                        [Event(mapped.event_id, TRANSACTION_EVENT, mapped.ts, props=mapped.props)])
     try:
-        await accept_batch(app, validate_batch(Decoded(batch=batch), settings.limits, now), now)
+        await accept_events(intake, Decoded(batch=batch), now)
     except Refusal as refusal:
         if refusal.code not in DROPPED_CODES:
             raise
@@ -219,8 +214,8 @@ async def _transaction(app: web.Application, key: IngestKey, event: dict[str, An
 
 @sentry_replies
 async def post_envelope(request: web.Request) -> web.Response:
-    app = request.app
-    metrics, limits = app[METRICS], app[SETTINGS].crash_limits
+    intake = request.app[INTAKE]
+    metrics, limits = intake.metrics, intake.crash_limits
     key, plain = await _admitted_body(request)
     envelope = parse_envelope(plain)
     sent_at = envelope.headers.get("sent_at")
@@ -242,14 +237,14 @@ async def post_envelope(request: web.Request) -> web.Response:
         event = _json(events[0], limits.max_report_bytes)
         event_id = event_uuid(event.get("event_id") or answer_id)
         files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
-        await _crash(app, key, event, event_id, sent_at, files, reply, 1 + len(files))
+        await _crash(intake, key, event, event_id, sent_at, files, reply, 1 + len(files))
         answer_id = answer_id or event_id.hex
     elif attachments:
         _dropped(metrics, "orphan_attachment", len(attachments))
     if transactions:
         event = _json(transactions[0], limits.max_report_bytes)
         event_id = event_uuid(event.get("event_id") or answer_id)
-        await _transaction(app, key, event, event_id, sent_at, reply)
+        await _transaction(intake, key, event, event_id, sent_at, reply)
         answer_id = answer_id or event_id.hex
     body = msgspec.json.encode({"id": answer_id} if isinstance(answer_id, str) else {})
     return web.Response(status=200, body=body, content_type="application/json", headers=reply.headers())
@@ -259,8 +254,8 @@ async def post_envelope(request: web.Request) -> web.Response:
 async def post_minidump(request: web.Request) -> web.Response:
     """Crashpad / Breakpad / sentry-native minidump upload: `upload_file_minidump` plus the event as a `sentry`
     JSON field or `sentry[...]` fields; other file parts are attachments. Answers the event id as text."""
-    app = request.app
-    metrics, limits = app[METRICS], app[SETTINGS].crash_limits
+    intake = request.app[INTAKE]
+    metrics, limits = intake.metrics, intake.crash_limits
     key, plain = await _admitted_body(request)
     parts = parse_form(plain, request.headers.get("Content-Type", ""))
     dumps = [p for p in parts if p.name == CRASHPAD_DUMP]
@@ -275,7 +270,7 @@ async def post_minidump(request: web.Request) -> web.Response:
     event_id = event_uuid(event.get("event_id"))
     files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
     reply = Reply()
-    await _crash(app, key, event, event_id, None, files, reply, len(files))
+    await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
 
 

@@ -21,7 +21,7 @@ from support import drain
 
 from ingest.app import create_app
 from ingest.settings import Settings
-from ingest.state import CONSENT_REGISTRY, METRICS
+from ingest.state import INTAKE, METRICS
 from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "posthog"
@@ -97,7 +97,7 @@ def requests_seen(client: TestClient, route: str, status: str) -> float:
 
 
 def install_of(client: TestClient, distinct_id: str) -> str:
-    return str(client.server.app[CONSENT_REGISTRY].install_id(distinct_id))
+    return str(client.server.app[INTAKE].registry.install_id(distinct_id))
 
 
 # --- recorded requests ------------------------------------------------------------------------------------------
