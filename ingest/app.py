@@ -17,8 +17,8 @@ from ingest.frontdoors.consent import setup_consent
 from ingest.frontdoors.crashes import post_crash
 from ingest.frontdoors.deletions import setup_deletions
 from ingest.frontdoors.native_events import post_events
-from ingest.frontdoors.posthog import setup_posthog
-from ingest.frontdoors.sentry import setup_sentry
+from ingest.frontdoors.posthog.routes import setup_posthog
+from ingest.frontdoors.sentry.routes import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals

@@ -1,4 +1,4 @@
-"""Sentry envelope framing and the Sentry → native mapping (ingest/sdk/envelope.py, ingest/sdk/sentry.py)."""
+"""Sentry envelope framing and the Sentry → native mapping (ingest/frontdoors/sentry/envelope.py and mapping.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from ingest.consent.registry import ConsentRegistry
 from ingest.errors import Refusal
-from ingest.sdk.envelope import parse_envelope
-from ingest.sdk.sentry import (
+from ingest.frontdoors.sentry.envelope import parse_envelope
+from ingest.frontdoors.sentry.mapping import (
     event_time,
     event_uuid,
     form_event,
@@ -67,7 +67,7 @@ def test_item_labels_are_bounded() -> None:
     assert item_label("x" * 40) == "other"
 
 
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "sentry"
+FIXTURES = Path(__file__).parents[3].parent / "shared" / "sdk" / "fixtures" / "sentry"
 FIXTURE = FIXTURES / "02-exception-default-gzip.decoded"
 
 

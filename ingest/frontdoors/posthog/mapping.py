@@ -1,7 +1,7 @@
 """PostHog wire format → native shapes: body parsing, the key, and one outcome per event (kept or dropped).
 
-Pure mapping (no I/O); ingest/frontdoors/posthog.py runs the native validate → redact → spool stages on what it
-returns. Rules (README "PostHog SDKs" has the table):
+Pure mapping (no I/O); routes.py hands what it returns to the pipeline (validate → redact → spool).
+Rules (README "PostHog SDKs" has the table):
 - `distinct_id` → the pseudonymous install id (`ConsentRegistry.install_id`); the raw id is never kept.
 - Profile events (`$set`, `$identify`, `$create_alias`, ...) and person properties (`$set`, `$set_once`, top level
   or inside properties) are dropped and counted; so are identifiers and network data (`$ip`, `$geoip_*`, ...).

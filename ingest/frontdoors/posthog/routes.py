@@ -8,7 +8,7 @@ here and gets the native API's guarantees. See README "PostHog SDKs" and ../shar
   `200 {"results": {"<uuid>": {"result": "ok" | "drop"}}}`.
 - `POST /flags/`, `/decide/`: key checked, an empty flag set answered, nothing read further or stored.
 
-Each event is mapped (ingest/sdk/posthog_map.py), consent is decided per event (key, `$consent` marker, registry);
+Each event is mapped (mapping.py), consent is decided per event (key, `$consent` marker, registry);
 the events kept are grouped per install and run through the native validate → redact stages, and each install's
 rows are spooled as one record (the spool's unit). Refused and unmappable events are answered as success (so the
 client does not retry them), counted in consentry_sdk_dropped_total{sdk="posthog",reason}, never stored.
@@ -26,8 +26,8 @@ from aiohttp import web
 from ingest.consent.sdk import authorize
 from ingest.crash.model import CrashUpload
 from ingest.errors import Refusal
+from ingest.frontdoors.posthog.mapping import SDK, Crash, Kept, Mapper, capture_events, flags_key, parse_body
 from ingest.model import Consent, Context, Event, EventBatch
-from ingest.sdk.posthog_map import SDK, Crash, Kept, Mapper, capture_events, flags_key, parse_body
 from ingest.settings import IngestKey
 from ingest.stages.decode import decompress, read_body
 from ingest.stages.pipeline import accept_crash, accept_installs, admit

@@ -1,4 +1,4 @@
-"""PostHog → native mapping (ingest/sdk/posthog_map.py): names, keys, properties, consent, exceptions."""
+"""PostHog → native mapping (ingest/frontdoors/posthog/mapping.py): names, keys, properties, consent, exceptions."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 from ingest.consent.registry import ConsentRegistry
 from ingest.crash.model import CrashReport
 from ingest.errors import Refusal
+from ingest.frontdoors.posthog.mapping import Crash, Dropped, Kept, Mapper, capture_events, exception_report, parse_body
 from ingest.model import Context
-from ingest.sdk.posthog_map import Crash, Dropped, Kept, Mapper, capture_events, exception_report, parse_body
 from ingest.settings import IngestKey, LimitSettings
 from redact import Redactor
 

@@ -1,5 +1,5 @@
 """The Sentry front door: an app using the unmodified `sentry-sdk` points its DSN here and gets the native
-privacy guarantees (see README "Sentry SDKs" and ingest/sdk/sentry.py for what each field becomes).
+privacy guarantees (see README "Sentry SDKs" and mapping.py for what each field becomes).
 
 POST /api/{project}/envelope/ and POST /api/{project}/minidump/, optionally under a path prefix. The ingest key
 (`X-Sentry-Auth: Sentry sentry_key=...` or `?sentry_key=`) is decided before the body is read; consent is then
@@ -29,11 +29,19 @@ from ingest.consent.sdk import authorize, refusal_reason
 from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
 from ingest.crash.multipart import parse_form
 from ingest.errors import Refusal
+from ingest.frontdoors.sentry.envelope import Item, parse_envelope
+from ingest.frontdoors.sentry.mapping import (
+    event_uuid,
+    form_event,
+    install_id,
+    item_label,
+    map_event,
+    map_transaction,
+    markers,
+)
 from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
-from ingest.sdk.envelope import Item, parse_envelope
-from ingest.sdk.sentry import event_uuid, form_event, install_id, item_label, map_event, map_transaction, markers
 from ingest.settings import CrashLimitSettings, IngestKey
 from ingest.stages.decode import decompress, read_body
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
