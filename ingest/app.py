@@ -22,11 +22,11 @@ from ingest.frontdoors.sentry.routes import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
-from ingest.objects import open_objects
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from ingest.stages.pipeline import Intake
 from ingest.state import INTAKE, METRICS, SETTINGS, WRITER_SERVICE
+from ingest.stores import open_objects
 from redact import Redactor
 
 

@@ -24,8 +24,8 @@ from multiprocessing.synchronize import Event as MpEvent
 
 from aiohttp import web
 
-from ingest import control_client
 from ingest.app import create_app
+from ingest.durable import control_client
 from ingest.durable.service import WriterService
 from ingest.metrics import Metrics, enable_multiprocess, process_exited
 from ingest.settings import ConfigError, Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ingest.cli import run_query
+from ingest.cli.engine import run_query
 from ingest.reports.base import Report, assemble
 from ingest.reports.registry import prepare
 from ingest.settings import Settings

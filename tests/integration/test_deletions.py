@@ -16,9 +16,9 @@ from support import crash_form, drain, make_batch
 
 from ingest.app import create_app
 from ingest.consent.keys import hash_key
-from ingest.objects import open_objects
 from ingest.settings import Settings
 from ingest.state import WRITER_SERVICE
+from ingest.stores import open_objects
 from storage.clickhouse.client import ClickHouseStore
 from storage.privacy import install_hash
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from ingest import cli, jobs
+from ingest import cli
+from ingest.cli.jobs import ProgressBar
+from ingest.durable import jobs
 from ingest.durable.service import WriterService
-from ingest.jobs_cli import ProgressBar
 from ingest.metrics import Metrics
 from ingest.settings import Settings
 from storage.clickhouse.client import ClickHouseStore, open_client

@@ -11,7 +11,7 @@ import re
 import pytest
 from cluster_jobs import formatted
 
-from ingest.cli import run_migrate
+from ingest.cli.engine import run_migrate
 from ingest.settings import ConfigError, Settings
 from storage.clickhouse.client import ClickHouseStore
 from storage.clickhouse.migrate import Migration, load_ledger, load_migrations, migrate, render

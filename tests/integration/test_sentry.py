@@ -22,9 +22,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import drain
 
 from ingest.app import create_app
-from ingest.objects import open_objects
 from ingest.settings import Settings
 from ingest.state import INTAKE, METRICS
+from ingest.stores import open_objects
 from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "sdk" / "fixtures" / "sentry"

@@ -23,7 +23,7 @@ import yaml
 
 from ingest.app import create_app
 from ingest.cli import _parser
-from ingest.jobs import selected
+from ingest.durable.jobs import selected
 from ingest.serve import SHUTDOWN_TIMEOUT_S
 from ingest.settings import ConfigError, Settings, load_settings, setting_names
 

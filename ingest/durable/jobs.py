@@ -17,9 +17,9 @@ from aiohttp import web
 
 from ingest.consent.keys import hash_key
 from ingest.metrics import Metrics
-from ingest.objects import open_objects
 from ingest.settings import Settings
-from storage.clickhouse.client import ClickHouseStore, open_client
+from ingest.stores import open_clickhouse, open_objects
+from storage.clickhouse.client import ClickHouseStore
 from storage.errors import StorageError
 from storage.jobs import JOBS, JobBusy, JobContext, JobResult, LockOptions, job_status, ordered_jobs, run_job
 from storage.jobs.ttl import sync_ttl
@@ -110,8 +110,7 @@ class JobsService:
 
     async def start(self) -> None:
         settings = self._settings
-        client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-        self._store = ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster)
+        self._store = open_clickhouse(settings)
         self._objects = open_objects(settings)
         await self._call(sync_ttl, self._store, settings.retention)  # the TTL follows the policy from the start
         await self._call(sync_breakdown_keys, self._store, settings.reports.breakdown_props)

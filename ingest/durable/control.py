@@ -12,8 +12,8 @@ from pathlib import Path
 import msgspec
 from aiohttp import web
 
+from ingest.durable.jobs import JOBS_SERVICE, JobsService, run_route, status_route
 from ingest.durable.writer import SpoolWriter
-from ingest.jobs import JOBS_SERVICE, JobsService, run_route, status_route
 from ingest.settings import ConfigError
 from storage.clickhouse.executor import AsyncStore
 from storage.errors import StorageError
@@ -56,7 +56,7 @@ def control_app(store: AsyncStore, writer: SpoolWriter, jobs: JobsService | None
     app = web.Application()
     app[STORE] = store
     app[WRITER] = writer
-    if jobs is not None:  # `consentry jobs run|status` (routes in ingest/jobs.py)
+    if jobs is not None:  # `consentry jobs run|status` (routes in jobs.py)
         app[JOBS_SERVICE] = jobs
         app.router.add_post("/jobs/run", run_route)
         app.router.add_post("/jobs/status", status_route)

@@ -10,13 +10,12 @@ from typing import Any, TextIO
 
 import msgspec
 
-from ingest import control_client
+from ingest.cli.engine import ask_collector, engine
 from ingest.consent.keys import hash_key
-from ingest.jobs import JobOutcome, holder, now_utc, run_named, selected
-from ingest.objects import open_objects
+from ingest.durable import control_client
+from ingest.durable.jobs import JobOutcome, holder, now_utc, run_named, selected
 from ingest.settings import Settings
-from storage.clickhouse.client import ClickHouseStore, open_client
-from storage.clickhouse.migrate import migrate
+from ingest.stores import embedded, open_objects
 from storage.jobs import JobContext, job_status
 
 BAR_WIDTH = 30
@@ -75,28 +74,13 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if any(outcome.outcome == "failed" for outcome in outcomes) else 0
 
 
-def _embedded(settings: Settings) -> bool:
-    return not settings.clickhouse.url or settings.clickhouse.url.startswith("chdb:")
-
-
-def _local_store(settings: Settings) -> ClickHouseStore:
-    client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-    store = ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster)
-    migrate(store)  # the jobs' own tables must exist even when no collector ever ran here
-    return store
-
-
 def _run(settings: Settings, job: str, names: list[str], bar: ProgressBar) -> list[JobOutcome]:
-    if _embedded(settings):  # the running collector owns the engine: ask it
+    if embedded(settings):  # the running collector owns the engine: ask it
         lines = control_client.stream(settings.control_socket, "/jobs/run", {"job": job})
         if lines is not None:
             return _follow(lines, bar)
-    store = _local_store(settings)
-    try:
-        with open_objects(settings) as objects:
-            return run_named(names, store, objects, settings, holder("cli"), bar)
-    finally:
-        store.close()
+    with engine(settings, migrated=True) as store, open_objects(settings) as objects:
+        return run_named(names, store, objects, settings, holder("cli"), bar)
 
 
 def _follow(lines: Iterator[dict[str, Any]], bar: ProgressBar) -> list[JobOutcome]:
@@ -109,17 +93,12 @@ def _follow(lines: Iterator[dict[str, Any]], bar: ProgressBar) -> list[JobOutcom
 
 
 def _status(settings: Settings) -> list[dict[str, Any]]:
-    if _embedded(settings):
-        answer = control_client.call(settings.control_socket, "/jobs/status", {})
-        if answer is not None:
-            return list(answer["jobs"])
-    store = _local_store(settings)
-    try:
-        with open_objects(settings) as objects:
-            ctx = JobContext(store, objects, settings.retention, now_utc, lambda done, total: None, hash_key(settings))
-            return [msgspec.to_builtins(entry) for entry in job_status(ctx)]
-    finally:
-        store.close()
+    answer = ask_collector(settings, "/jobs/status", {})
+    if answer is not None:
+        return list(answer["jobs"])
+    with engine(settings, migrated=True) as store, open_objects(settings) as objects:
+        ctx = JobContext(store, objects, settings.retention, now_utc, lambda done, total: None, hash_key(settings))
+        return [msgspec.to_builtins(entry) for entry in job_status(ctx)]
 
 
 def _outcome_line(outcome: JobOutcome) -> str:

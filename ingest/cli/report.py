@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
+from ingest.cli.engine import run_query
 from ingest.reports.base import assemble
 from ingest.reports.params import ReportArgumentError
 from ingest.reports.registry import REPORTS, prepare
 from ingest.reports.render import RENDER
 from ingest.settings import Settings
-from storage.clickhouse.client import QueryResult
 
 # flag -> help; every flag is a string parsed by ingest/reports/params.py, as the API's query parameters are.
 FLAGS = {
@@ -37,7 +36,7 @@ def add_parser(commands: Any) -> None:
         report.add_argument(f"--{flag}", help=text)
 
 
-def main(settings: Settings, args: argparse.Namespace, run_query: Callable[[Settings, str], QueryResult]) -> int:
+def main(settings: Settings, args: argparse.Namespace) -> int:
     raw = {flag: value for flag in FLAGS if (value := getattr(args, flag)) is not None}
     try:
         spec, params = prepare(args.name, raw, settings.reports.breakdown_props)

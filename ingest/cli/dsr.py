@@ -7,8 +7,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from ingest.objects import open_objects
+from ingest.cli.engine import run_query
 from ingest.settings import ConfigError, Settings
+from ingest.stores import open_objects
 from storage.clickhouse.client import QueryResult
 from storage.export import export_install
 
@@ -22,8 +23,6 @@ def add_parser(commands: Any) -> None:
 
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
-    from ingest.cli import run_query  # the CLI's one query path: control socket or the engine itself
-
     try:
         install_id = uuid.UUID(args.install_id)
     except ValueError:

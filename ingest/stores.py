@@ -1,10 +1,11 @@
-"""Open the configured object store (the one place settings meet storage.objects)."""
+"""Open the configured stores, ClickHouse and the object store: the one place settings meet storage."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from ingest.settings import ConfigError, Settings, env_name
+from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.objects import ObjectStore, S3ObjectStore, open_object_store
 
 SETTING = "object_store.url"
@@ -25,3 +26,14 @@ def open_objects(settings: Settings) -> ObjectStore:
         return open_object_store(url, settings.data_path, setting=SETTING)
     except ValueError as exc:
         raise ConfigError(f"invalid setting {exc}") from None
+
+
+def open_clickhouse(settings: Settings) -> ClickHouseStore:
+    """The configured engine: embedded chDB under the data dir, or the server clickhouse.url names."""
+    house = settings.clickhouse
+    return ClickHouseStore(open_client(house.url, settings.data_path, house.ca_file), house.database, house.cluster)
+
+
+def embedded(settings: Settings) -> bool:
+    """chDB in-process: one process owns the engine, so commands ask the running collector first."""
+    return not settings.clickhouse.url or settings.clickhouse.url.startswith("chdb:")
