@@ -21,9 +21,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
+from storage.clickhouse.migrate import migrate
 from storage.jobs import JobContext, LockOptions, RetentionPolicy, run_job
-from storage.migrate import migrate
 from storage.objects import LocalObjectStore
 
 GENERATE = """

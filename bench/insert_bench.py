@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from storage.clickhouse import EVENT_INSERT_SETTINGS, ClickHouseStore, event_lines_insert, open_client
-from storage.migrate import migrate
+from storage.clickhouse.client import EVENT_INSERT_SETTINGS, ClickHouseStore, event_lines_insert, open_client
+from storage.clickhouse.migrate import migrate
 from storage.rows import EVENT_COLUMNS, EVENT_LINES_FORMAT, EventRow, encode_event_lines
 
 VIEWS = ("rollup_events_daily_mv", "rollup_props_daily_mv", "rollup_active_daily_mv", "rollup_install_weeks_mv")

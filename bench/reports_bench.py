@@ -24,10 +24,10 @@ from pathlib import Path
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from ingest.reports.registry import prepare
-from storage.clickhouse import READ_SETTINGS, ClickHouseStore, open_client
+from storage.clickhouse.client import READ_SETTINGS, ClickHouseStore, open_client
+from storage.clickhouse.migrate import migrate
 from storage.jobs.policy import RetentionPolicy
 from storage.jobs.ttl import sync_ttl
-from storage.migrate import migrate
 from storage.trailing import refresh_trailing
 
 BLOCK = 5_000_000

@@ -18,9 +18,9 @@ from typing import Any
 
 from load import build_bodies  # bench/load.py: this folder is on sys.path when run as a script
 
+from ingest.consent.request import check_consent
 from ingest.durable.records import SpoolBatch, frame
 from ingest.settings import LimitSettings
-from ingest.stages.consent import check_consent
 from ingest.stages.decode import decode_events
 from ingest.stages.redact import redact_batch
 from ingest.stages.validate import validate_batch

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ingest.admin import setup_admin
-from ingest.consent_registry import ConsentRegistry, registry_path
+from ingest.consent.blocklist import Blocklist, blocklist_path
+from ingest.consent.keys import hash_key
+from ingest.consent.registry import ConsentRegistry, registry_path
 from ingest.durable.service import WriterService
 from ingest.durable.spool import SpoolAppender
 from ingest.frontdoors.consent import setup_consent
 from ingest.frontdoors.crashes import post_crash
 from ingest.frontdoors.deletions import setup_deletions
 from ingest.frontdoors.native_events import post_events
-from ingest.frontdoors.posthog import setup_posthog
-from ingest.frontdoors.sentry import setup_sentry
+from ingest.frontdoors.posthog.routes import setup_posthog
+from ingest.frontdoors.sentry.routes import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
 from ingest.middleware import refusals
-from ingest.objects import open_objects
-from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
-from ingest.state import (
-    BLOCKLIST,
-    CLIENT_LIMITER,
-    CONSENT_REGISTRY,
-    INSTALL_LIMITER,
-    METRICS,
-    OBJECTS,
-    REDACTOR,
-    SETTINGS,
-    SPOOL,
-    WRITER_SERVICE,
-)
+from ingest.stages.pipeline import Intake
+from ingest.state import INTAKE, METRICS, SETTINGS, WRITER_SERVICE
+from ingest.stores import open_objects
 from redact import Redactor
 
 
@@ -51,47 +42,47 @@ async def _writer_service(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _objects(app: web.Application) -> AsyncIterator[None]:
-    """Open the object store and prove it works (write, read back, delete) before taking requests."""
-    store = open_objects(app[SETTINGS])
+    """Prove the object store works (write, read back, delete) before taking requests."""
+    store = app[INTAKE].objects
     await asyncio.to_thread(store.check)
-    app[OBJECTS] = store
     yield
     store.close()
 
 
-def _spool(worker: str) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        spool = settings.spool
-        appender = SpoolAppender(settings.spool_path, worker, app[METRICS], max_bytes=spool.max_bytes,
-                                 min_free_bytes=spool.min_free_disk_bytes, segment_bytes=spool.segment_bytes)
-        appender.open()
-        app[SPOOL] = appender
-        yield
-        await appender.close()  # after the server stopped taking requests: fsync what was accepted
+async def _spool(app: web.Application) -> AsyncIterator[None]:
+    appender = app[INTAKE].spool
+    appender.open()
+    yield
+    await appender.close()  # after the server stopped taking requests: fsync what was accepted
 
-    return context
+
+def _intake(settings: Settings, worker: str, metrics: Metrics, redactor: Redactor) -> Intake:
+    limits, spool, key = settings.rate_limit, settings.spool, hash_key(settings)
+    return Intake(
+        limits=settings.limits, crash_limits=settings.crash_limits,
+        client_limiter=RateLimiter("client address", limits.per_client_rps, limits.per_client_burst),
+        install_limiter=RateLimiter("install id", limits.per_install_rps, limits.per_install_burst),
+        blocklist=Blocklist(blocklist_path(settings), key), registry=ConsentRegistry(registry_path(settings), key),
+        redactor=redactor,
+        spool=SpoolAppender(settings.spool_path, worker, metrics, max_bytes=spool.max_bytes,
+                            min_free_bytes=spool.min_free_disk_bytes, segment_bytes=spool.segment_bytes),
+        objects=open_objects(settings), metrics=metrics)
 
 
 def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool = True,
                metrics: Metrics | None = None, redactor: Redactor | None = None) -> web.Application:
     """A collector worker. With embedded_writer, it also runs the writer (one process does everything)."""
     redactor = redactor or Redactor()
+    metrics = metrics or Metrics(getattr(redactor, "rule_ids", ()))
     # We undo Content-Encoding ourselves, with a cap on the output (gzip bombs).
     app = web.Application(middlewares=[refusals], handler_args={"auto_decompress": False})
     app[SETTINGS] = settings
-    app[REDACTOR] = redactor
-    app[METRICS] = metrics or Metrics(getattr(redactor, "rule_ids", ()))
-    limits = settings.rate_limit
-    app[CLIENT_LIMITER] = RateLimiter("client address", limits.per_client_rps, limits.per_client_burst)
-    app[INSTALL_LIMITER] = RateLimiter("install id", limits.per_install_rps, limits.per_install_burst)
-    key = hash_key(settings)
-    app[BLOCKLIST] = Blocklist(blocklist_path(settings), key)
-    app[CONSENT_REGISTRY] = ConsentRegistry(registry_path(settings), key)
+    app[METRICS] = metrics
+    app[INTAKE] = _intake(settings, worker, metrics, redactor)
     if embedded_writer:
         app.cleanup_ctx.append(_writer_service)
     app.cleanup_ctx.append(_objects)
-    app.cleanup_ctx.append(_spool(worker))
+    app.cleanup_ctx.append(_spool)
     app.router.add_post("/v1/events", post_events)
     app.router.add_post("/v1/crashes", post_crash)
     app.router.add_get("/healthz", healthz)

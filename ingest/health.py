@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ingest.state import METRICS, SPOOL
+from ingest.state import INTAKE, METRICS
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -14,7 +14,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Unready while intake would answer 503; a storage outage alone keeps us ready (the spool absorbs it)."""
-    if reason := request.app[SPOOL].full_reason():
+    if reason := request.app[INTAKE].spool.full_reason():
         return web.json_response({"status": "unready", "reason": reason}, status=503)
     return web.json_response({"status": "ready"})
 

@@ -1,10 +1,10 @@
-"""Wire types every front door decodes into: the native event batch and its parts."""
+"""Wire types every front door decodes into: the native event batch and its parts, and a decoded body."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -60,3 +60,10 @@ class EventBatch(msgspec.Struct, frozen=True):
     consent: Consent
     context: Context
     events: Annotated[list[Event], msgspec.Meta(min_length=1)]
+
+
+class Decoded(msgspec.Struct, frozen=True):
+    """A parsed body: typed when it decoded straight into EventBatch (the usual case), else plain objects."""
+
+    batch: EventBatch | None = None
+    raw: dict[str, Any] | None = None

@@ -24,12 +24,12 @@ from multiprocessing.synchronize import Event as MpEvent
 
 from aiohttp import web
 
-from ingest import control_client
 from ingest.app import create_app
+from ingest.durable import control_client
 from ingest.durable.service import WriterService
 from ingest.metrics import Metrics, enable_multiprocess, process_exited
 from ingest.settings import ConfigError, Settings
-from ingest.state import REDACTOR
+from ingest.state import INTAKE
 from ingest.tls import server_context
 
 log = logging.getLogger("consentry.serve")
@@ -66,7 +66,7 @@ def _prepare_heap(app: web.Application) -> None:
     """Load the deep redaction tier now (predictable crash latency), then move everything loaded so far out of
     the garbage collector's sight: a worker's long-lived objects (presidio, spaCy) made every collection
     expensive, and a larger first generation means fewer collections for the objects each batch creates."""
-    app[REDACTOR].redact_text("warm-up", tier="deep")
+    app[INTAKE].redactor.redact_text("warm-up", tier="deep")
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

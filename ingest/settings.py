@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from storage.clickhouse.migrate import CLUSTER_PATTERN
 from storage.jobs.policy import PolicyError, RetentionPolicy
-from storage.migrate import CLUSTER_PATTERN
 
 ENV_PREFIX = "CONSENTRY_"
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]

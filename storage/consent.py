@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string
+from storage.clickhouse.client import ClickHouseStore, string
 
 SCOPES = ("telemetry", "crash_report")
 STATES = ("granted", "denied")

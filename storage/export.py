@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 from storage.errors import ObjectNotFound
 from storage.objects import ObjectStore
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.clickhouse import ClickHouseStore, string
-from storage.jobs.target import Target
+from storage.clickhouse.client import ClickHouseStore, string
+from storage.clickhouse.target import Target
 
 ROLLUP_TABLES = ("rollup_events_daily", "rollup_props_daily", "rollup_active_daily", "rollup_active_trailing",
                  "rollup_install_weeks", "rollup_crashes_daily")

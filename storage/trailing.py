@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from storage.clickhouse import ClickHouseStore, day
+from storage.clickhouse.client import ClickHouseStore, day
 
 WINDOW_DAYS = 30  # the longest trailing window (mau); a daily sketch counts toward this many report days
 

@@ -11,8 +11,7 @@ from typing import Any, cast
 
 from clickhouse_connect.driver.client import Client
 
-import storage.jobs.deletions  # noqa: F401 - registers JOBS["deletions"]
-from storage.clickhouse import ClickHouseStore, QueryResult
+from storage.clickhouse.client import ClickHouseStore, QueryResult
 from storage.jobs import JOBS, JobContext, RetentionPolicy, ordered_jobs
 from storage.jobs.ttl import sync_ttl
 from storage.objects import open_object_store

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from ingest.app import create_app
 from ingest.settings import Settings, load_settings
-from storage.clickhouse import ClickHouseStore, open_client
-from storage.migrate import migrate
+from storage.clickhouse.client import ClickHouseStore, open_client
+from storage.clickhouse.migrate import migrate
 from storage.objects import ObjectStore, open_object_store
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ingest.cli import run_query
+from ingest.cli.engine import run_query
 from ingest.reports.base import Report, assemble
 from ingest.reports.registry import prepare
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
 from storage.trailing import refresh_trailing
 
 TODAY = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)

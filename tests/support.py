@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 
 def stored_count(store: ClickHouseStore, where: str = "1") -> int:

@@ -14,8 +14,8 @@ from aiohttp import web
 from ingest.admin.auth import require_token
 from ingest.admin.writer_client import WriterClient
 from ingest.errors import Refusal
-from ingest.state import OBJECTS, SETTINGS
-from storage.clickhouse import QueryResult
+from ingest.state import INTAKE, SETTINGS
+from storage.clickhouse.client import QueryResult
 from storage.export import export_install
 
 
@@ -42,8 +42,8 @@ def export_route(writer: web.AppKey[WriterClient]) -> web.RouteDef:
 
         def build() -> bytes:
             with tempfile.TemporaryDirectory(prefix="consentry-export-") as tmp:
-                export_install(install_id, request.app[SETTINGS].clickhouse.database, query, request.app[OBJECTS],
-                               Path(tmp))
+                export_install(install_id, request.app[SETTINGS].clickhouse.database, query,
+                               request.app[INTAKE].objects, Path(tmp))
                 return _zip(Path(tmp))
 
         body = await asyncio.to_thread(build)

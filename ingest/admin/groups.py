@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.admin.writer_client import WriterClient
-from ingest.crash import spread, triage
+from ingest.reports import spread, triage
 
 GROUP_DAYS = 30  # the group page's per-day chart; the list's sparklines cover the list's own window
 

@@ -15,9 +15,9 @@ from ingest.admin.groups import group_list, group_page
 from ingest.admin.page import setup_page
 from ingest.admin.reports import report_route
 from ingest.admin.writer_client import WriterClient
-from ingest.crash import triage
 from ingest.errors import Refusal
-from ingest.state import OBJECTS, SETTINGS
+from ingest.reports import triage
+from ingest.state import INTAKE, SETTINGS
 from storage.errors import ObjectNotFound
 
 WRITER_CLIENT = web.AppKey("admin_writer_client", WriterClient)
@@ -79,7 +79,7 @@ async def get_minidump(request: web.Request) -> web.Response:
     if not rows or not rows[0][0]:
         raise Refusal("not_found", f"no crash {crash_id}" if not rows else f"crash {crash_id} has no minidump")
     try:
-        data = await asyncio.to_thread(request.app[OBJECTS].get, rows[0][0])
+        data = await asyncio.to_thread(request.app[INTAKE].objects.get, rows[0][0])
     except ObjectNotFound:  # the row outlived its object (deleted by retention or by hand)
         raise Refusal("not_found", f"the minidump of crash {crash_id} is no longer stored") from None
     # The file name is built from the validated id only, never from anything uploaded.

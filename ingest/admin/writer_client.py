@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import msgspec
 
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 from storage.errors import StorageUnavailable
 
 TIMEOUT_S = 60.0  # an admin request is interactive; `consentry query` is the place for long analytics

@@ -1,1 +1,1 @@
-"""Crash-report parsing: pure readers for uploaded crash artefacts (minidumps)."""
+"""Pure readers of crash artefacts: the multipart form, minidumps, the fingerprint, the wire types."""

@@ -9,6 +9,8 @@ import msgspec
 
 from ingest.model import AwareDatetime, Consent, Context, EventName, PropKey, PropValue
 
+# The form part Crashpad, Breakpad and sentry-native uploads carry the minidump in.
+CRASHPAD_DUMP = "upload_file_minidump"
 Code = Annotated[str, msgspec.Meta(max_length=512)]  # identifiers: module, function, exception type
 FilePath = Annotated[str, msgspec.Meta(max_length=2048)]
 

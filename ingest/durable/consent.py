@@ -8,11 +8,11 @@ import time
 import uuid
 from pathlib import Path
 
-from ingest.consent_registry import Denials, save_denials
+from ingest.consent.registry import Denials, save_denials
 from ingest.durable.records import SpoolBatch, SpoolConsent, SpoolCrash
 from ingest.metrics import Metrics
+from storage.clickhouse.executor import AsyncStore
 from storage.consent import SCOPES, ConsentChange, current_denials, record
-from storage.executor import AsyncStore
 from storage.objects import ObjectStore
 from storage.privacy import install_hash
 

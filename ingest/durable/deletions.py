@@ -9,10 +9,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from ingest.consent.blocklist import Blocklist
 from ingest.durable.records import SpoolBatch, SpoolCrash, SpoolDeletion
 from ingest.metrics import Metrics
-from ingest.privacy import Blocklist
-from storage.executor import AsyncStore
+from storage.clickhouse.executor import AsyncStore
 from storage.jobs.deletions import (
     DeletionOutcome,
     DeletionRequest,

@@ -11,19 +11,19 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ingest.consent_registry import registry_path
-from ingest.control import control_app, serve_control
+from ingest.consent.blocklist import Blocklist, blocklist_path
+from ingest.consent.keys import hash_key
+from ingest.consent.registry import registry_path
 from ingest.durable.consent import ConsentGate
+from ingest.durable.control import control_app, serve_control
 from ingest.durable.deletions import DeletionGate
+from ingest.durable.jobs import JobsService
 from ingest.durable.trailing import TrailingRefresh
 from ingest.durable.writer import SpoolWriter
-from ingest.jobs import JobsService
 from ingest.metrics import Metrics
-from ingest.objects import open_objects
-from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
-from storage.executor import AsyncStore
+from ingest.stores import open_clickhouse, open_objects
+from storage.clickhouse.executor import AsyncStore
 from storage.objects import ObjectStore
 
 
@@ -41,8 +41,7 @@ class WriterService:
         """Open and migrate storage, start draining, then open the control socket (in that order)."""
         settings = self._settings
         settings.data_path.mkdir(parents=True, exist_ok=True)
-        client = open_client(settings.clickhouse.url, settings.data_path, settings.clickhouse.ca_file)
-        self.store = AsyncStore(ClickHouseStore(client, settings.clickhouse.database, settings.clickhouse.cluster))
+        self.store = AsyncStore(open_clickhouse(settings))
         await self.store.migrate()
         w = settings.writer
         self.writer = SpoolWriter(settings.spool_path, self.store, self._metrics, max_rows=w.max_rows,

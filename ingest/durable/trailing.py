@@ -13,7 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from ingest.durable.records import EPOCH_ORDINAL
-from storage.executor import AsyncStore
+from storage.clickhouse.executor import AsyncStore
 from storage.trailing import refresh_trailing
 
 RECENT = timedelta(days=1)  # what a read barrier refreshes: yesterday and today (and tomorrow)

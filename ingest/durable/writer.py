@@ -17,8 +17,8 @@ from ingest.durable.records import Damage, Record, SpoolBatch, SpoolConsent, Spo
 from ingest.durable.segments import segments, worker_dirs
 from ingest.durable.trailing import TrailingRefresh
 from ingest.metrics import Metrics
+from storage.clickhouse.executor import AsyncStore
 from storage.errors import StorageError
-from storage.executor import AsyncStore
 
 log = logging.getLogger("consentry.writer")
 

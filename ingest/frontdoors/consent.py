@@ -19,7 +19,7 @@ from aiohttp import web
 from ingest.durable.records import SpoolConsent
 from ingest.errors import Refusal
 from ingest.stages.decode import check_media_type, decode_json, read_body
-from ingest.state import CLIENT_LIMITER, CONSENT_REGISTRY, SPOOL
+from ingest.state import INTAKE
 
 MAX_BODY = 4096
 MAX_IDENTITY = 200
@@ -53,17 +53,17 @@ def _identity(request: web.Request) -> str:
 
 
 async def put_consent(request: web.Request) -> web.Response:
-    app = request.app
-    app[CLIENT_LIMITER].check(request.remote or "unknown")
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
     identity = _identity(request)
     check_media_type(request.content_type)
     body = decode_json(await read_body(request, MAX_BODY), ConsentChoice)
     choices = body.choices()
     if not choices:
         raise Refusal("invalid_field", 'name at least one of "telemetry", "crash_report"')
-    registry = app[CONSENT_REGISTRY]
+    registry = intake.registry
     install_id, now, change_id = registry.install_id(identity), datetime.now(UTC), uuid.uuid4()
-    await app[SPOOL].append(SpoolConsent(change_id, install_id, choices, body.policy_version, now))  # durable
+    await intake.spool.append(SpoolConsent(change_id, install_id, choices, body.policy_version, now))  # durable
     registry.record_local(install_id, choices, now.timestamp())  # this worker at once; the others on publish
     answer = ConsentRecorded(str(change_id), choices, body.policy_version, now.isoformat())
     return web.Response(status=200, body=msgspec.json.encode(answer), content_type="application/json")

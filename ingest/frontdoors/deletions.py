@@ -15,7 +15,7 @@ from ingest.admin.writer_client import WriterClient
 from ingest.durable.records import SpoolDeletion
 from ingest.errors import Refusal
 from ingest.stages.decode import check_media_type, decode_json, read_body
-from ingest.state import BLOCKLIST, CLIENT_LIMITER, SETTINGS, SPOOL
+from ingest.state import INTAKE, SETTINGS
 
 STATUS_CLIENT = web.AppKey("deletion_status_client", WriterClient)
 MAX_BODY = 4096
@@ -39,14 +39,15 @@ def _json(status: int, body: msgspec.Struct) -> web.Response:
 
 async def post_deletion(request: web.Request) -> web.Response:
     app = request.app
-    app[CLIENT_LIMITER].check(request.remote or "unknown")
+    intake = app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
     check_media_type(request.content_type)
     body = decode_json(await read_body(request, MAX_BODY), DeletionRequestBody)
     now = datetime.now(UTC)
     request_id = uuid.uuid4()
     # Durable before the answer, and in the spool so the writer sees it in order with the data it must catch.
-    await app[SPOOL].append(SpoolDeletion(request_id, body.install_id, body.reason, now))
-    blocklist = app[BLOCKLIST]  # this worker refuses the install at once; the others on the writer's next publish
+    await intake.spool.append(SpoolDeletion(request_id, body.install_id, body.reason, now))
+    blocklist = intake.blocklist  # this worker refuses the install at once; the others on the writer's next publish
     blocklist.add(blocklist.hash(body.install_id), now.timestamp() + 86_400 * app[SETTINGS].privacy.deletion_grace_days)
     return _json(202, DeletionStatus(str(request_id), "pending", now.isoformat()))
 

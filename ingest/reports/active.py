@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ingest.crash.triage import quote
 from ingest.reports.base import Spec
 from ingest.reports.params import Params
 from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, day, extras
+from storage.clickhouse.client import string as quote
 
 TRAILING = {"dau": 1, "wau": 7, "mau": 30}
 

@@ -9,7 +9,7 @@ import msgspec
 
 from ingest.reports.kanon import suppress
 from ingest.reports.params import Params
-from storage.clickhouse import QueryResult
+from storage.clickhouse.client import QueryResult
 
 Rows = list[dict[str, Any]]
 

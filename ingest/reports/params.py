@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import msgspec
 
-from ingest.crash.triage import parse_release, parse_since
+from ingest.reports.triage import parse_release, parse_since
 
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+){0,7}")  # the pattern intake enforces
 _WINDOW = re.compile(r"(\d{1,5})([dhms])")

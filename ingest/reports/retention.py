@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ingest.crash.triage import quote
 from ingest.reports.base import Rows, Spec
 from ingest.reports.params import Params
 from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, bucket, day, extras
+from storage.clickhouse.client import string as quote
 
 
 def _rollup(params: Params, database: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ingest.crash.triage import quote
 from ingest.reports.params import Params
-from storage.clickhouse import day
+from storage.clickhouse.client import day
+from storage.clickhouse.client import string as quote
 
 NIL = "toUUID('00000000-0000-0000-0000-000000000000')"  # the id de-identified rows carry: nobody's
 # Report queries run with final=1 (for events). Rollup states merge in GROUP BY anyway, so FINAL there only costs.

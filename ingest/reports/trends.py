@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ingest.crash.triage import quote
 from ingest.reports.base import Spec
 from ingest.reports.params import Params
 from ingest.reports.sql import NIL, ROLLUP_SETTINGS, bucket, filters
+from storage.clickhouse.client import string as quote
 
 
 def build(params: Params, database: str) -> str:

@@ -12,7 +12,7 @@ import zstandard
 from aiohttp import web
 
 from ingest.errors import Refusal
-from ingest.model import EventBatch
+from ingest.model import Decoded, EventBatch
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -130,13 +130,6 @@ def decode_json(body: bytes, kind: type[T]) -> T:
         raise Refusal("invalid_field", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
-
-
-class Decoded(msgspec.Struct, frozen=True):
-    """A parsed body: typed when it decoded straight into EventBatch (the usual case), else plain objects."""
-
-    batch: EventBatch | None = None
-    raw: dict[str, Any] | None = None
 
 
 _TYPED = {"json": msgspec.json.Decoder(EventBatch), "msgpack": msgspec.msgpack.Decoder(EventBatch)}

@@ -18,7 +18,7 @@ from datetime import date
 import msgspec
 
 from storage.jobs import ledger
-from storage.jobs.base import JOBS, JobContext, JobResult
+from storage.jobs.base import JobContext, JobResult
 from storage.jobs.policy import RetentionPolicy, cutoff
 from storage.jobs.sql import Partition, day_partitions, partition_of, table_exists
 from storage.jobs.staging import Staging
@@ -101,6 +101,3 @@ def _rewrite(ctx: JobContext, data: DataClass, day: date, stage: Staging) -> int
 def _unchanged(now: Partition | None, before: Partition) -> bool:
     """No insert (max block) and no deletion (row count: mutations keep the block number) since the copy."""
     return now is not None and now.max_block == before.max_block and now.rows == before.rows
-
-
-JOBS["deidentify"] = deidentify

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string
-from storage.jobs.base import JOBS, STATUS_HOOKS, JobContext, JobResult
-from storage.jobs.target import Target
+from storage.clickhouse.client import ClickHouseStore, string
+from storage.clickhouse.target import Target
+from storage.jobs.base import JobContext, JobResult
 from storage.objects import ObjectStore
 from storage.privacy import install_hash
 
@@ -138,7 +138,3 @@ def pending_summary(store: ClickHouseStore, now: datetime) -> dict[str, object]:
 def deletions_job(ctx: JobContext) -> JobResult:
     outcome = run_deletions(ctx.store, ctx.objects, ctx.hash_key, ctx.now())
     return JobResult("deletions", outcome.rows, outcome.objects, {"requests": outcome.requests})
-
-
-JOBS["deletions"] = deletions_job
-STATUS_HOOKS["deletions"] = lambda ctx: pending_summary(ctx.store, ctx.now())

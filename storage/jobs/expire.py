@@ -8,11 +8,11 @@ default) and reports nothing. The TTL stays as the backstop for a deployment who
 
 from __future__ import annotations
 
-from storage.jobs.base import JOBS, JobContext, JobResult
+from storage.clickhouse.target import Target
+from storage.jobs.base import JobContext, JobResult
 from storage.jobs.policy import cutoff
 from storage.jobs.sql import Partition, day_partitions, table_exists
 from storage.jobs.sweep import sweep_objects
-from storage.jobs.target import Target
 from storage.jobs.ttl import EXPIRING, Expiring, sync_ttl
 
 
@@ -22,7 +22,7 @@ def expire(ctx: JobContext) -> JobResult:
     rows = {item.table: 0 for item in EXPIRING if item.day_partitions}
     ctx.progress(0, len(drops) + 1)
     for index, (item, part) in enumerate(drops):
-        # On a cluster: `<table>_local ON CLUSTER`, so every shard drops its part of the day (see jobs/target.py).
+        # On a cluster: `<table>_local ON CLUSTER`, so every shard drops its part of the day (see clickhouse/target.py).
         ctx.store.command(f"ALTER TABLE {Target.of(ctx.store).mutate(item.table)} DROP PARTITION ID "
                           f"'{part.partition_id}' SETTINGS replication_alter_partitions_sync = 2")
         rows[item.table] += part.rows
@@ -38,6 +38,3 @@ def _expired(ctx: JobContext, item: Expiring) -> list[Partition]:
     if not table_exists(ctx.store, item.table):
         return []
     return day_partitions(ctx.store, item.table, before=cutoff(ctx.now(), item.days(ctx.policy)))
-
-
-JOBS["expire"] = expire

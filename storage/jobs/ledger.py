@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from storage.clickhouse import ClickHouseStore, string
+from storage.clickhouse.client import ClickHouseStore, string
 from storage.jobs.sql import timestamp
 
 

@@ -16,7 +16,7 @@ import uuid
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string
+from storage.clickhouse.client import ClickHouseStore, string
 
 _HOLDER = re.compile(r"[A-Za-z0-9._:@-]{1,200}")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from storage.clickhouse import string
-from storage.jobs.base import JOBS, JobContext, JobResult
+from storage.clickhouse.client import string
+from storage.jobs.base import JobContext, JobResult
 
 ORPHAN_AGE = timedelta(hours=24)
 _CRASH_KEY = re.compile(r"^crashes/\d{4}/\d{2}/\d{2}/([0-9a-f-]{36})/")
@@ -36,6 +36,3 @@ def reconcile(ctx: JobContext) -> JobResult:
     for key in orphans:
         ctx.objects.delete(key)
     return JobResult("reconcile", {}, len(orphans), {"crashes_checked": len(ids)})
-
-
-JOBS["reconcile"] = reconcile

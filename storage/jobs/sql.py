@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string
-from storage.jobs.target import Target
+from storage.clickhouse.client import ClickHouseStore, string
+from storage.clickhouse.target import Target
 
 
 class Partition(msgspec.Struct, frozen=True):

@@ -14,8 +14,8 @@ INSERT ... SELECT. On a cluster each shard must rewrite its own rows in place, b
 
 from __future__ import annotations
 
-from storage.clickhouse import ClickHouseStore
-from storage.jobs.target import Target
+from storage.clickhouse.client import ClickHouseStore
+from storage.clickhouse.target import Target
 
 STAGE_SUFFIX = "_deidentify_stage"
 

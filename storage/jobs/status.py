@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from storage.jobs.base import JOBS, STATUS_HOOKS, JobContext, ordered_jobs
+from storage.jobs.base import JobContext
+from storage.jobs.registry import JOBS, STATUS_HOOKS, ordered_jobs
 from storage.jobs.sql import table_exists
 
 

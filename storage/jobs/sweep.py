@@ -11,11 +11,11 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from storage.clickhouse.target import Target
 from storage.jobs import ledger
 from storage.jobs.base import JobContext
 from storage.jobs.policy import cutoff
 from storage.jobs.sql import table_exists
-from storage.jobs.target import Target
 
 PREFIX = "crashes/"
 _DAY_KEY = re.compile(r"crashes/(\d{4})/(\d{2})/(\d{2})/")

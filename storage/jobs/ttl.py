@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from storage.clickhouse import ClickHouseStore, string
+from storage.clickhouse.client import ClickHouseStore, string
+from storage.clickhouse.target import Target
 from storage.jobs.policy import RetentionPolicy
-from storage.jobs.target import Target
 
 _TTL_DAYS = re.compile(r"\bTTL\b.*?toIntervalDay\((\d+)\)", re.S)
 

@@ -13,7 +13,7 @@ from s3server import S3Server
 from support import drain
 
 from ingest.app import create_app
-from ingest.objects import open_objects
+from ingest.stores import open_objects
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -24,7 +24,7 @@ from support import make_batch
 from ingest.app import create_app
 from ingest.settings import load_settings
 from ingest.state import SETTINGS, WRITER_SERVICE
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
 
 ALLOWED = {202, 400, 403, 413, 415, 422, 429}
 

@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from ingest.settings import load_settings
-from storage.clickhouse import open_client
+from storage.clickhouse.client import open_client
 from storage.errors import StorageUnavailable
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from cluster_jobs import formatted, run_every_job
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
+from storage.clickhouse.migrate import Migration, load_migrations, migrate, render
 from storage.jobs.staging import Staging
-from storage.migrate import Migration, load_migrations, migrate, render
 from storage.rows import EventRow
 
 CLUSTER = "consentry_cluster"

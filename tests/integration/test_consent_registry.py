@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import crash_form, drain, make_batch, stored_count
 
 from ingest.app import create_app
-from ingest.consent_registry import registry_path
+from ingest.consent.registry import registry_path
 from ingest.durable.records import SpoolBatch
 from ingest.durable.spool import SpoolAppender
 from ingest.metrics import Metrics
 from ingest.settings import Settings
 from ingest.state import SETTINGS
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.rows import EventRow
 
 

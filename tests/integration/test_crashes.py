@@ -16,9 +16,9 @@ from s3server import S3Server
 from support import drain
 
 from ingest.app import create_app
-from ingest.objects import open_objects
 from ingest.settings import ConfigError, Settings
-from storage.clickhouse import ClickHouseStore
+from ingest.stores import open_objects
+from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidumps"
 WINDOWS_DUMP = (FIXTURES / "windows_amd64.dmp").read_bytes()

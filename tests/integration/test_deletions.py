@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import crash_form, drain, make_batch
 
 from ingest.app import create_app
-from ingest.objects import open_objects
-from ingest.privacy import hash_key
+from ingest.consent.keys import hash_key
 from ingest.settings import Settings
 from ingest.state import WRITER_SERVICE
-from storage.clickhouse import ClickHouseStore
+from ingest.stores import open_objects
+from storage.clickhouse.client import ClickHouseStore
 from storage.privacy import install_hash
 
 JSON = {"Content-Type": "application/json"}

@@ -16,7 +16,7 @@ from ingest.durable.records import HEADER_SIZE, SpoolBatch, frame
 from ingest.durable.segments import segments
 from ingest.settings import Settings
 from ingest.state import WRITER_SERVICE
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 JSON = {"Content-Type": "application/json"}
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.rows import EVENT_COLUMNS, EVENT_LINES_STRUCTURE, EventRow, encode_event_lines
 
 

@@ -15,7 +15,7 @@ import zstandard
 from aiohttp.test_utils import TestClient
 from support import drain, make_batch, stored
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 JSON = {"Content-Type": "application/json"}
 MSGPACK = {"Content-Type": "application/msgpack"}

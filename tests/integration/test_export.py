@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from support import crash_form, drain, make_batch
 
-from ingest import dsr_cli
 from ingest.app import create_app
+from ingest.cli import dsr
 
 TOKEN = "t" * 40
 
@@ -39,7 +39,7 @@ async def test_cli_export_has_exactly_that_install(make_settings: Any, tmp_path:
         mine, event_ids, dump = await seed(client)
         out = tmp_path / "export"
         args = argparse.Namespace(install_id=mine, out=out)
-        assert await asyncio.to_thread(dsr_cli.main, settings, args) == 0  # through the control socket
+        assert await asyncio.to_thread(dsr.main, settings, args) == 0  # through the control socket
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert sorted(e["event_id"] for e in events) == sorted(event_ids)
     assert {e["install_id"] for e in events} == {mine}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
+from storage.clickhouse.migrate import load_migrations, migrate
 from storage.errors import MigrationError
-from storage.migrate import load_migrations, migrate
 
 
 def test_migrate_twice_is_a_no_op(store: ClickHouseStore) -> None:

@@ -21,8 +21,8 @@ from support import drain
 
 from ingest.app import create_app
 from ingest.settings import Settings
-from ingest.state import CONSENT_REGISTRY, METRICS
-from storage.clickhouse import ClickHouseStore
+from ingest.state import INTAKE, METRICS
+from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdk" / "posthog"  # recordings of the real SDK's requests
 FIXTURE_DAY = datetime(2026, 11, 23, tzinfo=UTC)  # when the fixtures were recorded (their event timestamps)
@@ -95,7 +95,7 @@ def requests_seen(client: TestClient, route: str, status: str) -> float:
 
 
 def install_of(client: TestClient, distinct_id: str) -> str:
-    return str(client.server.app[CONSENT_REGISTRY].install_id(distinct_id))
+    return str(client.server.app[INTAKE].registry.install_id(distinct_id))
 
 
 # --- recorded requests ------------------------------------------------------------------------------------------

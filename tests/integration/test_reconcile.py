@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import crash_form, drain
 
 from ingest.app import create_app
-from ingest.objects import open_objects
-from storage.clickhouse import ClickHouseStore
+from ingest.stores import open_objects
+from storage.clickhouse.client import ClickHouseStore
 from storage.jobs import JobContext, RetentionPolicy
 from storage.jobs.reconcile import reconcile
 

@@ -13,7 +13,7 @@ import msgspec
 from report_support import crash, insert, installs, report
 
 from ingest.reports.base import Report
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.jobs.base import JobContext
 from storage.jobs.deletions import DeletionRequest, register, run_deletions
 from storage.jobs.expire import expire

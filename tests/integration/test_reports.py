@@ -19,7 +19,7 @@ from ingest.reports.base import Report
 from ingest.reports.params import ReportArgumentError
 from ingest.reports.registry import prepare
 from ingest.settings import ConfigError, Settings
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 TOKEN = "report-" + "x" * 40
 

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from ingest import cli, jobs
+from ingest import cli
+from ingest.cli.jobs import ProgressBar
+from ingest.durable import jobs
 from ingest.durable.service import WriterService
-from ingest.jobs_cli import ProgressBar
 from ingest.metrics import Metrics
 from ingest.settings import Settings
-from storage.clickhouse import ClickHouseStore, open_client
+from storage.clickhouse.client import ClickHouseStore, open_client
+from storage.clickhouse.migrate import migrate
 from storage.jobs import (
     JOBS,
     STATUS_HOOKS,
@@ -33,7 +35,6 @@ from storage.jobs import (
 )
 from storage.jobs.lock import ClaimLock
 from storage.jobs.ttl import current_ttl_days
-from storage.migrate import migrate
 from storage.objects import ObjectStore, open_object_store
 from storage.rows import NIL_UUID, CrashRow, EventRow
 

@@ -11,11 +11,11 @@ import re
 import pytest
 from cluster_jobs import formatted
 
-from ingest.cli import run_migrate
+from ingest.cli.engine import run_migrate
 from ingest.settings import ConfigError, Settings
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
+from storage.clickhouse.migrate import Migration, load_ledger, load_migrations, migrate, render
 from storage.errors import MigrationError, QueryError
-from storage.migrate import Migration, load_ledger, load_migrations, migrate, render
 
 CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{database\}\.(\w+)")
 KEEPER_PATH = re.compile(r"ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/(?:\{shard\}|all)/\{database\}/(\w+)',"

@@ -22,10 +22,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from support import drain
 
 from ingest.app import create_app
-from ingest.objects import open_objects
 from ingest.settings import Settings
-from ingest.state import CONSENT_REGISTRY, METRICS
-from storage.clickhouse import ClickHouseStore
+from ingest.state import INTAKE, METRICS
+from ingest.stores import open_objects
+from storage.clickhouse.client import ClickHouseStore
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdk" / "sentry"  # recordings of the real SDK's requests
 DUMPS = Path(__file__).parents[1] / "fixtures" / "minidumps"
@@ -210,7 +210,7 @@ async def test_exception_fixture_is_mapped_and_redacted(sentry: tuple[TestClient
     assert frames == [("app", "parse_order", "~/project/app.py", 6, True),
                       ("app", "checkout", "~/project/app.py", 13, True),
                       ("__main__", "common_payload", "~/project/drive_sentry.py", 24, False)]
-    registry = client.server.app[CONSENT_REGISTRY]
+    registry = client.server.app[INTAKE].registry
     assert str(row["install_id"]) == str(registry.install_id("u-123"))
     assert row["app_version"] == "1.0.0" and row["breadcrumbs"] == ["auth"]
     assert row["extra"] == {"runtime.name": "CPython", "runtime.version": "3.11.7", "sentry.level": "error"}
@@ -234,7 +234,7 @@ async def test_transaction_fixture_becomes_one_event(sentry: tuple[TestClient, S
     assert row["name"] == "sentry.transaction" and row["app"] == "myapp"
     assert row["props_str"]["transaction"] == "checkout-job"
     assert 10 <= row["props_num"]["duration_ms"] <= 20 and row["props_num"]["span_count"] == 1
-    assert str(row["install_id"]) == str(client.server.app[CONSENT_REGISTRY].install_id("u-123"))
+    assert str(row["install_id"]) == str(client.server.app[INTAKE].registry.install_id("u-123"))
     text = everything(store, settings)
     for planted in ("alice", "SELECT", "orders", "example-host", "u-123", "Alice"):
         assert planted not in text, planted
@@ -362,7 +362,7 @@ async def test_minidump_endpoint(sentry: tuple[TestClient, Settings], store: Cli
     assert row["crash_id"] == crash_id and row["source"] == "sentry"
     assert row["exception_type"] == "EXCEPTION_ACCESS_VIOLATION" and row["minidump_parsed"] is True
     assert row["app_version"] == "2.4.1"
-    assert str(row["install_id"]) == str(client.server.app[CONSENT_REGISTRY].install_id("u-dump"))
+    assert str(row["install_id"]) == str(client.server.app[INTAKE].registry.install_id("u-dump"))
     stored = objects(settings)
     assert stored[row["minidump_key"]] == dump and len(row["attachment_keys"]) == 1
     text = everything(store, settings).replace(dump.decode("utf-8", "replace"), "")
@@ -456,7 +456,7 @@ async def test_sdk_exception_is_stored_without_personal_data(sentry: tuple[TestC
     assert row["source"] == "sentry" and row["exception_type"] == "ValueError"
     assert [f["function"] for f in row["frames"]][:2] == ["planted_failure", "checkout"]
     assert row["app_version"] == "2.0.1" and row["breadcrumbs"] == ["auth"]
-    assert str(row["install_id"]) == str(client.server.app[CONSENT_REGISTRY].install_id(PLANTED_USER))
+    assert str(row["install_id"]) == str(client.server.app[INTAKE].registry.install_id(PLANTED_USER))
     assert "order widgets:many" in row["exception_message"] and "~/" in row["exception_message"]
     (attachment,) = row["attachment_keys"]
     assert objects(settings)[attachment].startswith(b"log for ")
@@ -503,7 +503,7 @@ async def test_sdk_registry_denial_is_answered_200_and_stores_nothing(sentry: tu
     await settle(client)
     assert dropped(client, "registry_denied") == 2  # the event and its attachment
     rows = crashes(store)
-    registry = client.server.app[CONSENT_REGISTRY]
+    registry = client.server.app[INTAKE].registry
     assert [str(r["install_id"]) for r in rows] == [str(registry.install_id("consenter-2"))]
     assert sample(client, "consentry_requests_total", route=ENVELOPE, status="200") == 2
     assert sample(client, "consentry_requests_total", route=ENVELOPE, status="403") == 0

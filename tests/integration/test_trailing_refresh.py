@@ -16,7 +16,7 @@ from ingest.reports.base import assemble
 from ingest.reports.registry import prepare
 from ingest.settings import Settings
 from ingest.state import WRITER_SERVICE
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 from storage.trailing import refresh_trailing
 
 SKETCHES = "uniqCombinedMerge(dau), uniqCombinedMerge(wau), uniqCombinedMerge(mau), uniqCombinedMerge(sessions)"

@@ -11,7 +11,7 @@ import pytest
 from cluster_jobs import DATABASE, RecordingStore, run_every_job
 
 from ingest.settings import ConfigError, load_settings
-from storage.jobs.target import Target, sharded_tables
+from storage.clickhouse.target import Target, sharded_tables
 
 CLUSTER = "prod_cluster"
 ON = f"ON CLUSTER '{CLUSTER}'"

@@ -11,11 +11,11 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.consent.request import check_consent
 from ingest.errors import Refusal
-from ingest.model import EventBatch
+from ingest.model import Decoded, EventBatch
 from ingest.settings import LimitSettings
-from ingest.stages.consent import check_consent
-from ingest.stages.decode import Decoded, decompress, parse
+from ingest.stages.decode import decompress, parse
 from ingest.stages.validate import validate_batch
 
 ENCODINGS = st.sampled_from([None, "identity", "gzip", "x-gzip", "zstd", "br", "GZIP", "", "gzip, zstd"])

@@ -21,10 +21,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-import ingest.cli  # noqa: F401 - registers every job (storage.jobs.deletions is imported through it)
 from ingest.app import create_app
 from ingest.cli import _parser
-from ingest.jobs import selected
+from ingest.durable.jobs import selected
 from ingest.serve import SHUTDOWN_TIMEOUT_S
 from ingest.settings import ConfigError, Settings, load_settings, setting_names
 

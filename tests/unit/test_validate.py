@@ -8,9 +8,8 @@ import pytest
 from support import make_batch
 
 from ingest.errors import Refusal
-from ingest.model import EventBatch
+from ingest.model import Decoded, EventBatch
 from ingest.settings import LimitSettings
-from ingest.stages.decode import Decoded
 from ingest.stages.validate import validate_batch
 
 NOW = datetime.now(UTC)

@@ -1,0 +1,166 @@
+"""The PostHog front door: an app using an unmodified PostHog client (posthog-python, posthog-js) points its host
+here and gets the native API's guarantees. See docs/sdks.md and tests/fixtures/sdk/wire.md section 2.
+
+- v0 `POST /batch/`, `/capture/`, `/e/`, `/i/v0/e/`: the key (`api_key` or `token`) is inside the body, so the
+  body is read (capped), decompressed (capped) and parsed before the key is known; answers exactly `200
+  {"status": 1}` (posthog-python retries a 202).
+- v1 `POST /i/v1/analytics/events`: `Authorization: Bearer <key>` is checked before the body is read; answers
+  `200 {"results": {"<uuid>": {"result": "ok" | "drop"}}}`.
+- `POST /flags/`, `/decide/`: key checked, an empty flag set answered, nothing read further or stored.
+
+Each event is mapped (mapping.py), consent is decided per event (key, `$consent` marker, registry);
+the events kept are grouped per install and run through the native validate → redact stages, and each install's
+rows are spooled as one record (the spool's unit). Refused and unmappable events are answered as success (so the
+client does not retry them), counted in consentry_sdk_dropped_total{sdk="posthog",reason}, never stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from ingest.consent.sdk import authorize
+from ingest.crash.model import CrashUpload
+from ingest.errors import Refusal
+from ingest.frontdoors.posthog.mapping import SDK, Crash, Kept, Mapper, capture_events, flags_key, parse_body
+from ingest.model import Consent, Context, Event, EventBatch
+from ingest.settings import IngestKey
+from ingest.stages.decode import decompress, read_body
+from ingest.stages.pipeline import accept_crash, accept_installs, admit
+from ingest.state import INTAKE, SETTINGS
+
+MAPPER = web.AppKey("posthog_mapper", Mapper)
+V0_OK = b'{"status":1}'
+FLAGS_ANSWER = b'{"flags":{},"errorsWhileComputingFlags":false,"featureFlags":{},"featureFlagPayloads":{}}'
+_CONSENTED = Consent(telemetry="granted")
+# Refusals of one $exception event that drop it (counted) rather than fail the whole mixed batch.
+CRASH_DROPPED = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn", "invalid_field",
+                           "too_many_frames"})
+
+
+class Result(msgspec.Struct, frozen=True, omit_defaults=True):
+    result: str
+    details: str | None = None
+
+
+class Results(msgspec.Struct, frozen=True):
+    results: dict[str, Result]
+
+
+async def _plain_body(request: web.Request) -> bytes:
+    """The body with Content-Encoding (or posthog-js's `?compression=gzip-js`) undone, both sizes capped."""
+    limits = request.app[INTAKE].limits
+    body = await read_body(request, limits.max_body_bytes)
+    encoding = request.headers.get("Content-Encoding")
+    compression = request.query.get("compression", "").lower()
+    if encoding is None and compression in ("gzip-js", "gzip"):
+        encoding = "gzip"
+    elif compression == "lz64":
+        raise Refusal("unsupported_encoding", "compression=lz64 is not supported; use gzip-js or none")
+    return decompress(body, encoding, limits.max_decompressed_bytes)
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return (value.strip() or None) if scheme.lower() == "bearer" else None
+
+
+async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any]) -> list[tuple[Any, str]]:
+    """Map and consent-check each event, then hand the kept ones to the pipeline grouped per install, and each
+    $exception event as a crash; returns (uuid as sent, "ok" | drop reason) per event. Raises only for what should
+    fail the whole request (too many events, rate limit, spool)."""
+    intake = request.app[INTAKE]
+    limits, metrics = intake.limits, intake.metrics
+    if len(events) > limits.max_events_per_batch:
+        raise Refusal("too_many_events", f"{len(events)} events exceed the limit of {limits.max_events_per_batch}")
+    now = datetime.now(UTC)
+    mapper = request.app[MAPPER]
+    dropped: Counter[str] = Counter()
+    outcomes: list[tuple[Any, str, Any]] = []  # (uuid as sent, "ok" | reason, install id when kept)
+    groups: dict[Any, dict[Context, list[Event]]] = defaultdict(lambda: defaultdict(list))
+    crashes: list[tuple[int, Crash]] = []  # (index in outcomes, the $exception event's crash report)
+    cache: dict[Any, Any] = {}
+    for raw in events:
+        outcome = mapper.map_event(raw, policy, key, now, dropped, cache)
+        sent_id = raw.get("uuid") if isinstance(raw, dict) else None
+        if isinstance(outcome, Kept):
+            metrics.sdk_items.labels(SDK, "event").inc()
+            groups[outcome.install_id][outcome.context].append(outcome.event)
+            outcomes.append((sent_id, "ok", outcome.install_id))
+            continue
+        if isinstance(outcome, Crash):
+            metrics.sdk_items.labels(SDK, "exception").inc()
+            crashes.append((len(outcomes), outcome))
+            outcomes.append((sent_id, "ok", None))
+            continue
+        metrics.sdk_items.labels(SDK, "profile" if outcome.reason == "profile_event" else "event").inc()
+        dropped[outcome.reason] += 1
+        outcomes.append((sent_id, outcome.reason, None))
+    batches = {install_id: [EventBatch(install_id, _CONSENTED, context, kept) for context, kept in by_context.items()]
+               for install_id, by_context in groups.items()}
+    withdrawn = await accept_installs(intake, batches, now)
+    for install_id in withdrawn:
+        dropped["consent_withdrawn"] += sum(len(batch.events) for batch in batches[install_id])
+    for index, crash in crashes:  # each through the pipeline's crash path, like POST /v1/crashes
+        try:
+            await accept_crash(intake, CrashUpload(SDK, crash.report, None, []))
+        except Refusal as refusal:
+            if refusal.code not in CRASH_DROPPED:
+                raise
+            dropped[refusal.code] += 1
+            outcomes[index] = (outcomes[index][0], refusal.code, None)
+    for reason, count in dropped.items():
+        metrics.sdk_dropped.labels(SDK, reason).inc(count)
+    return [(sent, "consent_withdrawn" if install_id in withdrawn else result)
+            for sent, result, install_id in outcomes]
+
+
+async def post_capture_v0(request: web.Request) -> web.Response:
+    admit(request.app[INTAKE], request.remote)
+    key, events = capture_events(parse_body(await _plain_body(request), request.content_type))
+    policy = authorize(request.app[SETTINGS], key)
+    await _accept(request, policy, key or "", events)
+    return web.Response(status=200, body=V0_OK, content_type="application/json")
+
+
+async def post_capture_v1(request: web.Request) -> web.Response:
+    key = _bearer(request)
+    policy = authorize(request.app[SETTINGS], key)  # before a byte of the body is read
+    admit(request.app[INTAKE], request.remote)
+    body = parse_body(await _plain_body(request), request.content_type)
+    events = body.get("batch") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        raise Refusal("malformed_body", 'expected {"batch": [...]}')
+    outcomes = await _accept(request, policy, key or "", events)
+    results = {sent: Result("ok") if result == "ok" else Result("drop", result)
+               for sent, result in outcomes if isinstance(sent, str)}
+    return web.Response(status=200, body=msgspec.json.encode(Results(results)), content_type="application/json")
+
+
+async def post_flags(request: web.Request) -> web.Response:
+    """Feature flags are not a Consentry feature: an empty, valid answer after key auth. The body (person and
+    group properties are personal data) is parsed for the key only, never logged or stored."""
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")  # nothing is spooled: a full spool is no reason
+    key = request.query.get("token")
+    if key is None:
+        key = flags_key(parse_body(await _plain_body(request), request.content_type))
+    authorize(request.app[SETTINGS], key)
+    intake.metrics.sdk_items.labels(SDK, "flags").inc()
+    return web.Response(status=200, body=FLAGS_ANSWER, content_type="application/json")
+
+
+def setup_posthog(app: web.Application) -> None:
+    intake = app[INTAKE]
+    app[MAPPER] = Mapper(intake.redactor, intake.registry, intake.limits)
+    for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track"):
+        app.router.add_post(path, post_capture_v0)
+        app.router.add_post(path + "/", post_capture_v0)
+    app.router.add_post("/i/v1/analytics/events", post_capture_v1)
+    for path in ("/flags", "/decide"):
+        app.router.add_post(path, post_flags)
+        app.router.add_post(path + "/", post_flags)

@@ -1,0 +1,290 @@
+"""The Sentry front door: an app using the unmodified `sentry-sdk` points its DSN here and gets the native
+privacy guarantees (see docs/sdks.md "Sentry SDKs" and mapping.py for what each field becomes).
+
+POST /api/{project}/envelope/ and POST /api/{project}/minidump/, optionally under a path prefix. The ingest key
+(`X-Sentry-Auth: Sentry sentry_key=...` or `?sentry_key=`) is decided before the body is read; consent is then
+decided per event (key scopes, markers, registry; stricter wins). Errors, messages and minidumps then go through
+the pipeline as POST /v1/crashes does (`accept_crash`), transactions as POST /v1/events does (`accept_events`).
+
+Replies follow what the SDK does with them (wire.md §1.6): 200 `{"id": ...}` for accepted and for consent-dropped
+events (the SDK never retries a 2xx); 401 for an unknown key; 413 past the size caps; 429 with `Retry-After` and
+`X-Sentry-Rate-Limits` when rate-limited. A refusal decided by the key itself also answers
+`X-Sentry-Rate-Limits: 86400:<categories>:project:consent`, so the SDK stops sending that category for a day.
+Per-event and per-user refusals (markers, the consent registry) do not: one user's denial must not stop the
+SDK process from sending the crashes of every other user.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from ingest.consent.sdk import authorize, refusal_reason
+from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
+from ingest.crash.multipart import parse_form
+from ingest.errors import Refusal
+from ingest.frontdoors.sentry.envelope import Item, parse_envelope
+from ingest.frontdoors.sentry.mapping import (
+    event_uuid,
+    form_event,
+    install_id,
+    item_label,
+    map_event,
+    map_transaction,
+    markers,
+)
+from ingest.metrics import Metrics
+from ingest.middleware import refusal_response
+from ingest.model import Consent, Context, Decoded, Event, EventBatch
+from ingest.settings import CrashLimitSettings, IngestKey
+from ingest.stages.decode import decompress, read_body
+from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
+from ingest.state import INTAKE, METRICS, SETTINGS
+
+SDK = "sentry"
+SOURCE = "sentry"  # crashes.source and consentry_crashes_accepted_total{source}
+TRANSACTION_EVENT = "sentry.transaction"
+CRASH_CATEGORIES = "error;default;attachment"
+TELEMETRY_CATEGORIES = "transaction;span"
+CONSENT_LIMIT_S = 86_400
+ONLY_COUNTED = frozenset({"client_report", "session", "sessions"})  # SDK bookkeeping: counted, never stored
+# Refusals of the shared pipeline that a Sentry client gets as "200, dropped": retrying cannot help, and a 4xx
+# would only be logged by the SDK. Counted in consentry_sdk_dropped_total{reason=<code>}.
+DROPPED_CODES = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn"})
+MAX_FIELD_BYTES = 64 << 10
+
+
+class Reply:
+    """The X-Sentry-Rate-Limits entries a response carries."""
+
+    def __init__(self) -> None:
+        self.limits: list[str] = []
+
+    def block(self, categories: str, reason: str) -> None:
+        entry = f"{CONSENT_LIMIT_S}:{categories}:project:{reason}"
+        if entry not in self.limits:
+            self.limits.append(entry)
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Sentry-Rate-Limits": ", ".join(self.limits)} if self.limits else {}
+
+
+def sentry_key(request: web.Request) -> str | None:
+    """The DSN public key: `X-Sentry-Auth` (what sentry-sdk sends), `Authorization: Sentry ...`, or the
+    `sentry_key` query parameter (browser SDKs, minidump uploads)."""
+    header = request.headers.get("X-Sentry-Auth") or ""
+    if not header and request.headers.get("Authorization", "").lower().startswith("sentry "):
+        header = request.headers["Authorization"]
+    if header.lower().startswith("sentry "):
+        header = header[7:]
+    for pair in header.split(","):
+        name, _, value = pair.strip().partition("=")
+        if name.strip() == "sentry_key" and value.strip():
+            return value.strip()
+    return request.query.get("sentry_key")
+
+
+def _dropped(metrics: Metrics, reason: str, count: int = 1) -> None:
+    metrics.sdk_dropped.labels(SDK, reason).inc(count)
+
+
+def sentry_replies(handler: Callable[[web.Request], Awaitable[web.Response]]) -> Callable[
+        [web.Request], Awaitable[web.Response]]:
+    """A 429 also carries `X-Sentry-Rate-Limits` (all categories), which the SDK honours on any status."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except Refusal as refusal:
+            if refusal.code != "rate_limited":
+                raise
+            response = refusal_response(refusal)
+            response.headers["X-Sentry-Rate-Limits"] = f"{refusal.retry_after or 60}::key:rate_limited"
+            request.app[METRICS].refusals.labels(refusal.code).inc()
+            return response
+
+    return wrapped
+
+
+async def _admitted_body(request: web.Request) -> tuple[IngestKey, bytes]:
+    """Key first (401 before a byte is read), then back-pressure and the client's rate, then the bounded body.
+    Caps: crash_limits.max_upload_bytes on the wire and again after Content-Encoding (gzip, br, deflate, zstd)."""
+    key = authorize(request.app[SETTINGS], sentry_key(request))
+    intake = request.app[INTAKE]
+    admit(intake, request.remote)
+    cap = intake.crash_limits.max_upload_bytes
+    body = await read_body(request, cap)
+    return key, decompress(body, request.headers.get("Content-Encoding"), cap)
+
+
+def _json(item: Item, limit: int) -> dict[str, Any]:
+    if len(item.payload) > limit:
+        raise Refusal("part_too_large", f"the {item.type} item is {len(item.payload)} bytes, over {limit}")
+    try:
+        value = msgspec.json.decode(item.payload)
+    except msgspec.DecodeError as exc:
+        raise Refusal("malformed_body", f"the {item.type} item is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise Refusal("malformed_body", f"the {item.type} item must be a JSON object")
+    return value
+
+
+def _files(files: list[tuple[bool, bytes]], limits: CrashLimitSettings,
+           metrics: Metrics) -> tuple[bytes | None, list[Attachment]]:
+    """(is minidump, bytes) → the minidump and the text attachments, as the native upload limits them; what does
+    not fit is dropped and counted (the event itself is still kept)."""
+    dump: bytes | None = None
+    texts: list[Attachment] = []
+    for is_dump, data in files:
+        if is_dump:
+            if dump is not None:
+                _dropped(metrics, "duplicate_item")
+            elif len(data) > limits.max_minidump_bytes:
+                _dropped(metrics, "minidump_too_large")
+            else:
+                dump = data
+            continue
+        if len(texts) >= limits.max_attachments:
+            _dropped(metrics, "too_many_attachments")
+        elif len(data) > limits.max_attachment_bytes:
+            _dropped(metrics, "attachment_too_large")
+        else:
+            try:
+                texts.append(Attachment(data.decode("utf-8")))
+            except UnicodeDecodeError:
+                _dropped(metrics, "binary_attachment")  # only text logs are kept, as on the native path
+    return dump, texts
+
+
+async def _crash(intake: Intake, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
+                 sent_at: Any, files: list[tuple[bool, bytes]], reply: Reply, items: int) -> bool:
+    """An error / message event with its attachments: kept through accept_crash, or dropped and counted (as
+    `items` items: an envelope's event and attachments, or one minidump upload and its other files)."""
+    metrics, registry, limits = intake.metrics, intake.registry, intake.crash_limits
+    install, _ = install_id(event, registry)
+    reason = refusal_reason(key, "crash_report", markers(event), registry, install)
+    if reason is not None:
+        _dropped(metrics, reason, items)
+        if reason == "key_scope":
+            reply.block(CRASH_CATEGORIES, "consent")
+        return False
+    dump, texts = _files(files, limits, metrics)
+    mapped = map_event(event, key=key, install=install, event_id=event_id, sent_at=sent_at, now=datetime.now(UTC),
+                       limits=limits, has_dump=dump is not None)
+    try:
+        await accept_crash(intake, CrashUpload(SOURCE, mapped.report, dump, texts),
+                           dump_names_exception=not mapped.has_exception, findings=mapped.dropped)
+    except Refusal as refusal:
+        if refusal.code not in DROPPED_CODES:
+            raise
+        _dropped(metrics, refusal.code, items)
+        return False
+    return True
+
+
+async def _transaction(intake: Intake, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
+                       sent_at: Any, reply: Reply) -> bool:
+    """A performance transaction → one native event `sentry.transaction`, or dropped and counted."""
+    metrics, registry = intake.metrics, intake.registry
+    if key.transactions == "drop":
+        _dropped(metrics, "transactions_off")
+        reply.block(TELEMETRY_CATEGORIES, "transactions_off")
+        return False
+    install, _ = install_id(event, registry)
+    reason = refusal_reason(key, "telemetry", markers(event), registry, install)
+    if reason is not None:
+        _dropped(metrics, reason)
+        if reason == "key_scope":
+            reply.block(TELEMETRY_CATEGORIES, "consent")
+        return False
+    now = datetime.now(UTC)
+    mapped = map_transaction(event, key=key, event_id=event_id, sent_at=sent_at, now=now, limits=intake.limits)
+    batch = EventBatch(install, Consent(telemetry="granted"), Context(**mapped.context),
+                       [Event(mapped.event_id, TRANSACTION_EVENT, mapped.ts, props=mapped.props)])
+    try:
+        await accept_events(intake, Decoded(batch=batch), now)
+    except Refusal as refusal:
+        if refusal.code not in DROPPED_CODES:
+            raise
+        _dropped(metrics, refusal.code)
+        return False
+    for what, count in mapped.dropped.items():
+        metrics.redactions.labels(what).inc(count)
+    return True
+
+
+@sentry_replies
+async def post_envelope(request: web.Request) -> web.Response:
+    intake = request.app[INTAKE]
+    metrics, limits = intake.metrics, intake.crash_limits
+    key, plain = await _admitted_body(request)
+    envelope = parse_envelope(plain)
+    sent_at = envelope.headers.get("sent_at")
+    reply = Reply()
+    events: list[Item] = []
+    transactions: list[Item] = []
+    attachments: list[Item] = []
+    for item in envelope.items:
+        metrics.sdk_items.labels(SDK, item_label(item.type)).inc()
+        target = {"event": events, "transaction": transactions, "attachment": attachments}.get(item.type)
+        if target is not None:
+            target.append(item)
+        elif item.type not in ONLY_COUNTED:
+            _dropped(metrics, "unknown_item")  # never stored, never refused: a newer SDK keeps working
+    if extras := len(events[1:]) + len(transactions[1:]):  # one event per envelope, as Sentry defines it
+        _dropped(metrics, "duplicate_item", extras)
+    answer_id = envelope.headers.get("event_id")
+    if events:
+        event = _json(events[0], limits.max_report_bytes)
+        event_id = event_uuid(event.get("event_id") or answer_id)
+        files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
+        await _crash(intake, key, event, event_id, sent_at, files, reply, 1 + len(files))
+        answer_id = answer_id or event_id.hex
+    elif attachments:
+        _dropped(metrics, "orphan_attachment", len(attachments))
+    if transactions:
+        event = _json(transactions[0], limits.max_report_bytes)
+        event_id = event_uuid(event.get("event_id") or answer_id)
+        await _transaction(intake, key, event, event_id, sent_at, reply)
+        answer_id = answer_id or event_id.hex
+    body = msgspec.json.encode({"id": answer_id} if isinstance(answer_id, str) else {})
+    return web.Response(status=200, body=body, content_type="application/json", headers=reply.headers())
+
+
+@sentry_replies
+async def post_minidump(request: web.Request) -> web.Response:
+    """Crashpad / Breakpad / sentry-native minidump upload: `upload_file_minidump` plus the event as a `sentry`
+    JSON field or `sentry[...]` fields; other file parts are attachments. Answers the event id as text."""
+    intake = request.app[INTAKE]
+    metrics, limits = intake.metrics, intake.crash_limits
+    key, plain = await _admitted_body(request)
+    parts = parse_form(plain, request.headers.get("Content-Type", ""))
+    dumps = [p for p in parts if p.name == CRASHPAD_DUMP]
+    if len(dumps) != 1:
+        raise Refusal("malformed_body", f"exactly one `{CRASHPAD_DUMP}` part is required")
+    if len(dumps[0].data) > limits.max_minidump_bytes:
+        raise Refusal("part_too_large", f"the minidump is over {limits.max_minidump_bytes} bytes")
+    metrics.sdk_items.labels(SDK, "minidump").inc()
+    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts
+              if not p.is_file and len(p.data) <= MAX_FIELD_BYTES}
+    event = form_event(fields)
+    event_id = event_uuid(event.get("event_id"))
+    files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
+    reply = Reply()
+    await _crash(intake, key, event, event_id, None, files, reply, len(files))
+    return web.Response(status=200, text=str(event_id), headers=reply.headers())
+
+
+def setup_sentry(app: web.Application) -> None:
+    """The DSN `http://KEY@host:port/1` posts to /api/1/envelope/; `http://KEY@host/some/prefix/1` to
+    /some/prefix/api/1/envelope/ (a DSN path before the project id becomes a prefix)."""
+    for prefix in ("", "/{prefix:.+}"):
+        app.router.add_post(prefix + r"/api/{project:\d+}/envelope/", post_envelope)
+        app.router.add_post(prefix + r"/api/{project:\d+}/minidump/", post_minidump)

@@ -1,1 +1,0 @@
-"""What the Sentry and PostHog compatibility endpoints share: key auth and the consent decision."""
