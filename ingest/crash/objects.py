@@ -28,7 +28,8 @@ def crash_prefix(crash_id: uuid.UUID, when: datetime) -> str:
     return f"crashes/{when:%Y/%m/%d}/{crash_id}/"
 
 
-def _put_all(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
+def put_objects(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
+    """Blocking: call it on a worker thread (store_objects does)."""
     written: list[str] = []
     try:
         dump_key, dump_hash = "", ""
@@ -62,4 +63,4 @@ def remove(store: ObjectStore, keys: list[str]) -> None:
 
 async def store_objects(store: ObjectStore, prefix: str, minidump: bytes | None,
                         attachments: list[str]) -> StoredObjects:
-    return await asyncio.to_thread(_put_all, store, prefix, minidump, attachments)
+    return await asyncio.to_thread(put_objects, store, prefix, minidump, attachments)

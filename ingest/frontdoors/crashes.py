@@ -13,7 +13,7 @@ from ingest.crash.decode import decode_crash
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
 from ingest.crash.multipart import parse_form
-from ingest.crash.objects import StoredObjects, crash_prefix, remove, store_objects
+from ingest.crash.objects import StoredObjects, crash_prefix, put_objects, remove
 from ingest.crash.validate import validate_crash
 from ingest.durable.records import SpoolCrash
 from ingest.errors import Refusal
@@ -31,6 +31,8 @@ from ingest.state import (
     SETTINGS,
     SPOOL,
 )
+from redact import Redactor
+from storage.objects import ObjectStore
 from storage.rows import CrashRow
 
 
@@ -42,11 +44,11 @@ class CrashAccepted(msgspec.Struct, frozen=True):
 
 def _row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, clean: RedactedCrash,
          stored: StoredObjects, when: datetime, now: datetime) -> CrashRow:
-    context = report.context
+    context = clean.context  # redacted
     return CrashRow(
         crash_id=report.crash_id, install_id=report.install_id, ts=when, received_at=now, source=upload.source,
-        app=context.app, app_version=context.app_version, os=context.os, os_version=context.os_version or "",
-        device_type=context.device_type or "", policy_version=report.consent.policy_version or "",
+        app=context["app"], app_version=context["app_version"], os=context["os"], os_version=context["os_version"],
+        device_type=context["device_type"], policy_version=context["policy_version"],
         fingerprint=clean.fingerprint, exception_type=clean.exception_type,
         exception_message=clean.exception_message, frames=clean.frames, breadcrumbs=clean.breadcrumbs,
         extra=clean.extra, minidump_key=stored.minidump_key, minidump_size=stored.minidump_size,
@@ -58,6 +60,15 @@ def _row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, cl
         attachment_keys=stored.attachment_keys, attachment_sizes=stored.attachment_sizes,
         redactions=dict(clean.findings),
     )
+
+
+def _dump_redact_store(upload: CrashUpload, report: CrashReport, redactor: Redactor, store: ObjectStore, prefix: str,
+                       dump_names_exception: bool) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
+    """The CPU-heavy and blocking steps, one worker-thread hop for all: minidump, redact, objects."""
+    dump = parse_minidump(upload.minidump) if upload.minidump else None
+    kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
+    clean = redact_crash(report, dump, upload.attachments, redactor, exception_type=kind or report.exception.type)
+    return dump, clean, put_objects(store, prefix, upload.minidump, clean.attachments)
 
 
 async def accept_crash(app: web.Application, upload: CrashUpload, *, dump_names_exception: bool = False,
@@ -73,15 +84,12 @@ async def accept_crash(app: web.Application, upload: CrashUpload, *, dump_names_
     app[INSTALL_LIMITER].check(str(report.install_id))
     app[BLOCKLIST].check(report.install_id)
     app[CONSENT_REGISTRY].check(report.install_id, "crash_report")
-    dump = parse_minidump(upload.minidump) if upload.minidump else None
-    kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
-    clean = await asyncio.to_thread(redact_crash, report, dump, upload.attachments, app[REDACTOR],
-                                    exception_type=kind or report.exception.type)              # redact
+    when = report.ts or now
+    dump, clean, stored = await asyncio.to_thread(                                              # minidump, redact,
+        _dump_redact_store, upload, report, app[REDACTOR], app[OBJECTS], crash_prefix(report.crash_id, when),
+        dump_names_exception)                                                                   # objects
     if findings:
         clean.findings.update(findings)
-    when = report.ts or now
-    stored = await store_objects(app[OBJECTS], crash_prefix(report.crash_id, when), upload.minidump,
-                                 clean.attachments)                                             # objects
     try:
         await app[SPOOL].append(SpoolCrash(_row(report, upload, dump, clean, stored, when, now)))  # spool
     except BaseException:

@@ -40,6 +40,8 @@ class RedactedCrash(msgspec.Struct):
     dump_modules: list[str]
     attachments: list[str]
     findings: Counter[str]
+    # app, app_version, os, os_version, device_type and policy_version: the fast tier, as on the events path
+    context: dict[str, str] = {}
 
 
 CACHE_ENTRIES = 8192  # per tier and Redactor; one entry is a digest, a redacted string and its findings
@@ -211,10 +213,14 @@ def redact_crash(report: CrashReport, dump: MinidumpInfo | None, attachments: li
         frames = _faulting_module(dump, modules)
     extra = scrub.extra({key: str(value) for key, value in report.extra.items()})
     texts = [scrub.prose(a.text, "log") for a in attachments]  # a log: free text
+    ctx = report.context
+    context = {name: scrub.text(value or "", name) for name, value in (
+        ("app", ctx.app), ("app_version", ctx.app_version), ("os", ctx.os), ("os_version", ctx.os_version),
+        ("device_type", ctx.device_type), ("policy_version", report.consent.policy_version))}
     return RedactedCrash(
         exception_type=kind, exception_message=message, frames=frames,
         fingerprint=fingerprint(kind, message, frames),
         breadcrumbs=[scrub.text(b) for b in report.breadcrumbs],
         extra=extra,
-        dump_modules=modules, attachments=texts, findings=scrub.findings,
+        dump_modules=modules, attachments=texts, findings=scrub.findings, context=context,
     )

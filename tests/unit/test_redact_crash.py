@@ -148,3 +148,13 @@ def test_long_texts_are_not_cached(redactor: Redactor) -> None:
     before = len(caches(redactor).deep)
     clean = redact_crash(report(long), None, [], redactor, exception_type="NativeCrash")
     assert "Alice" not in clean.exception_message and len(caches(redactor).deep) == before
+
+
+def test_context_strings_get_the_fast_tier_as_on_the_events_path(redactor: Redactor) -> None:
+    crash = msgspec.structs.replace(report(), context=msgspec.convert(
+        {"app": "example", "app_version": "build 4111 1111 1111 1111", "os": "windows", "os_version": "10.0.0.12"},
+        type(report().context)))
+    clean = redact_crash(crash, None, [], redactor, exception_type="NativeCrash")
+    assert clean.context == {"app": "example", "app_version": "build [card]", "os": "windows",
+                             "os_version": "[ip]", "device_type": "", "policy_version": ""}
+    assert clean.findings["card"] == 1 and clean.findings["ip.v4"] == 1
