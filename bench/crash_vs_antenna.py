@@ -162,11 +162,14 @@ class Stats:
         self.latencies: list[float] = []
 
 
-async def _connection(port: int, queue: list[bytes], stats: Stats, ok: int, deadline: float) -> None:
-    """One keep-alive connection: takes the next request until none is left, reads each answer by Content-Length."""
+async def _connection(port: int, requests: list[bytes], taken: list[int], stats: Stats, deadline: float,
+                      cycle: bool) -> None:
+    """One keep-alive connection: takes the next request until none is left (or, cycling, until the deadline),
+    reads each answer by its Content-Length."""
     reader = writer = None
-    while queue and time.perf_counter() < deadline:
-        request = queue.pop()
+    while (cycle or taken[0] < len(requests)) and time.perf_counter() < deadline:
+        request = requests[taken[0] % len(requests)]
+        taken[0] += 1
         started = time.perf_counter()
         try:
             if writer is None:
@@ -191,14 +194,16 @@ async def _connection(port: int, queue: list[bytes], stats: Stats, ok: int, dead
         writer.close()
 
 
-def send(path: str, port: int, bodies: list[bytes], concurrency: int, seconds: float = 600) -> tuple[Stats, float]:
-    queue = [_request(path, port, body) for body in reversed(bodies)]
-    stats = Stats()
+def send(path: str, port: int, bodies: list[bytes], concurrency: int, seconds: float = 600,
+         cycle: bool = False) -> tuple[Stats, float]:
+    """Every body once (or, cycling, round and round for `seconds`) over `concurrency` connections."""
+    requests = [_request(path, port, body) for body in bodies]
+    stats, taken = Stats(), [0]
 
     async def main() -> float:
         started = time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*(_connection(port, queue, stats, 200, deadline) for _ in range(concurrency)))
+        await asyncio.gather(*(_connection(port, requests, taken, stats, deadline, cycle) for _ in range(concurrency)))
         return time.perf_counter() - started
 
     return stats, asyncio.run(main())
@@ -271,7 +276,7 @@ def measure(label: str, path: str, port: int, roles: dict[str, list[int]], warmu
     client = time.process_time() - client_before
     after = {role: sum(cpu_seconds(p) for p in pids) for role, pids in roles.items()}
     if args.hold:
-        send(path, port, warmup * 1000, args.concurrency, seconds=args.hold)
+        send(path, port, warmup, args.concurrency, seconds=args.hold, cycle=True)
     done = stats.statuses[ok]
     cpu = {role: (after[role] - before[role]) / max(done, 1) * 1000 for role in roles}
     cpu["client"] = client / max(done, 1) * 1000
