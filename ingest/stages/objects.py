@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from datetime import datetime
@@ -28,7 +27,8 @@ def crash_prefix(crash_id: uuid.UUID, when: datetime) -> str:
     return f"crashes/{when:%Y/%m/%d}/{crash_id}/"
 
 
-def _put_all(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
+def put_objects(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
+    """Blocking: the pipeline calls it on a worker thread, with the minidump and redaction steps."""
     written: list[str] = []
     try:
         dump_key, dump_hash = "", ""
@@ -58,8 +58,3 @@ def remove(store: ObjectStore, keys: list[str]) -> None:
             store.delete(key)
         except Exception:  # noqa: BLE001 - cleanup must not hide the original failure
             pass
-
-
-async def store_objects(store: ObjectStore, prefix: str, minidump: bytes | None,
-                        attachments: list[str]) -> StoredObjects:
-    return await asyncio.to_thread(_put_all, store, prefix, minidump, attachments)

@@ -24,7 +24,7 @@ from ingest.metrics import Metrics
 from ingest.model import Decoded, EventBatch
 from ingest.ratelimit import RateLimiter
 from ingest.settings import ConsentScope, CrashLimitSettings, LimitSettings
-from ingest.stages.objects import StoredObjects, crash_prefix, remove, store_objects
+from ingest.stages.objects import StoredObjects, crash_prefix, put_objects, remove
 from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
 from ingest.stages.validate import validate_batch, validate_crash
@@ -119,15 +119,12 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     now = datetime.now(UTC)
     report = validate_crash(upload.report, intake.crash_limits, intake.limits, now)           # validate
     _admit_install(intake, report.install_id, "crash_report")                                 # consent (install)
-    dump = parse_minidump(upload.minidump) if upload.minidump else None
-    kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
-    clean = await asyncio.to_thread(redact_crash, report, dump, upload.attachments, intake.redactor,
-                                    exception_type=kind or report.exception.type)              # redact
+    when = report.ts or now
+    dump, clean, stored = await asyncio.to_thread(                                              # minidump, redact,
+        _dump_redact_store, upload, report, intake, crash_prefix(report.crash_id, when),
+        dump_names_exception)                                                                   # objects
     if findings:
         clean.findings.update(findings)
-    when = report.ts or now
-    stored = await store_objects(intake.objects, crash_prefix(report.crash_id, when), upload.minidump,
-                                 clean.attachments)                                             # objects
     try:
         await intake.spool.append(SpoolCrash(_crash_row(report, upload, dump, clean, stored, when, now)))  # spool
     except BaseException:
@@ -139,13 +136,23 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     return report, clean
 
 
+def _dump_redact_store(upload: CrashUpload, report: CrashReport, intake: Intake, prefix: str,
+                       dump_names_exception: bool) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
+    """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects."""
+    dump = parse_minidump(upload.minidump) if upload.minidump else None
+    kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
+    clean = redact_crash(report, dump, upload.attachments, intake.redactor,
+                         exception_type=kind or report.exception.type)
+    return dump, clean, put_objects(intake.objects, prefix, upload.minidump, clean.attachments)
+
+
 def _crash_row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, clean: RedactedCrash,
                stored: StoredObjects, when: datetime, now: datetime) -> CrashRow:
-    context = report.context
+    context = clean.context  # redacted
     return CrashRow(
         crash_id=report.crash_id, install_id=report.install_id, ts=when, received_at=now, source=upload.source,
-        app=context.app, app_version=context.app_version, os=context.os, os_version=context.os_version or "",
-        device_type=context.device_type or "", policy_version=report.consent.policy_version or "",
+        app=context["app"], app_version=context["app_version"], os=context["os"], os_version=context["os_version"],
+        device_type=context["device_type"], policy_version=context["policy_version"],
         fingerprint=clean.fingerprint, exception_type=clean.exception_type,
         exception_message=clean.exception_message, frames=clean.frames, breadcrumbs=clean.breadcrumbs,
         extra=clean.extra, minidump_key=stored.minidump_key, minidump_size=stored.minidump_size,

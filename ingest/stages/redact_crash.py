@@ -3,19 +3,30 @@ exception message, extra values, text attachments) then also passes the deep tie
 
 Code identifiers (frame functions, modules, file paths, exception types) get the fast tier only: its path
 rules remove user names while keeping the code-location tail, and NER on identifiers mangles them
-(`_client.py` read as a person) without finding anything the fast tier misses."""
+(`_client.py` read as a person) without finding anything the fast tier misses.
+
+What a crash carries repeats from crash to crash (module paths, frames, product names, versions, channels), and
+both tiers give the same answer for the same input under one policy: results are kept in a bounded LRU per
+Redactor, keyed by a digest of the input (the cache holds no raw text, only redacted results), and replayed with
+their findings, so a repeated value costs a lookup and is still counted in every crash's redactions. The deep
+tier's NER looks for names of people and places: a value with no letter cannot hold one, so it gets the fast
+tier only."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 
 import msgspec
 
 from ingest.crash.fingerprint import fingerprint
 from ingest.crash.minidump import MinidumpInfo
 from ingest.crash.model import Attachment, CrashReport, Frame
-from redact import Redactor, Tier
+from redact import Redactor
 from storage.rows import FrameRow
 
 
@@ -29,19 +40,143 @@ class RedactedCrash(msgspec.Struct):
     dump_modules: list[str]
     attachments: list[str]
     findings: Counter[str]
+    # app, app_version, os, os_version, device_type and policy_version: the fast tier, as on the events path
+    context: dict[str, str] = {}
+
+
+CACHE_ENTRIES = 8192  # per tier and Redactor; one entry is a digest, a redacted string and its findings
+CACHE_MAX_CHARS = 2048  # longer texts (logs, long messages) are rarely repeated: not cached
+_LETTER = re.compile(r"[^\W\d_]")  # any letter, in any script
+# A cached result: the redacted text and the findings (rule id, count) it had.
+Result = tuple[str, tuple[tuple[str, int], ...]]
+
+
+class ResultCache:
+    """A bounded LRU of redaction results, keyed by the digest of (what was asked, the text). Thread-safe: the
+    redact stage runs on the default executor's threads."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._data: OrderedDict[bytes, Result] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: bytes) -> Result | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, result: Result) -> None:
+        with self._lock:
+            self._data[key] = result
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class Caches(msgspec.Struct):
+    fast: ResultCache
+    deep: ResultCache
+
+
+_CACHES: weakref.WeakKeyDictionary[Redactor, Caches] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def caches(redactor: Redactor) -> Caches:
+    """The result caches of one Redactor (its policy decides the results, so they live and die with it)."""
+    found = _CACHES.get(redactor)
+    if found is None:
+        with _CACHES_LOCK:
+            found = _CACHES.setdefault(redactor, Caches(ResultCache(), ResultCache()))
+    return found
+
+
+def _key(kind: str, text: str) -> bytes:
+    return hashlib.blake2b(f"{kind}\0{text}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def needs_ner(text: str) -> bool:
+    """Whether the deep tier can find more than the fast tier did: NER finds names of people and places, and a
+    text with no letter holds none (numbers, versions, hex, punctuation)."""
+    return _LETTER.search(text) is not None
 
 
 class _Scrubber:
-    """Runs one tier over many strings and adds up the findings."""
+    """Runs one tier over many strings and adds up the findings; results are cached per Redactor."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self.findings: Counter[str] = Counter()
+        self.caches = caches(redactor)
 
-    def text(self, text: str, field: str | None = None, tier: Tier = "fast") -> str:
-        result = self.redactor.redact_text(text, field=field, tier=tier)
-        self.findings.update(result.findings)
-        return result.value
+    def _cached(self, cache: ResultCache, kind: str, text: str, compute: Callable[[], Result]) -> str:
+        if len(text) > CACHE_MAX_CHARS:
+            value, findings = compute()
+        else:
+            key = _key(kind, text)
+            found = cache.get(key)
+            if found is None:
+                found = compute()
+                cache.put(key, found)
+            value, findings = found
+        for rule, count in findings:
+            self.findings[rule] += count
+        return value
+
+    def text(self, text: str, field: str | None = None) -> str:
+        """The fast tier (code identifiers, paths, event names)."""
+        def compute() -> Result:
+            result = self.redactor.redact_text(text, field=field)
+            return result.value, tuple(result.findings.items())
+
+        return self._cached(self.caches.fast, f"f:{field or ''}", text, compute)
+
+    def prose(self, text: str, field: str) -> str:
+        """Free text: the fast tier, then the deep tier where NER can find something."""
+        def compute() -> Result:
+            fast = self.redactor.redact_text(text, field=field)
+            findings = Counter(fast.findings)
+            value = fast.value
+            if needs_ner(value):
+                deep = self.redactor.redact_text(value, field=field, tier="deep")
+                findings.update(deep.findings)
+                value = deep.value
+            return value, tuple(findings.items())
+
+        return self._cached(self.caches.deep, f"d:{field}", text, compute)
+
+    def extra(self, extra: dict[str, str]) -> dict[str, str]:
+        """`extra` values are free text: each value as redact_mapping gives it, fast then deep tier."""
+        if len(extra) > self.redactor.policy.max_items:  # the walker's size limit applies to the whole mapping
+            fast = self.redactor.redact_mapping(extra)
+            deep = self.redactor.redact_mapping(fast.value, tier="deep")
+            self.findings.update(fast.findings)
+            self.findings.update(deep.findings)
+            return {key: str(value) for key, value in deep.value.items()}
+        out: dict[str, str] = {}
+        for key, value in extra.items():
+            def compute(key: str = key, value: str = value) -> Result:
+                fast = self.redactor.redact_mapping({key: value})
+                findings = Counter(fast.findings)
+                ((new_key, new_value),) = fast.value.items()
+                if isinstance(new_value, str) and needs_ner(new_value):
+                    deep = self.redactor.redact_mapping({new_key: new_value}, tier="deep")
+                    findings.update(deep.findings)
+                    ((new_key, new_value),) = deep.value.items()
+                return f"{new_key}\0{new_value}", tuple(findings.items())
+
+            new_key, _, new_value = self._cached(self.caches.deep, f"x:{key}", value, compute).partition("\0")
+            out[new_key] = new_value
+        return out
 
 
 def _frame(frame: Frame, scrub: _Scrubber) -> FrameRow:
@@ -70,22 +205,22 @@ def _faulting_module(dump: MinidumpInfo, modules: list[str]) -> list[FrameRow]:
 def redact_crash(report: CrashReport, dump: MinidumpInfo | None, attachments: list[Attachment],
                  redactor: Redactor, *, exception_type: str) -> RedactedCrash:
     scrub = _Scrubber(redactor)
-    message = scrub.text(scrub.text(report.exception.message, "exception.message"), "exception.message", "deep")
+    message = scrub.prose(report.exception.message, "exception.message")
     kind = scrub.text(exception_type)
     frames = [_frame(f, scrub) for f in _crashing_frames(report)]
     modules = [scrub.text(m.path) for m in dump.modules] if dump and dump.ok else []
     if not frames and dump is not None and dump.ok:
         frames = _faulting_module(dump, modules)
-    extra = {key: str(value) for key, value in report.extra.items()}
-    fast_extra = redactor.redact_mapping(extra)
-    deep_extra = redactor.redact_mapping(fast_extra.value, tier="deep")
-    scrub.findings.update(fast_extra.findings)
-    scrub.findings.update(deep_extra.findings)
-    texts = [scrub.text(scrub.text(a.text, "log"), "log", "deep") for a in attachments]  # a log: free text
+    extra = scrub.extra({key: str(value) for key, value in report.extra.items()})
+    texts = [scrub.prose(a.text, "log") for a in attachments]  # a log: free text
+    ctx = report.context
+    context = {name: scrub.text(value or "", name) for name, value in (
+        ("app", ctx.app), ("app_version", ctx.app_version), ("os", ctx.os), ("os_version", ctx.os_version),
+        ("device_type", ctx.device_type), ("policy_version", report.consent.policy_version))}
     return RedactedCrash(
         exception_type=kind, exception_message=message, frames=frames,
         fingerprint=fingerprint(kind, message, frames),
         breadcrumbs=[scrub.text(b) for b in report.breadcrumbs],
-        extra={key: str(value) for key, value in deep_extra.value.items()},
-        dump_modules=modules, attachments=texts, findings=scrub.findings,
+        extra=extra,
+        dump_modules=modules, attachments=texts, findings=scrub.findings, context=context,
     )

@@ -240,3 +240,32 @@ def test_wrong_s3_credentials_are_a_clear_startup_error(make_settings: Any, s3_s
     store.close()
     with pytest.raises(ConfigError, match="s3.endpoint"):
         open_objects(make_settings(CONSENTRY_OBJECT_STORE_URL="s3://bucket"))
+
+
+async def test_planted_personal_data_is_not_stored_on_repeat(client: TestClient, store: ClickHouseStore) -> None:
+    """An e-mail, a home path and a name in Crashpad annotations and in an exception message stay out of every
+    stored row, also when the same values come again (then the redact stage answers from its caches)."""
+    annotations = [("prod", b"Example App"), ("channel", b"beta for alice.johnson@example.com"),
+                   ("process_type", b"/home/alice/bin/helper"), ("ptype", b"made by Alice Johnson"),
+                   ("ver", b"28.2.1"), ("platform", b"linux")]
+    message = "cannot open /home/alice/notes.txt: ask Alice Johnson (alice.johnson@example.com)"
+    for _ in range(2):
+        parts = [("upload_file_minidump", WINDOWS_DUMP, "upload.dmp"), ("guid", uuid.uuid4().hex.encode(), None),
+                 ("consent_crash_report", b"granted", None), ("consentry_crash_id", str(uuid.uuid4()).encode(), None)]
+        response = await client.post("/v1/crashes", data=form(parts + [(k, v, None) for k, v in annotations]))
+        assert response.status == 200, await response.text()
+        exception = {"type": "FileNotFoundError", "message": message}
+        response = await client.post("/v1/crashes", data=native(report(exception=exception), dump=None))
+        assert response.status == 202, await response.text()
+    await drain(client)
+    rows = store.query(f"SELECT source, app, exception_message, extra, redactions FROM {store.database}.crashes").rows
+    assert sorted(row[0] for row in rows) == ["crashpad", "crashpad", "native", "native"]
+    for source, app, stored_message, extra, found in rows:
+        text = msgspec.json.encode([app, stored_message, extra]).decode()
+        for planted in ("alice.johnson@example.com", "/home/alice", "Alice Johnson", "Alice"):
+            assert planted not in text
+        people = sum(n for rule, n in found.items() if rule.startswith(("name.", "ner.person")))
+        assert found.get("email", 0) >= 1 and people >= 1  # counted in each row, by either tier
+        if source == "crashpad":
+            assert extra["ver"] == "28.2.1" and extra["ptype"] == "made by [person]"
+            assert app == "Example App"

@@ -1,0 +1,105 @@
+"""parse_form: the fast path (bytes.find) gives exactly the stdlib parser's parts, and leaves unusual bodies to it."""
+
+from __future__ import annotations
+
+import base64
+import random
+
+import pytest
+
+from ingest.crash import multipart
+from ingest.crash.multipart import Part, parse_form
+from ingest.errors import Refusal
+
+B = "XyZ"
+TYPE = f"multipart/form-data; boundary={B}"
+
+
+def part(name: str, data: bytes, filename: str | None = None, extra: str = "") -> bytes:
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    head = f"--{B}\r\nContent-Disposition: {disposition}\r\n{extra}"
+    head += "Content-Type: application/octet-stream\r\n" if filename else ""
+    return head.encode() + b"\r\n" + data + b"\r\n"
+
+
+def stdlib(body: bytes, content_type: str = TYPE) -> object:
+    try:
+        return multipart._stdlib(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body, 256)
+    except Refusal as exc:
+        return exc.code
+
+
+def either(body: bytes, content_type: str = TYPE) -> object:
+    try:
+        return parse_form(body, content_type)
+    except Refusal as exc:
+        return exc.code
+
+
+def test_crashpad_body_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    dump = bytes(range(256)) * 1200 + b"\r\n--Xy\r\n-XyZ\r\n"  # binary, CRLFs, near-delimiters
+    body = part("prod", b"Example App") + part("ver", b"28.2.1") + part("upload_file_minidump", dump, "up.dmp") \
+        + f"--{B}--\r\n".encode()
+    expected = [Part("prod", b"Example App", False), Part("ver", b"28.2.1", False),
+                Part("upload_file_minidump", dump, True)]
+    assert stdlib(body) == expected
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the stdlib parser was used")
+
+    headers_read = []
+    read_headers = multipart._headers
+    monkeypatch.setattr(multipart, "_stdlib", refuse)
+    monkeypatch.setattr(multipart, "_headers", lambda raw: headers_read.append(raw) or read_headers(raw))
+    assert parse_form(body, TYPE) == expected
+    assert len(headers_read) == 1  # the request's Content-Type only: the part headers take the plain reading
+
+
+@pytest.mark.parametrize("body", [
+    part("a", base64.b64encode(b"\x00\x01binary"), extra="Content-Transfer-Encoding: base64\r\n") + b"--XyZ--\r\n",
+    part("a", b"x").replace(b"\r\n", b"\n") + b"--XyZ--\n",  # LF line ends
+    part("a", b"x\n--XyZ\nContent-Disposition: form-data; name=\"b\"\n\ny") + b"--XyZ--\r\n",  # a bare-LF delimiter
+    part("a", b"x") + b"--XyZ--trailing\r\n",
+    part("a", b"x\r\n--XyZ-is-data") + b"--XyZ--\r\n",
+    part("a", b"x"),  # no closing delimiter
+    b"preamble\r\n" + part("a", b"x", "C:\\Users\\bob\\f.dmp") + b"--XyZ--\r\nepilogue",
+    part("a", b"x", extra="Content-Type: text/plain; name=\"f.txt\"\r\n") + b"--XyZ--\r\n",  # a file by its type
+    f'--{B}\r\nContent-Disposition: form-data; name=u\r\n\r\nx\r\n--{B}--\r\n'.encode(),
+    f'--{B}\r\nContent-Disposition: form-data; name="a"; filename*=utf-8\'\'x\r\n\r\nx\r\n--{B}--\r\n'.encode(),
+    f"--{B}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{B}--\r\n".encode(),  # no name: refused
+    f"--{B}--\r\n".encode(),  # no parts
+])
+def test_unusual_bodies_read_as_the_stdlib_reads_them(body: bytes) -> None:
+    assert either(body) == stdlib(body)
+
+
+def test_decoded_transfer_encoding_is_kept() -> None:
+    body = part("a", base64.b64encode(b"\x00\x01binary"), extra="Content-Transfer-Encoding: base64\r\n") \
+        + b"--XyZ--\r\n"
+    assert parse_form(body, TYPE) == [Part("a", b"\x00\x01binary", False)]
+
+
+def test_random_and_mangled_bodies_match_the_stdlib() -> None:
+    rng = random.Random(7)
+    pieces = [b"\r\n", b"\n", b"\r", b"--", B.encode(), b"a", b"\x00", b"\xff", b" ", b'"', b";", b":", b"\t",
+              b"Content-Transfer-Encoding: base64\r\n", b"name=", b"\\", b"filename*=",
+              b"CONTENT-DISPOSITION: form-data; name=q\r\n"]
+    for _ in range(3000):
+        parts = [part(f"n{j}", b"".join(rng.choice(pieces) for _ in range(rng.randrange(12))),
+                      "f" if rng.random() < 0.3 else None) for j in range(rng.randrange(4))]
+        body = bytearray((b"pre\r\n" if rng.random() < 0.1 else b"") + b"".join(parts) + f"--{B}--\r\n".encode())
+        if rng.random() < 0.6:
+            for _ in range(rng.randrange(1, 4)):
+                at = rng.randrange(len(body) + 1)
+                if rng.random() < 0.4:
+                    del body[at : at + rng.randrange(1, 4)]
+                else:
+                    body[at:at] = rng.choice(pieces)
+        assert either(bytes(body)) == stdlib(bytes(body)), bytes(body)
+
+
+def test_too_many_parts_is_refused_on_the_fast_path() -> None:
+    body = b"".join(part(f"n{i}", b"x") for i in range(5)) + f"--{B}--\r\n".encode()
+    with pytest.raises(Refusal) as info:
+        parse_form(body, TYPE, max_parts=4)
+    assert info.value.code == "malformed_body"

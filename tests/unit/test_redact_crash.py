@@ -1,0 +1,164 @@
+"""The crash redact stage: same results and findings with its caches, deep tier only where NER can find something,
+bounded caches that hold no raw text, and planted personal data never kept (annotations and exception message)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+
+from ingest.crash.model import CrashReport
+from ingest.stages import redact_crash as stage
+from ingest.stages.redact_crash import ResultCache, caches, needs_ner, redact_crash
+from redact import Redactor
+
+PLANTED = ("alice.johnson@example.com", "/home/alice/", "C:\\Users\\Alice Johnson", "Alice Johnson")
+
+
+def report(message: str = "", **extra: str) -> CrashReport:
+    return msgspec.convert({
+        "crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()), "consent": {"crash_report": "granted"},
+        "context": {"app": "example", "app_version": "1.0", "os": "windows"},
+        "exception": {"type": "NativeCrash", "message": message},
+        "threads": [{"crashed": True, "frames": [
+            {"function": "open", "module": "app.docs", "file": "C:\\Users\\Alice Johnson\\app\\docs.py"}]}],
+        "extra": extra,
+    }, CrashReport)
+
+
+ANNOTATIONS = {"prod": "Example App", "ver": "28.2.1", "channel": "beta build for alice.johnson@example.com",
+               "process_type": "/home/alice/bin/helper", "plat": "win32", "ptype": "renderer made by Alice Johnson"}
+MESSAGE = "cannot open C:\\Users\\Alice Johnson\\notes.txt, mail alice.johnson@example.com; Alice Johnson knows"
+
+
+def uncached(crash: CrashReport, redactor: Redactor) -> tuple[str, dict[str, Any], dict[str, int]]:
+    """The stage before its caches: each value through the fast tier, then the deep tier."""
+    found: dict[str, int] = {}
+
+    def add(findings: dict[str, int]) -> None:
+        for rule, count in findings.items():
+            found[rule] = found.get(rule, 0) + count
+
+    fast = redactor.redact_text(crash.exception.message, field="exception.message")
+    deep = redactor.redact_text(fast.value, field="exception.message", tier="deep")
+    add(fast.findings)
+    add(deep.findings)
+    fast_extra = redactor.redact_mapping(dict(crash.extra))
+    deep_extra = redactor.redact_mapping(fast_extra.value, tier="deep")
+    add(fast_extra.findings)
+    add(deep_extra.findings)
+    return deep.value, deep_extra.value, found
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor()
+
+
+def test_planted_personal_data_is_never_kept(redactor: Redactor) -> None:
+    for _ in range(3):  # the first crash fills the caches, the next ones are answered from them
+        clean = redact_crash(report(MESSAGE, **ANNOTATIONS), None, [], redactor, exception_type="NativeCrash")
+        stored = msgspec.json.encode([clean.exception_message, clean.extra, clean.frames]).decode()
+        for planted in ("alice.johnson@example.com", "/home/alice/", "Alice Johnson", "alice"):
+            assert planted not in stored
+        assert clean.extra["ver"] == "28.2.1" and clean.extra["plat"] == "win32"
+        people = sum(n for rule, n in clean.findings.items() if rule.startswith(("name.", "ner.person")))
+        assert clean.findings["email"] >= 2 and people >= 2  # counted in every crash, by either tier
+
+
+def test_same_values_and_findings_as_without_the_caches(redactor: Redactor) -> None:
+    crash = report(MESSAGE, **ANNOTATIONS)
+    message, extra, found = uncached(crash, redactor)
+    for _ in range(2):
+        clean = redact_crash(crash, None, [], redactor, exception_type="NativeCrash")
+        assert clean.exception_message == message and clean.extra == extra
+        frame_findings = sum(redactor.redact_text(f).findings.get("path.user", 0)
+                             for f in ("C:\\Users\\Alice Johnson\\app\\docs.py",))
+        assert dict(clean.findings) == {**found, "path.user": found.get("path.user", 0) + frame_findings}
+
+
+def test_repeated_values_skip_both_tiers(redactor: Redactor, monkeypatch: pytest.MonkeyPatch) -> None:
+    crash = report(MESSAGE, **ANNOTATIONS)
+    redact_crash(crash, None, [], redactor, exception_type="NativeCrash")
+    calls = []
+    original = redactor.redact_text
+    monkeypatch.setattr(redactor, "redact_text", lambda *a, **k: calls.append(a) or original(*a, **k))
+    monkeypatch.setattr(redactor, "redact_mapping", lambda *a, **k: calls.append(a) or pytest.fail("uncached"))
+    redact_crash(report(MESSAGE, **ANNOTATIONS), None, [], redactor, exception_type="NativeCrash")
+    assert calls == []
+
+
+def test_deep_tier_only_where_ner_can_find_something(monkeypatch: pytest.MonkeyPatch) -> None:
+    redactor = Redactor()
+    deep_inputs: list[Any] = []
+    text, mapping = redactor.redact_text, redactor.redact_mapping
+
+    def redact_text(value: str, **kw: Any) -> Any:
+        if kw.get("tier") == "deep":
+            deep_inputs.append(value)
+        return text(value, **kw)
+
+    def redact_mapping(value: dict[str, Any], **kw: Any) -> Any:
+        if kw.get("tier") == "deep":
+            deep_inputs.extend(value.values())
+        return mapping(value, **kw)
+
+    monkeypatch.setattr(redactor, "redact_text", redact_text)
+    monkeypatch.setattr(redactor, "redact_mapping", redact_mapping)
+    clean = redact_crash(report("", ver="28.2.1", pid="4242", build="2026-11-22", name="Alice Johnson"), None, [],
+                         redactor, exception_type="NativeCrash")
+    # Only the name-bearing value reaches the deep tier (the fast tier's name finder has already replaced it):
+    # not the empty message, the version, the pid or the date.
+    assert deep_inputs == ["[person]"]
+    assert clean.extra == {"ver": "28.2.1", "pid": "4242", "build": "2026-11-22", "name": "[person]"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", False), ("28.2.1", False), ("0x7ff6", True), ("2026-11-22 10:00", False), ("+1 555 0100", False),
+    ("win32", True), ("london", True), ("Zoë", True), ("Москва", True), ("[person]", True),
+])
+def test_needs_ner(text: str, expected: bool) -> None:
+    assert needs_ner(text) is expected
+
+
+def test_cache_is_bounded_lru_and_holds_no_raw_text() -> None:
+    cache = ResultCache(entries=3)
+    for i in range(3):
+        cache.put(bytes([i]), (f"v{i}", ()))
+    assert cache.get(bytes([0])) == ("v0", ())  # 0 is now the most recently used
+    cache.put(b"\x09", ("v9", ()))
+    assert len(cache) == 3 and cache.get(bytes([1])) is None and cache.get(bytes([0])) is not None
+
+    redactor = Redactor()
+    redact_crash(report(MESSAGE, **ANNOTATIONS), None, [], redactor, exception_type="NativeCrash")
+    held = caches(redactor)
+    assert len(held.fast) and len(held.deep)
+    for cache in (held.fast, held.deep):
+        dumped = repr(list(cache._data.items()))
+        for planted in PLANTED:
+            assert planted not in dumped and planted.encode() not in b"".join(cache._data)
+
+
+def test_caches_are_per_redactor() -> None:
+    one, two = Redactor(), Redactor()
+    assert caches(one) is caches(one) and caches(one) is not caches(two)
+
+
+def test_long_texts_are_not_cached(redactor: Redactor) -> None:
+    long = "Alice Johnson wrote " + "x" * stage.CACHE_MAX_CHARS
+    before = len(caches(redactor).deep)
+    clean = redact_crash(report(long), None, [], redactor, exception_type="NativeCrash")
+    assert "Alice" not in clean.exception_message and len(caches(redactor).deep) == before
+
+
+def test_context_strings_get_the_fast_tier_as_on_the_events_path(redactor: Redactor) -> None:
+    crash = msgspec.structs.replace(report(), context=msgspec.convert(
+        {"app": "build 4111 1111 1111 1111", "app_version": "10.0.0.12", "os": "windows", "os_version": "10.0.0.12",
+         "device_type": "mail alice@example.com"}, type(report().context)))
+    clean = redact_crash(crash, None, [], redactor, exception_type="NativeCrash")
+    # Version fields are kept as sent (the field table's `keep`: a four-part version is not an address).
+    assert clean.context == {"app": "build [card]", "app_version": "10.0.0.12", "os": "windows",
+                             "os_version": "10.0.0.12", "device_type": "mail [email]", "policy_version": ""}
+    assert clean.findings["card"] == 1 and clean.findings["email"] == 1
