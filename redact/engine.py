@@ -35,7 +35,12 @@ class Engine:
             out = apply_rule(self.rules[m.lastgroup or ""], found, ctx)
             return found if out is None else out
 
-        return (regex or self._regex).sub(replace, text)
+        ctx.depth += 1
+        try:
+            out = (regex or self._regex).sub(replace, text)
+        finally:
+            ctx.depth -= 1
+        return propagate(out, ctx) if ctx.depth == 0 and ctx.learned else out
 
     def _inner_scan(self, text: str, ctx: Context) -> str:
         return self.scan(text, ctx, self._inner) if text else text
@@ -58,3 +63,18 @@ def apply_rule(rule: Rule, found: str, ctx: Context) -> str | None:
     if rule.validate is not None and not rule.validate(found):
         return None
     return ctx.hit(rule.id)
+
+
+def propagate(text: str, ctx: Context) -> str:
+    """Remove the other occurrences of names the rules learned (one pass over a literal alternation).
+
+    A user name found in a prompt or a home path is as personal in a branch name, a repository URL or a
+    "denied to <name>" line; whole words only, exact case, so a name that is also part of a longer word stays.
+    """
+    names = sorted(ctx.learned, key=len, reverse=True)  # longest first: "alice-dev" before "alice"
+    regex = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])")
+
+    def replace(m: re.Match[str]) -> str:
+        return ctx.hit(ctx.learned[m.group()])
+
+    return regex.sub(replace, text)

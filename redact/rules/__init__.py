@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redact.rules import financial, network, paths, secrets, urls
+from redact.rules import accounts, financial, network, paths, secrets, urls
 from redact.rules.base import Context, Rule
 
 
@@ -17,6 +17,7 @@ def _pick(family: tuple[Rule, ...], *ids: str) -> tuple[Rule, ...]:
 PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(secrets.RULES, "secret.pem", "secret.slack"),
     *urls.RULES,
+    *accounts.RULES,
     *_pick(paths.RULES, "path.user"),
     *_pick(
         secrets.RULES,

@@ -211,11 +211,12 @@ RULES: tuple[Rule, ...] = (
         why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
         pattern=r"""
             (?<![A-Za-z0-9])
-            (?:[A-Za-z0-9]+[_.-])*?(?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?  # prefixes: DB_, aws_, x-api-, PGPASSWORD
+            (?:[A-Za-z0-9]{1,32}[_.-]){0,4}?             # prefixes: DB_, aws_, x-api- (bounded: linear on a-a-a-...)
+            (?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?          # glued prefixes: PGPASSWORD
             (?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key
                |private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|signing[_-]?key|master[_-]?key
                |encryption[_-]?key|credentials?|session[_-]?id)
-            (?:[_-](?i:key|id|value|token|secret|access))*   # suffixes that keep it a secret (not token_count)
+            (?:[_-](?i:key|id|value|token|secret|access)){0,4}  # suffixes that keep it a secret (not token_count)
             (?![A-Za-z0-9])
             ["']?\s*[:=]\s*                               # = or : with optional JSON/shell quoting
             (?!["']?(?i:null|none|true|false|undefined|yes|no)(?!\w)|["']?[*\[<]|["']?\$|["']?%\w+%)  # placeholders
