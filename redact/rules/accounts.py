@@ -24,7 +24,7 @@ GENERIC_HOSTS = frozenset(
 USER = r"[A-Za-z_][A-Za-z0-9_.-]{0,31}"
 HOST = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){0,4}"
 
-_USER_AT_HOST = re.compile(rf"(?P<user>{USER})@(?P<host>{HOST})")
+_USER_AT_HOST = re.compile(rf"(?P<user>{USER})@(?P<host>{HOST})?")
 _HOST_COLON = re.compile(rf"(?P<host>{HOST}):")
 _MAC_PROMPT_USER = re.compile(rf"[ ](?P<user>{USER})(?=[$#]\Z)")
 
@@ -55,11 +55,13 @@ def _rewrite_prompt(text: str, ctx: Context) -> str | None:
     """user@host prompts (bash, zsh, fish, Git Bash, RHEL) and macOS bash's `Host:dir user$`."""
     m = _USER_AT_HOST.search(text)
     if m is not None:
-        new = _user(m["user"], ctx, "prompt") + "@" + _host(m["host"], ctx)
+        new = _user(m["user"], ctx, "prompt") + "@" + (_host(m["host"], ctx) if m["host"] else "")
         return text[: m.start()] + new + ctx.inner(text[m.end() :], ctx)
     m_host, m_user = _HOST_COLON.match(text), _MAC_PROMPT_USER.search(text)
-    if m_host is None or m_user is None:
+    if m_host is None:
         return None
+    if m_user is None:  # host: ~/dir$
+        return _host(m_host["host"], ctx) + ":" + ctx.inner(text[m_host.end() :], ctx)
     middle = ctx.inner(text[m_host.end() : m_user.start("user")], ctx)
     return _host(m_host["host"], ctx) + ":" + middle + _user(m_user["user"], ctx, "prompt") + text[m_user.end() :]
 
@@ -101,6 +103,21 @@ _LOG_USER_PATTERN = rf"""
 """
 
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# Every alternative ends with the machine name, or DOMAIN\\user: the name is the run at the end.
+_LOGGED_HOST = re.compile(r"(?:(?P<domain>[A-Za-z0-9][A-Za-z0-9.-]{0,254})\\)?(?P<host>[\w][\w.-]{0,254})\Z")
+
+
+def _rewrite_logged_host(text: str, ctx: Context) -> str | None:
+    """syslog / Event Viewer / ssh lines: the timestamp or label stays, the machine (and DOMAIN\\user) go."""
+    m = _LOGGED_HOST.search(text)
+    if m is None:
+        return None
+    domain = _host(m["domain"], ctx) + "\\" if m["domain"] else ""
+    name = _user(m["host"], ctx, "username") if m["domain"] else _host(m["host"], ctx)
+    return text[: m.start()] + domain + name
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="prompt",
@@ -115,8 +132,13 @@ RULES: tuple[Rule, ...] = (
               | (?<![^\[]){USER}@{HOST}(?=[ ][^\]\n]{{1,100}}\][$#])              # RHEL [user@host dir]$
               | {USER}@{HOST}(?=[ ](?:MINGW(?:32|64)|MSYS|UCRT64|CLANG64|CLANGARM64)(?:\s|\Z))  # Git Bash
               | {USER}@{HOST}(?=[ ]{{1,2}}(?:~|/)[^\s]{{0,100}}[ ]?[%>$#](?:[ ]|\Z))       # zsh, fish
+              | {USER}@{HOST}(?=[ ][^\n%$#>]{{1,60}}?[ ][%$#>](?:[ ]|\Z))       # zsh %1~ with spaces: "node js %"
+              | {USER}@{HOST}(?=:\d{{1,5}}(?!\d))                              # user@host:port (Hadoop, JDBC)
+              | {USER}@(?=(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![\d.]))                   # ssh user@10.0.0.5
               | (?<![^\n\r\t >`$])                                          # macOS bash: line start
                 [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:[^\s:]{{1,100}}[ ]{USER}[$#](?=[ ]|\Z|\n)
+              | (?<![^\n\r\t >`$])                                          # \h: \w\$ prompts
+                [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:[ ]?[~/][^\s]{{0,100}}[$#%](?=[ ]|\Z|\n)
             )
         """,
         rewrite=_rewrite_prompt,
@@ -124,9 +146,12 @@ RULES: tuple[Rule, ...] = (
         matches=("alice@devbox:~/src$ make", "[alice@web01 ~]$ sudo -i", "bob@Bobs-MBP ~ % ls",
                  "carol@thinkpad ~/code> fish_config", "dana@DESKTOP-4J2K9QX MINGW64 ~/repo (main)",
                  "Joaquims-MacBook-Pro:on-demand-github-pages jqferraz$ git push",
-                 "scp build.tar.gz erin@build-07:/tmp/", "root@kalibox24:~# python"),
+                 "scp build.tar.gz erin@build-07:/tmp/", "root@kalibox24:~# python",
+                 "apple@yukinoMacBook-Air node js % npm -v", "LeaseRenewer:cshen2@msrb-sa-17:9000",
+                 "ssh zjli@10.20.1.7", "vaxstation: ~/work/crosvm$ cargo build"),
         must_not_match=("root@localhost:~# ls", "git@github.com:owner/repo.git", "mail bob@example.com today",
-                        "user@host", "https://user@example.com:/x", "12:30:45 done$"),
+                        "user@host", "https://user@example.com:/x", "12:30:45 done$", "see note: 50$ fee",
+                        "root@10.0.0.5", "git@10.0.0.5:repo.git"),
     ),
     Rule(
         id="username",
@@ -148,5 +173,36 @@ RULES: tuple[Rule, ...] = (
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER"),
+    ),
+    Rule(
+        id="hostname.log",
+        token="[host]",
+        why="the machine name in the places log formats put it: the syslog header (RFC 3164 `Mmm dd hh:mm:ss host "
+        "prog[pid]:` and RFC 5424 / ISO timestamps), Windows Event Viewer `Computer:` and `User: DOMAIN\\user`, "
+        "ssh's `connect to host <name> port` and `Connecting to <name> [ip]` for single-label LAN names",
+        pattern=rf"""
+            (?:
+                (?<![\w:]){_MONTH}[ ]{{1,2}}\d{{1,2}}[ ]\d\d:\d\d:\d\d(?:\.\d{{1,6}})?[ ]   # Feb  6 16:27:08
+                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)                      # host kernel: / sshd[42]:
+              | (?<![\w:-])\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{{1,9}})?(?:Z|[+-]\d\d:?\d\d)[ ]
+                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)
+              | (?<![^\n\r])Computer:[ \t]{{1,40}}{HOST}(?=[ \t]*(?:\r?\n|\Z))          # Event Viewer
+              | (?<![^\n\r])User:[ \t]{{1,40}}{HOST}\\{USER}(?=[ \t]*(?:\r?\n|\Z))
+              | connect[ ]to[ ]host[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=[ ]port[ ]\d)      # ssh, single label
+              | Connecting[ ]to[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=[ ]\[)
+              | Could[ ]not[ ]resolve[ ]hostname[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=:)
+            )
+        """,
+        rewrite=_rewrite_logged_host,
+        reports=("hostname", "username"),
+        matches=("Feb 6 16:27:08 tobiasvinter kernel: [71910.873115]", "Apr 10 18:01:15 quarry-app2 sshd[5001]: x",
+                 "Jun 13 21:48:06 ravenhill dovecot: pop3-login: Disconnected",
+                 "Feb 6 12:02:29 nimbus vsftpd(pam_unix)[15522]: authentication failure",
+                 "2024-03-01T10:00:01.123456+00:00 web-03 nginx[812]: start", "Computer:      GRUNTBOX\n",
+                 "User:          MARLOWE\\nephew\nComputer:      Marlowe",
+                 "ssh: connect to host homelab port 22: Connection refused", "debug1: Connecting to nas01 [10.0.0.4]"),
+        must_not_match=("Jun 12 13:33:57 localhost sshd[18900]: Illegal user admin", "Feb 6 16:27:08 up 3 days",
+                        "ssh: connect to host github.com port 22: Connection refused", "User:          N/A",
+                        "Computer: the machine crashed"),
     ),
 )

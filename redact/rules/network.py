@@ -113,20 +113,28 @@ RULES: tuple[Rule, ...] = (
             (?<![\w.-])
             (?:
                 (?:DESKTOP|LAPTOP|WIN|PC)-[A-Z0-9]{5,15}          # Windows default names
-              | [A-Za-z][\w]*(?:['’]?s)?[- ]                        # owner, 'Bobs-' or "Alice's "
-                (?i:MacBook(?:[- ](?:Pro|Air))?|iMac(?:[- ]Pro)?|Mac[- ](?:mini|Pro|Studio)|iPhone|iPad)
-                (?:-\d+)?(?:\.local)?
+              | [A-Z][A-Za-z]{1,30}-PC                             # Windows 7: <USERNAME>-PC
+              | [A-Za-z][\w]{0,30}(?:-[A-Z][\w]{0,30}){0,2}         # owner, 'Bobs-', 'Jan-Pieters-' or "Alice's "
+                (?:['’]?s)?[- ]?                                    # ('yukinoMacBook-Air': Japanese owner names)
+                (?i:MacBook(?:[- ](?:Pro|Air))?|MBP|MBA|iMac(?:[- ]Pro)?|Mac[- ](?:mini|Pro|Studio)|iPhone|iPad)
+                (?:-\d+)?(?:\.(?:local|lan|home|fritz\.box))?
+              | (?i:MacBook(?:-Pro|-Air)?|iMac|Mac-mini|iPhone|iPad)                  # localized macOS names:
+                -(?:de|von|di|van|do|da|du)-[A-Za-z][\w]{0,30}(?:-[A-Za-z][\w]{0,30}){0,2}   # MacBook-Pro-de-Juan
+              | [A-Z][\w]{1,30}['’]s[ ](?:Computer|PC|Laptop|Desktop|Mac)     # "Renata's Computer"
               | [a-z][a-z0-9]{1,31}-                                # Linux installers name hosts user-Model
                 (?:ThinkPad|XPS|Latitude|Inspiron|Precision|Vostro|IdeaPad|Legion|Yoga|ZenBook|VivoBook|ROG
                   |EliteBook|ProBook|Pavilion|Envy|OMEN|Spectre|Surface|Aspire|Swift|Galaxy|Pixel|VirtualBox
                   |System-Product-Name|Blade|Framework|MS-7[A-Z0-9]{3})(?:-[A-Za-z0-9]+){0,4}
-              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa)   # mDNS / LAN names
+              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa|fritz\.box)   # mDNS / LAN names
             )
             (?!\.?[\w-])                                  # not 'settings.local.json'
         """,
         validate=_owned_device,
         matches=("Bobs-MacBook-Pro.local", "DESKTOP-7H2K9QX", "Alice's MacBook Pro", "printer-3.lan", "bobs-imac",
-                 "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310"),
-        must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3"),
+                 "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310", "Jan-Pieters-MBP-2", "Gokhan-PC",
+                 "Lindas-iMac.fritz.box", "Renee-Duvals-iPhone", "MacBook-Pro-de-Juan", "yukinoMacBook-Air",
+                 "Renata's Computer"),
+        must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3",
+                        "i686-pc-windows-gnu", "the computer", "MBP", "my-PC"),
     ),
 )
