@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redact.rules import accounts, financial, network, paths, secrets, urls
+from redact.rules import accounts, cloud, financial, network, paths, secrets, urls
 from redact.rules.base import Context, Rule
 
 
@@ -18,6 +18,7 @@ PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(secrets.RULES, "secret.pem", "secret.slack"),
     *urls.RULES,
     *accounts.RULES,
+    *cloud.RULES,
     *_pick(paths.RULES, "path.user"),
     *_pick(
         secrets.RULES,
