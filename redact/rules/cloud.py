@@ -12,7 +12,9 @@ _HEX32 = r"[0-9a-f]{32}"
 # In every alternative the identifier is the last run of id characters (a closing quote or bracket may follow).
 _ID_AT_END = re.compile(r"[0-9A-Za-z_=+-]+(?=['\"\]}]?\Z)")
 _ARN = re.compile(r"(?P<head>arn:aws[\w-]{0,20}:[\w-]{1,40}:[\w-]{0,30}:)(?P<account>\d{12})?(?P<rest>.*)", re.DOTALL)
-_ARN_PRINCIPAL = re.compile(r"(?P<kind>:(?:user|assumed-role/[\w+=,.@-]{1,128}|federated-user)/)(?P<name>[\w+=,.@-]{1,64})")
+_ARN_PRINCIPAL = re.compile(
+    r"(?P<kind>:(?:user|assumed-role/[\w+=,.@-]{1,128}|federated-user)/)(?P<name>[\w+=,.@-]{1,64})"
+)
 _OSLO = re.compile(_HEX32)
 
 
@@ -97,7 +99,8 @@ RULES: tuple[Rule, ...] = (
         matches=("123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
                  "https://confluent-381946205573.d.codeartifact.us-west-2.amazonaws.com/npm/x/",
                  '"Account": "123456789012"', "/subscriptions/6b161a49-4d68-4bc9-a1ad-08e5f2c7b934/resourcegroups/x",
-                 "The client '500aefe7-2b09-4721-8ba0-3f1c2d7e9a64' with object id '7c3e19b2-5d84-4a06-b1f7-92e0c4a6d835'",
+                 "The client '500aefe7-2b09-4721-8ba0-3f1c2d7e9a64' with",
+                 "with object id '7c3e19b2-5d84-4a06-b1f7-92e0c4a6d835' does not",
                  '"homeTenantId": "e2c7a519-3b08-4d6f-91a4-c58f0d2b7e63"',
                  '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"'),
         must_not_match=("request 550e8400-e29b-41d4-a716-446655440000 failed", "1712345678901 ms",
