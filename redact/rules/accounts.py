@@ -81,8 +81,7 @@ def _rewrite_named(text: str, ctx: Context) -> str | None:
 _LOG_USER_PATTERN = rf"""
     (?:
         # sshd: Failed password for invalid user X from / Invalid user X from / Accepted publickey for X from
-        (?:[Ii]nvalid|[Ii]llegal)[ ]user[ ]{USER}(?=[ ]from[ ])
-      | (?:Failed|Accepted|Postponed)[ ][\w/-]{{1,40}}[ ]for[ ](?:invalid[ ]user[ ]|illegal[ ]user[ ])?
+        (?:Failed|Accepted|Postponed)[ ][\w/-]{{1,40}}[ ]for[ ](?:invalid[ ]user[ ]|illegal[ ]user[ ])?
         {USER}(?=[ ]from[ ])
         # pam_unix: session opened for user X / authentication failure; ... user=X
       | session[ ](?:opened|closed)[ ]for[ ]user[ ]{USER}(?![\w.-])
@@ -90,13 +89,21 @@ _LOG_USER_PATTERN = rf"""
         # sudo:   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
       | sudo:[ ]{{1,4}}{USER}(?=[ ]:[ ])
         # git hosts: Permission to o/r.git denied to X. / Hi X! You've successfully authenticated
-      | [Pp]ermission[ ]to[ ][\w./-]{{1,100}}[ ]denied[ ]to[ ]{USER}?(?=[.!]?(?:\s|\Z))
+      | [Pp]ermission[ ]to[ ][\w./-]{{1,100}}[ ]denied[ ]to[ ]{USER}?(?=[.!]?(?![\w-]))
       | Hi[ ]{USER}?(?=![ ]You've[ ]successfully[ ]authenticated)
-      | Username[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])
+      | (?<!read[ ])Username[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])   # not "could not read Username for"
+      | (?<![^\n\r> ])Username:[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))                 # npm login, ftp prompts
+      | Logged[ ]in[ ]as[ ]{USER}(?![\w-])(?!\.\w)
+      | (?:Authenticating[ ]to[ ][\w.:\[\]-]{{1,100}}[ ]as[ ]'){USER}(?=')           # ssh -v
+      | (?:found[ ]account:|account[ ]found[ ]for[ ](?:remote|repository):[ ][^\s]{{1,200}}[ ]-)  # GitHub Desktop
+        [ ]{USER}(?=[ ]\()
+      | [Pp]ytest-of-{USER}(?=[/\\])                                      # pytest's tmp_path root
+      | (?<![\w-])[dl-][rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])              # ls -l: owner
+      | (?:[Ii]nvalid|[Ii]llegal)[ ]user[ ][\w.-]{{1,32}}(?=[ ]from[ ])                  # numeric sshd names too
       | Logged[ ]in[ ]to[ ][\w.-]{{1,64}}[ ](?:account|as)[ ]{USER}(?![\w.-])
         # MySQL: Access denied for user 'X'@'host'; PostgreSQL: authentication failed for user "X", role "X"
-      | for[ ]user[ ]'{USER}'(?=@|[ ]|\Z)
-      | (?:failed[ ]for[ ]user|[Rr]ole)[ ]"{USER}"(?=[ ]does[ ]not[ ]exist|\s|\Z|[,.])
+      | (?:for[ ]user|PAM:[ ]user|[Uu]ser)[ ]'(?:{HOST}\\)?{USER}(?='(?:@|[ ]|\.|\Z))   # MySQL, SQL Server DOMAIN\user
+      | (?:failed[ ]for[ ]user|[Rr]ole)[ ]"{USER}(?="(?:[ ]does[ ]not[ ]exist|\s|\Z|[,.]))
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
       | (?<![\w$])(?:USER|LOGNAME|SUDO_USER|USERNAME|GIT_AUTHOR_NAME|GIT_COMMITTER_NAME)={USER}(?![\w.-])
     )
@@ -169,10 +176,15 @@ RULES: tuple[Rule, ...] = (
                  "Username for 'https://github.com': rv530817",
                  "ERROR 1045 (28000): Access denied for user 'wpadmin'@'localhost' (using password: YES)",
                  'FATAL:  password authentication failed for user "appsvc"', 'FATAL:  role "kmiller" does not exist',
-                 "USER=lmartin"),
+                 "USER=lmartin", "Login failed for user 'CORP\\Reza'.", "Logged in as lwroom on https://registry",
+                 "debug1: Authenticating to 10.0.0.5:45608 as 'dlazaro'", "/tmp/pytest-of-mwilliams/pytest-42/x",
+                 "dr-xr-x--x 2 hannes hannes 4096 Nov 15 02:12 ./", "Invalid user 123456 from 10.0.0.1",
+                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)"),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
-                        "permission denied for table users", "user $USER"),
+                        "permission denied for table users", "user $USER",
+                        "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
+                        "drwxr-xr-x 2 root root 4096 Nov 15 02:12 ./"),
     ),
     Rule(
         id="hostname.log",
