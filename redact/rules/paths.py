@@ -29,7 +29,7 @@ _HOME_ROOT = rf"""
       | (?<![\w.-])/[a-z]/Users/                                  # Git Bash / MSYS
       | (?<![\w.-])/(?:private/)?var/folders/                     # macOS per-user temp
       | (?<![\w.-])/(?:private/)?(?:Users|home)/                  # macOS, Linux
-      | (?<=[\w.-])/Users/                                        # any mount prefix: /Volumes/Disk/Users/, /tmp/x/Users/
+      | (?<=[\w.-])/Users/                                        # below any prefix: /Volumes/Disk/Users/
       | (?<![\w.-])/(?:mnt|media|Volumes|data|net|nfs|export|storage|scratch|srv|tmp)  # /mnt/data/home/<u>
         (?:/[\w.-]{{1,64}}){{0,3}}/home/
       | (?<![\w.-])/(?:run/)?media/(?=[^/\s]+/)                    # udisks mounts: /media/<u>/<volume>
