@@ -42,6 +42,8 @@ REPORTED_TOKENS: dict[str, str] = {
     "limit.size": "[truncated]",
     "ner.person": "[person]",
     "ner.location": "[location]",
+    "url.user": "[user]",
+    "url.param": "[personal]",
 }
 
 DEFAULT_TOKENS: dict[str, str] = {**{r.id: r.token for r in PATTERN_RULES}, **REPORTED_TOKENS}

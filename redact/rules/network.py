@@ -73,11 +73,13 @@ RULES: tuple[Rule, ...] = (
         why="hardware (MAC) addresses, colon or dash separated; checked before IPv6 which they resemble",
         pattern=r"""
             (?<![\w:.-])
-            (?:(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}
+            (?:(?<=MAC=)(?:[0-9A-Fa-f]{2}:){13}[0-9A-Fa-f]{2}     # iptables/ufw LOG: dst MAC, src MAC, ethertype
+              | (?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}
               | [0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})   # Cisco notation
             (?![\w:-])
         """,
-        matches=("a4:83:e7:1b:2c:3d", "A4-83-E7-1B-2C-3D", "001a.2b3c.4d5e"),
+        matches=("a4:83:e7:1b:2c:3d", "A4-83-E7-1B-2C-3D", "001a.2b3c.4d5e",
+                 "OUT= MAC=d4:3b:a1:57:ee:c9:00:16:91:4e:28:bf:08:00 SRC="),
         must_not_match=("12:34:56", "a4:83:e7:1b:2c", "2024-01-15-10-30-45"),
     ),
     Rule(
