@@ -23,7 +23,8 @@ PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(
         secrets.RULES,
         "secret.jwt", "secret.anthropic", "secret.openai", "secret.github", "secret.gitlab",
-        "secret.stripe", "secret.aws", "secret.google", "secret.vendor", "secret.auth_header", "secret.kv",
+        "secret.stripe", "secret.aws", "secret.google", "secret.vendor", "secret.auth_header", "secret.cookie",
+        "secret.positional", "secret.kv",
     ),
     *_pick(network.RULES, "email"),
     *_pick(paths.RULES, "path.file"),
