@@ -135,17 +135,21 @@ RULES: tuple[Rule, ...] = (
         pattern=rf"""
             (?<![\w.@/-])
             (?:
-                {USER}@{HOST}(?=:[~/]|:\[)                                   # bash user@host:~/x$, scp targets
-              | (?<![^\[]){USER}@{HOST}(?=[ ][^\]\n]{{1,100}}\][$#])              # RHEL [user@host dir]$
-              | {USER}@{HOST}(?=[ ](?:MINGW(?:32|64)|MSYS|UCRT64|CLANG64|CLANGARM64)(?:\s|\Z))  # Git Bash
-              | {USER}@{HOST}(?=[ ]{{1,2}}(?:~|/)[^\s]{{0,100}}[ ]?[%>$#](?:[ ]|\Z))       # zsh, fish
-              | {USER}@{HOST}(?=[ ][^\n%$#>]{{1,60}}?[ ][%$#>](?:[ ]|\Z))       # zsh %1~ with spaces: "node js %"
-              | {USER}@{HOST}(?=:\d{{1,5}}(?!\d))                              # user@host:port (Hadoop, JDBC)
-              | {USER}@(?=(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![\d.]))                   # ssh user@10.0.0.5
-              | (?<![^\n\r\t >`$])                                          # macOS bash: line start
-                [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:[^\s:]{{1,100}}[ ]{USER}[$#](?=[ ]|\Z|\n)
-              | (?<![^\n\r\t >`$])                                          # \h: \w\$ prompts
-                [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:[ ]?[~/][^\s]{{0,100}}[$#%](?=[ ]|\Z|\n)
+                {USER}@                                   # one scan of user@ for every user@host shape:
+                (?:
+                    (?=(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![\d.]))            # ssh user@10.0.0.5 (the IP rule takes the IP)
+                  | {HOST}
+                    (?=:[~/]|:\[                               # bash user@host:~/x$, scp targets
+                      | :\d{{1,5}}(?!\d)                        # user@host:port (Hadoop, JDBC)
+                      | [ ](?:MINGW(?:32|64)|MSYS|UCRT64|CLANG64|CLANGARM64)(?:\s|\Z)  # Git Bash
+                      | [ ]{{1,2}}[~/][^\s]{{0,100}}[ ]?[%>$\#](?:[ ]|\Z)         # zsh, fish
+                      | [ ][^\n%$\#>]{{1,60}}?[ ][%$\#>](?:[ ]|\Z)             # zsh %1~ with spaces: "node js %"
+                      | [ ][^\]\n]{{1,100}}\][$\#]                 # RHEL [user@host dir]$
+                    )
+                )
+              | (?<![^\n\r\t >`$])                                  # line start: macOS `Host:dir user$`, `host: ~/dir$`
+                [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:
+                (?:[^\s:]{{1,100}}[ ]{USER}[$\#]|[ ]?[~/][^\s]{{0,100}}[$\#%])(?=[ ]|\Z|\n)
             )
         """,
         rewrite=_rewrite_prompt,
