@@ -16,29 +16,60 @@ class Engine:
         active = [r for r in PATTERN_RULES if r.id in enabled or any(x in enabled for x in r.reports)]
         self.rules: dict[str, Rule] = {f"r{i}": r for i, r in enumerate(active)}
         self._by_id = {r.id: r for r in active}
-        joined = "|".join(f"(?P<{g}>{anonymous(r.pattern)})" for g, r in self.rules.items())
-        self._regex = re.compile(joined or r"(?!)", re.VERBOSE)
-        inner = "|".join(
-            f"(?P<{g}>{anonymous(r.pattern)})" for g, r in self.rules.items() if not r.id.startswith("path.")
-        )
-        self._inner = re.compile(inner or r"(?!)", re.VERBOSE)
+        self._alternatives = {g: f"(?P<{g}>{anonymous(r.pattern)})" for g, r in self.rules.items()}
+        self._compiled: dict[frozenset[str], re.Pattern[str]] = {}
+        self._regex = self._without(frozenset())
+        # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.
+        self._no_paths = frozenset(g for g, r in self.rules.items() if r.id.startswith("path."))
+        self._without(self._no_paths)
         self.enabled = enabled
         self.tokens = dict(tokens)
         self.code_markers = tuple(code_markers)
 
+    def _without(self, skip: frozenset[str]) -> re.Pattern[str]:
+        """The joined alternation minus some rules, compiled on first use (a handful of sets ever occur)."""
+        regex = self._compiled.get(skip)
+        if regex is None:
+            joined = "|".join(alt for g, alt in self._alternatives.items() if g not in skip)
+            regex = self._compiled[skip] = re.compile(joined or r"(?!)", re.VERBOSE)
+        return regex
+
     def context(self) -> Context:
         return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan)
 
-    def scan(self, text: str, ctx: Context, regex: re.Pattern[str] | None = None) -> str:
-        def replace(m: re.Match[str]) -> str:
-            found = m.group()
-            out = apply_rule(self.rules[m.lastgroup or ""], found, ctx)
-            return found if out is None else out
+    def scan(self, text: str, ctx: Context, skip: frozenset[str] = frozenset()) -> str:
+        ctx.depth += 1
+        try:
+            out = self._sub(text, ctx, skip, 0, len(text))
+        finally:
+            ctx.depth -= 1
+        return propagate(out, ctx) if ctx.depth == 0 and ctx.learned else out
 
-        return (regex or self._regex).sub(replace, text)
+    def _sub(self, text: str, ctx: Context, skip: frozenset[str], start: int, end: int) -> str:
+        """Rewrite text[start:end]. A span a rule's validator turns down (a word that is not random, a version
+        that is not an IP) is scanned again by the other rules, with its surroundings still visible to their
+        lookarounds: what it held is not hidden by the rule that declined it. Each level drops one rule,
+        so the work stays linear."""
+        parts: list[str] = []
+        last = start
+        for m in self._without(skip).finditer(text, start, end):
+            group = m.lastgroup or ""
+            rule = self.rules[group]
+            new = apply_rule(rule, m.group(), ctx)
+            if new is None:
+                if rule.validate is None:
+                    continue
+                new = self._sub(text, ctx, skip | {group}, m.start(), m.end())
+            parts.append(text[last : m.start()])
+            parts.append(new)
+            last = m.end()
+        if not parts:
+            return text[start:end] if start or end != len(text) else text
+        parts.append(text[last:end])
+        return "".join(parts)
 
     def _inner_scan(self, text: str, ctx: Context) -> str:
-        return self.scan(text, ctx, self._inner) if text else text
+        return self.scan(text, ctx, self._no_paths) if text else text
 
     def apply(self, rule_id: str, text: str, ctx: Context) -> str | None:
         """Apply one rule to a span another matcher found (the deep tier's recognizers)."""
@@ -58,3 +89,18 @@ def apply_rule(rule: Rule, found: str, ctx: Context) -> str | None:
     if rule.validate is not None and not rule.validate(found):
         return None
     return ctx.hit(rule.id)
+
+
+def propagate(text: str, ctx: Context) -> str:
+    """Remove the other occurrences of names the rules learned (one pass over a literal alternation).
+
+    A user name found in a prompt or a home path is as personal in a branch name, a repository URL or a
+    "denied to <name>" line; whole words only, exact case, so a name that is also part of a longer word stays.
+    """
+    names = sorted(ctx.learned, key=len, reverse=True)  # longest first: "alice-dev" before "alice"
+    regex = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])")
+
+    def replace(m: re.Match[str]) -> str:
+        return ctx.hit(ctx.learned[m.group()])
+
+    return regex.sub(replace, text)

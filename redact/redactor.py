@@ -27,6 +27,8 @@ _SAFE = re.compile(
       (?!.*\.(?:{DOC_EXTS})\Z)                                           # report.pdf is a file name
       (?!sk[-_]|rk_|pk_|xox|gh[pousr]_|gl[a-z]{{1,6}}-|ya29|whsec_|hf_|npm_|dckr_|gsk_|r8_|shp|pypi-)  # key prefixes
       (?!.*[a-z0-9]{{21}})                                               # no long random-looking runs
+      (?!(?:i|vol|eni|snap|sg|subnet|vpc|ip|ec2)-[0-9a-f]{{1,17}}(?:[-.]|\Z))  # cloud resource ids (rules.cloud)
+      (?!.*\d\.\d{{1,3}}\.\d{{1,3}}\.\d)                                        # an IP inside a name: node-10.1.2.3.log
       [a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*                                 # split, dark_mode, gpt-4o-mini
     | [a-z]{{2,3}}(?:[-_][A-Z][a-z]{{3}})?(?:[-_](?:[A-Z]{{2}}|\d{{3}}))?       # en, en-US, zh_Hant_TW, es-419
     | -?\d{{1,9}}(?:\.\d{{1,9}}){{0,2}}                                        # 42, -1, 3.14, 1.4.2

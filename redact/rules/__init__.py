@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redact.rules import financial, network, paths, secrets, urls
+from redact.rules import accounts, cloud, financial, network, paths, secrets, urls
 from redact.rules.base import Context, Rule
 
 
@@ -17,11 +17,14 @@ def _pick(family: tuple[Rule, ...], *ids: str) -> tuple[Rule, ...]:
 PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(secrets.RULES, "secret.pem", "secret.slack"),
     *urls.RULES,
+    *accounts.RULES,
+    *cloud.RULES,
     *_pick(paths.RULES, "path.user"),
     *_pick(
         secrets.RULES,
         "secret.jwt", "secret.anthropic", "secret.openai", "secret.github", "secret.gitlab",
-        "secret.stripe", "secret.aws", "secret.google", "secret.vendor", "secret.auth_header", "secret.kv",
+        "secret.stripe", "secret.aws", "secret.google", "secret.vendor", "secret.auth_header", "secret.cookie",
+        "secret.positional", "secret.kv",
     ),
     *_pick(network.RULES, "email"),
     *_pick(paths.RULES, "path.file"),
@@ -40,6 +43,8 @@ REPORTED_TOKENS: dict[str, str] = {
     "limit.size": "[truncated]",
     "ner.person": "[person]",
     "ner.location": "[location]",
+    "url.user": "[user]",
+    "url.param": "[personal]",
 }
 
 DEFAULT_TOKENS: dict[str, str] = {**{r.id: r.token for r in PATTERN_RULES}, **REPORTED_TOKENS}

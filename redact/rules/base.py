@@ -44,6 +44,10 @@ class Context:
     inner: Callable[[str, Context], str]
     findings: dict[str, int] = field(default_factory=dict)
     in_url: bool = False
+    # Account and machine names found by structure (a prompt, a home path, a log line), with the rule that
+    # found them: their other occurrences in the same text go too (a branch named after the user, a repo URL).
+    learned: dict[str, str] = field(default_factory=dict)
+    depth: int = 0
 
     def hit(self, rule_id: str, n: int = 1) -> str:
         """Count a finding and return the rule's replacement token."""
@@ -53,6 +57,14 @@ class Context:
     def on(self, rule_id: str) -> bool:
         return rule_id in self.enabled
 
+    def learn(self, name: str, rule_id: str) -> None:
+        """Remember a name a rule removed so the engine removes it wherever else it occurs."""
+        if len(name) >= MIN_LEARNED and rule_id in self.enabled and len(self.learned) < MAX_LEARNED:
+            self.learned.setdefault(name, rule_id)
+
+
+MIN_LEARNED = 3  # shorter names ("jo", "li") occur inside too many unrelated words
+MAX_LEARNED = 64
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 

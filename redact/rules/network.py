@@ -19,8 +19,9 @@ def _real_email(text: str) -> bool:
 
 
 def _public_v4(text: str) -> bool:
+    """A host address: loopback, unspecified, network (.0) and broadcast (.255) addresses name no machine."""
     ip = ipaddress.IPv4Address(text)
-    return not (ip.is_loopback or ip.is_unspecified)
+    return not (ip.is_loopback or ip.is_unspecified or text.endswith((".0", ".255")))
 
 
 def _public_v6(text: str) -> bool:
@@ -58,11 +59,13 @@ RULES: tuple[Rule, ...] = (
         why="e-mail addresses; the TLD must be letters and not a file extension",
         pattern=r"""
             (?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
-            (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])
+            (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![\w-])
+            (?!:[\w~/])                                  # git@github.com:owner/repo is an scp-style target
         """,
         validate=_real_email,
         matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com"),
-        must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host"),
+        must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host",
+                        "git@github.com:owner/repo.git"),
     ),
     Rule(
         id="mac",
@@ -70,11 +73,13 @@ RULES: tuple[Rule, ...] = (
         why="hardware (MAC) addresses, colon or dash separated; checked before IPv6 which they resemble",
         pattern=r"""
             (?<![\w:.-])
-            (?:(?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}
+            (?:(?<=MAC=)(?:[0-9A-Fa-f]{2}:){13}[0-9A-Fa-f]{2}     # iptables/ufw LOG: dst MAC, src MAC, ethertype
+              | (?:[0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}|(?:[0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}
               | [0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})   # Cisco notation
             (?![\w:-])
         """,
-        matches=("a4:83:e7:1b:2c:3d", "A4-83-E7-1B-2C-3D", "001a.2b3c.4d5e"),
+        matches=("a4:83:e7:1b:2c:3d", "A4-83-E7-1B-2C-3D", "001a.2b3c.4d5e",
+                 "OUT= MAC=d4:3b:a1:57:ee:c9:00:16:91:4e:28:bf:08:00 SRC="),
         must_not_match=("12:34:56", "a4:83:e7:1b:2c", "2024-01-15-10-30-45"),
     ),
     Rule(
@@ -95,15 +100,29 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="ip.v4",
         token="[ip]",
-        why="IPv4 addresses, not 4-part versions with a part over 255; loopback and 0.0.0.0 stay",
+        why="IPv4 addresses, also glued to CJK text and in tcpdump's addr.port; not 4-part versions (after 'version', "
+        "a browser product token, `~~` in Windows package names, or before -py3/-microsoft), not network or "
+        "broadcast addresses (.0/.255); loopback and 0.0.0.0 stay",
         pattern=r"""
-            (?<![\w.])
+            (?<![A-Za-z0-9_.~])                                       # CJK before an IP is still a boundary
+            (?<!(?i:version)[ :=/])(?<!(?i:version)[ ]:[ ])(?<!(?i:version):[ ])(?<!\d\()   # Version 1.0.0.26(1.0.0.26)
+            (?<!Chrome/)(?<!Chromium/)(?<!Edg/)(?<!Edge/)(?<!OPR/)(?<!CriOS/)(?<!YaBrowser/)(?<!Electron/)
             (?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)
-            (?!\w|\.\d)                                   # not the head of a longer dotted number
+            (?:
+                (?![A-Za-z0-9_]|\.\d|-[A-Za-z])           # not the head of a longer dotted number or a version
+              | (?=\.\d{1,5}(?:[ ]>|:[ ]))                  # tcpdump: 10.0.1.3.65269 > 10.0.1.4.22: Flags
+            )
         """,
         validate=_public_v4,
-        matches=("192.168.1.23", "8.8.8.8", "10.0.0.5:8080"),
-        must_not_match=("127.0.0.1", "0.0.0.0", "10.0.19045.2965", "1.3.6.1.4.1", "v1.2.3.4", "1.4.2"),
+        matches=("192.168.1.23", "8.8.8.8", "10.0.0.5:8080", "IP 192.168.1.14.12345 > 192.168.1.1.80: Flags [S]",
+                 "可以ping通192.168.1.57，如何", "stop-node-10.1.2.3.log", "failed to connect to /192.168.232.9"),
+        must_not_match=("127.0.0.1", "0.0.0.0", "10.0.19045.2965", "1.3.6.1.4.1", "v1.2.3.4", "1.4.2",
+                        "Version=3.1.3.0, Culture=neutral", "Chrome/130.0.0.0 Safari/537.36",
+                        "5.15.153.1-microsoft-standard-WSL2", "lmql-0.0.6.3-py3.11.egg",
+                        "### Version 1.0.0.26(1.0.0.26)",
+                        "Faulting application name: x.exe, version: 1.6.0.0, time stamp",
+                        "Package_for_KB3045685~31bf3856ad364e35~amd64~~6.1.1.0", "on network 10.128.0.0 via",
+                        "brd 192.168.0.255 scope global"),
     ),
     Rule(
         id="hostname",
@@ -113,20 +132,28 @@ RULES: tuple[Rule, ...] = (
             (?<![\w.-])
             (?:
                 (?:DESKTOP|LAPTOP|WIN|PC)-[A-Z0-9]{5,15}          # Windows default names
-              | [A-Za-z][\w]*(?:['’]?s)?[- ]                        # owner, 'Bobs-' or "Alice's "
-                (?i:MacBook(?:[- ](?:Pro|Air))?|iMac(?:[- ]Pro)?|Mac[- ](?:mini|Pro|Studio)|iPhone|iPad)
-                (?:-\d+)?(?:\.local)?
+              | [A-Z][A-Za-z]{1,30}-PC                             # Windows 7: <USERNAME>-PC
+              | [A-Za-z][\w]{0,30}(?:-[A-Z][\w]{0,30}){0,2}         # owner, 'Bobs-', 'Jan-Pieters-' or "Alice's "
+                (?:['’]?s)?[- ]?                                    # ('yukinoMacBook-Air': Japanese owner names)
+                (?i:MacBook(?:[- ](?:Pro|Air))?|MBP|MBA|iMac(?:[- ]Pro)?|Mac[- ](?:mini|Pro|Studio)|iPhone|iPad)
+                (?:-\d+)?(?:\.(?:local|lan|home|fritz\.box))?
+              | (?i:MacBook(?:-Pro|-Air)?|iMac|Mac-mini|iPhone|iPad)                  # localized macOS names:
+                -(?:de|von|di|van|do|da|du)-[A-Za-z][\w]{0,30}(?:-[A-Za-z][\w]{0,30}){0,2}   # MacBook-Pro-de-Juan
+              | [A-Z][\w]{1,30}['’]s[ ](?:Computer|PC|Laptop|Desktop|Mac)     # "Renata's Computer"
               | [a-z][a-z0-9]{1,31}-                                # Linux installers name hosts user-Model
                 (?:ThinkPad|XPS|Latitude|Inspiron|Precision|Vostro|IdeaPad|Legion|Yoga|ZenBook|VivoBook|ROG
                   |EliteBook|ProBook|Pavilion|Envy|OMEN|Spectre|Surface|Aspire|Swift|Galaxy|Pixel|VirtualBox
                   |System-Product-Name|Blade|Framework|MS-7[A-Z0-9]{3})(?:-[A-Za-z0-9]+){0,4}
-              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa)   # mDNS / LAN names
+              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa|fritz\.box)   # mDNS / LAN names
             )
             (?!\.?[\w-])                                  # not 'settings.local.json'
         """,
         validate=_owned_device,
         matches=("Bobs-MacBook-Pro.local", "DESKTOP-7H2K9QX", "Alice's MacBook Pro", "printer-3.lan", "bobs-imac",
-                 "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310"),
-        must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3"),
+                 "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310", "Jan-Pieters-MBP-2", "Gokhan-PC",
+                 "Lindas-iMac.fritz.box", "Renee-Duvals-iPhone", "MacBook-Pro-de-Juan", "yukinoMacBook-Air",
+                 "Renata's Computer"),
+        must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3",
+                        "i686-pc-windows-gnu", "the computer", "MBP", "my-PC"),
     ),
 )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from redact.rules.accounts import GENERIC_ACCOUNTS
 from redact.rules.base import Context, Rule
 
-# Separators: a JSON-escaped backslash (two characters), a backslash, a slash.
-SEP = r"(?:\\\\|\\|/)"
+# Separators: a JSON-escaped slash or backslash (two characters), a backslash, a slash.
+SEP = r"(?:\\/|\\\\|\\|/)"
 # A word inside a path segment: no whitespace, no separator, none of Windows' forbidden characters.
 _W = r"""[^\s\\/:*?"<>|]+"""
 # The last segment of a path also stops at punctuation that ends a path in prose or code.
@@ -28,6 +29,13 @@ _HOME_ROOT = rf"""
       | (?<![\w.-])/[a-z]/Users/                                  # Git Bash / MSYS
       | (?<![\w.-])/(?:private/)?var/folders/                     # macOS per-user temp
       | (?<![\w.-])/(?:private/)?(?:Users|home)/                  # macOS, Linux
+      | (?<=[\w.-])/Users/                                        # below any prefix: /Volumes/Disk/Users/
+      | (?<![\w.-])/(?:mnt|media|Volumes|data|net|nfs|export|storage|scratch|srv|tmp)  # /mnt/data/home/<u>
+        (?:/[\w.-]{{1,64}}){{0,3}}/home/
+      | (?<![\w.-])/(?:run/)?media/(?=[^/\s]+/)                    # udisks mounts: /media/<u>/<volume>
+      | (?<![\w.-])_/(?:[A-Za-z]_/)?(?:Users|home)/               # Go's _/home/u/pkg, _/C_/Users/u/pkg
+      | \\/(?:Users|home)\\/                                       # JSON-escaped: \/Users\/u\/
+      | (?i:lxss)(?:\\\\|\\)home(?:\\\\|\\)                            # WSL 1: ...\lxss\home\<u>
     )
 """
 _USER = rf"(?:{_W}(?:[ ]{_W}){{0,3}}(?={SEP})|{_L})"
@@ -36,8 +44,16 @@ _HEAD = re.compile(rf"(?P<root>{_HOME_ROOT})(?P<user>{_USER})", re.VERBOSE)
 _SPLIT = re.compile(rf"({SEP})")
 _EXT_OF = re.compile(r"(?<=[^.\\/])\.([A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*)\Z")
 
-# Not people: shared and system profiles keep their names.
-_NOT_USERS = frozenset("shared public guest default default user all users administrator root".split())
+# Not people: shared, system, CI and cloud-image accounts keep their names, and so do placeholders
+# (/Users/$USER, C:\Users\username, C:\Users\...\) and 8.3 short names of Administrator.
+_NOT_USERS = GENERIC_ACCOUNTS | frozenset(
+    """shared public default all rustbuild username your_username yourname usuario utilisateur benutzer
+    utente admini~1 ... … default user all users""".split()
+)
+
+
+def _generic_user(name: str) -> bool:
+    return name.lower() in _NOT_USERS or name[:1] in "$%<{[" or name.startswith("...")
 
 # Extensions a crash frame, a config or a log has: these file names help triage and name nobody.
 KEEP_EXTS = frozenset(
@@ -47,7 +63,9 @@ KEEP_EXTS = frozenset(
     framework bundle asar pak git dmg pkg msi deb rpm appimage iso img bin gguf safetensors onnx pt ckpt
     hprof dat tar gz tgz zst xz bz2 json json5 toml yaml yml ini cfg conf config plist xml properties lock log
     map html htm css scss less gradle cmake mk proto gyp whl egg dmp mdmp db sqlite sqlite3 nib
-    storyboard xib car icns ttf otf woff woff2 mo pot tmp pid sock""".split()
+    storyboard xib car icns ttf otf woff woff2 mo pot tmp pid sock sln csproj vbproj fsproj vcxproj props
+    targets nuspec rlib rmeta d bc ll s asm ps1xml psd1 xaml resx cshtml razor pub crt cer pem jks keystore
+    pts ts gop rts""".split()
 )
 
 # Document-like names that are replaced even with no directory in front of them.
@@ -69,6 +87,13 @@ CODE_MARKERS: tuple[str, ...] = (
 )
 
 
+# Names programs give files, not people: tempfile's tmpXXXXXXXX, Office and Jupyter defaults.
+_DEFAULT_NAME = re.compile(
+    r"(?i:tmp[a-z0-9_]{6,12}|untitled[ -]?\d*|book\d+|document\d+|presentation\d+|drawing\d+|new[ ]text[ ]document"
+    r"|image\d*|screenshot[ _][\d_. -]{8,40}(?:at[ ][\d.]{5,8})?)\.[A-Za-z0-9]{1,8}\Z"
+)
+
+
 def is_code_location(path: str, markers: tuple[str, ...]) -> bool:
     norm = "/" + path.lower().replace("\\\\", "/").replace("\\", "/")
     return any(m in norm for m in markers)
@@ -81,7 +106,7 @@ def rewrite_file(rest: str, whole: str, ctx: Context) -> str:
         return rest
     parts = _SPLIT.split(rest)
     m = _EXT_OF.search(parts[-1])
-    if m is None or m[1].lower() in KEEP_EXTS:
+    if m is None or m[1].lower() in KEEP_EXTS or _DEFAULT_NAME.match(parts[-1]):
         return rest
     parts[-1] = ctx.hit("path.file") + "." + m[1]
     return "".join(parts)
@@ -92,11 +117,12 @@ def _rewrite_home(text: str, ctx: Context) -> str | None:
     if m is None:
         return None
     root, user, rest = ctx.inner(m["root"], ctx), m["user"], text[m.end() :]
-    if user.lower() in _NOT_USERS or not (ctx.on("path.user") or ctx.on("path.home")):
+    if _generic_user(user) or not (ctx.on("path.user") or ctx.on("path.home")):
         return root + user + rewrite_file(rest, text, ctx)
     if root.endswith("folders/"):  # /var/folders/xy/<random>/T: both random segments identify the user
         rest = "".join(_SPLIT.split(rest)[3:])
     rest = rewrite_file(rest, text, ctx)
+    ctx.learn(user, "path.user")
     if root.lstrip("/").startswith(("Users/", "home/", "private/Users", "private/home")) and ctx.on("path.home"):
         return ctx.hit("path.home") + rest  # /Users/alice/x -> ~/x, as a shell would print it
     if not ctx.on("path.user"):
@@ -105,6 +131,10 @@ def _rewrite_home(text: str, ctx: Context) -> str | None:
 
 
 def _rewrite_plain(text: str, ctx: Context) -> str | None:
+    home = _HEAD.search(text, 1)
+    if home is not None:  # a home directory below a mount or checkout prefix: /Volumes/Disk/Users/<u>/...
+        inner = _rewrite_home(text[home.start() :], ctx)
+        return None if inner is None else ctx.inner(text[: home.start()], ctx) + inner
     if _SPLIT.search(text) is None:  # a bare document name: the whole match is a file name
         m = _EXT_OF.search(text)
         return None if m is None else ctx.hit("path.file") + "." + m[1]
@@ -124,8 +154,14 @@ RULES: tuple[Rule, ...] = (
                  r"C:\Users\Bob Smith\Documents\taxes 2025.pdf", "/home/alice/notes.txt",
                  "/mnt/c/Users/alice/Desktop/x.py", r"C:\\Users\\bob\\AppData\\Local\\app.log",
                  "file:///Users/alice/Downloads/scan.png", "/var/folders/x8/abc123def456/T/tmpk2.pdf",
-                 r"\\fileserver\home$\bob\plan.docx"),
-        must_not_match=("/usr/lib/python3.11/json/decoder.py", "/Users/Shared/app.log", "users/alice"),
+                 r"\\fileserver\home$\bob\plan.docx", "/Volumes/Work SSD/Users/nadia/src/app.py",
+                 "/mnt/data/home/tkaur/run.sh", "/tmp/ci/Users/jmarsh/repo/x.py", "/media/bearclaw22/Disk/x.rs",
+                 "_/home/daryl/kvexpress/commands.init.8()", "_/C_/Users/Tsukada/GoSrc/nyagos/main.go",
+                 r'"dataPath" : "\/Users\/filipa\/Library\/x"', r"C:\Users\a\AppData\Local\lxss\home\m41b\.wsl"),
+        must_not_match=("/usr/lib/python3.11/json/decoder.py", "/Users/Shared/app.log", "users/alice",
+                        "/home/runner/work/app/app/src/main.rs", "/home/ec2-user/app/index.js", "/Users/$USER/.npm",
+                        r"C:\Users\Administrator\vcpkg\x.targets", r"C:\Users\ADMINI~1\AppData\Local\Temp",
+                        "/srv/www/home.html"),
     ),
     Rule(
         id="path.file",

@@ -54,6 +54,36 @@ def _keep_scheme(text: str, ctx: Context) -> str | None:
     return m["scheme"] + ctx.hit("secret.auth_header")
 
 
+_COOKIE_HEAD = re.compile(r"(?P<head>(?:(?i:set-cookie|cookie)[ \t]*:|--cookie|-b)[ \t]*['\"]?)(?P<rest>.*)", re.DOTALL)
+_COOKIE_PAIR = re.compile(r"(?P<name>[^=;,\s]{1,128})=(?P<value>[^;\r\n'\"]*)")
+_COOKIE_ATTRIBUTES = frozenset(
+    "path domain expires max-age samesite secure httponly priority partitioned version".split()
+)
+_LAST_LITERAL = re.compile(r"(?P<q>['\"])(?P<secret>[^'\"\r\n]*)(?P=q)\s*\)?\Z")
+
+
+def _cookies(text: str, ctx: Context) -> str | None:
+    """Cookie: every value goes; Set-Cookie: the cookie's value goes, its attributes (Path, Expires, ...) stay."""
+    m = _COOKIE_HEAD.match(text)
+    if m is None:
+        return None
+
+    def pair(p: re.Match[str]) -> str:
+        if p["name"].lower() in _COOKIE_ATTRIBUTES or not p["value"] or p["value"].startswith("["):
+            return p.group()
+        return p["name"] + "=" + ctx.hit("secret.cookie")
+
+    return m["head"] + _COOKIE_PAIR.sub(pair, m["rest"])
+
+
+def _positional(text: str, ctx: Context) -> str | None:
+    """login('me@x.org', 'pw'), connect('db', 'app', 'pw'), auth=('u', 'pw'): the last literal is the password."""
+    m = _LAST_LITERAL.search(text)
+    if m is None or not m["secret"]:
+        return None
+    return ctx.inner(text[: m.start("secret")], ctx) + ctx.hit("secret.positional") + text[m.end("secret") :]
+
+
 def _shannon(text: str) -> float:
     n = len(text)
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
@@ -211,11 +241,12 @@ RULES: tuple[Rule, ...] = (
         why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
         pattern=r"""
             (?<![A-Za-z0-9])
-            (?:[A-Za-z0-9]+[_.-])*?(?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?  # prefixes: DB_, aws_, x-api-, PGPASSWORD
+            (?:[A-Za-z0-9]{1,32}[_.-]){0,4}?             # prefixes: DB_, aws_, x-api- (bounded: linear on a-a-a-...)
+            (?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?          # glued prefixes: PGPASSWORD
             (?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key
                |private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|signing[_-]?key|master[_-]?key
                |encryption[_-]?key|credentials?|session[_-]?id)
-            (?:[_-](?i:key|id|value|token|secret|access))*   # suffixes that keep it a secret (not token_count)
+            (?:[_-](?i:key|id|value|token|secret|access)){0,4}  # suffixes that keep it a secret (not token_count)
             (?![A-Za-z0-9])
             ["']?\s*[:=]\s*                               # = or : with optional JSON/shell quoting
             (?!["']?(?i:null|none|true|false|undefined|yes|no)(?!\w)|["']?[*\[<]|["']?\$|["']?%\w+%)  # placeholders
@@ -241,5 +272,45 @@ RULES: tuple[Rule, ...] = (
         must_not_match=("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                         "550e8400-e29b-41d4-a716-446655440000", "ThisIsAVeryLongCamelCaseFunctionName",
                         "site-packages/httpx/_transports/default.py"),
+    ),
+    Rule(
+        id="secret.cookie",
+        token=SECRET,
+        why="Cookie and Set-Cookie header values (sessions, CSRF and auth cookies), also curl's -b/--cookie; "
+        "cookie names and Set-Cookie attributes stay for triage",
+        pattern=r"""
+            (?<![\w-])(?i:set-cookie|cookie)[ \t]*:[ \t]*[^\r\n]{1,4096}      # the header line
+          | (?<![\w-])(?:--cookie|-b)[ ]+['"][^'"\r\n]{1,4096}(?=['"])          # curl -b 'a=b; c=d'
+        """,
+        rewrite=_cookies,
+        matches=("Cookie: sessionid=9a8b7c6d5e; csrftoken=Zx81Qp", "Set-Cookie: JSESSIONID=AB12CD34; Path=/; HttpOnly",
+                 "curl -b 'laravel_session=eyJpdiI6; XSRF-TOKEN=abc' https://x.example"),
+        must_not_match=("Cookie: [secret]", "cookie policy: none", "Set-Cookie: Path=/; Secure"),
+    ),
+    Rule(
+        id="secret.positional",
+        token=SECRET,
+        why="passwords passed by position to well-known calls: smtplib/imaplib/ftplib login(user, pw), "
+        "requests auth=(user, pw), HTTPBasicAuth, JDBC getConnection(url, user, pw), MySQLdb/pymysql/mysqli "
+        "connect(host, user, pw), PHP mysql_connect, LDAP simple_bind_s(dn, pw), .NET NetworkCredential",
+        pattern=r"""
+            (?<![\w])(?:login|log_in|signin|sign_in|authenticate|HTTPBasicAuth|HTTPDigestAuth|BasicAuth
+               |simple_bind_s|bind_s|NetworkCredential|UsernamePasswordCredentials|PasswordAuthentication
+               |setCredentials|set_credentials)
+            \s{0,4}\(\s{0,4}(?:'[^'\\\r\n]{1,128}'|"[^"\\\r\n]{1,128}")\s{0,4},\s{0,4}
+            (?:'[^'\\\r\n]{1,128}'|"[^"\\\r\n]{1,128}")(?=\s{0,4}[,)])
+          | (?<![\w])auth\s{0,4}=\s{0,4}\(\s{0,4}(?:'[^'\r\n]{1,128}'|"[^"\r\n]{1,128}")\s{0,4},\s{0,4}
+            (?:'[^'\r\n]{1,128}'|"[^"\r\n]{1,128}")(?=\s{0,4}\))
+          | (?<![\w])(?:connect|mysql_connect|mysqli_connect|mysqli|getConnection|FTP|FTP_TLS|pg_connect)
+            \s{0,4}\(\s{0,4}(?:'[^'\r\n]{1,256}'|"[^"\r\n]{1,256}"|[\w.$]{1,100})\s{0,4},\s{0,4}
+            (?:'[^'\r\n]{1,128}'|"[^"\r\n]{1,128}")\s{0,4},\s{0,4}
+            (?:'[^'\r\n]{1,128}'|"[^"\r\n]{1,128}")(?=\s{0,4}[,)])
+        """,
+        rewrite=_positional,
+        matches=("mail.login('someone@example.com','8842017356')", "requests.post(url, auth=('svc_etl', 'Xu7!pQ2zLm'))",
+                 'MySQLdb.connect("localhost", "testuser", "test623", "TESTDB")',
+                 'DriverManager.getConnection(url, "app", "s3cret!")', "ftp.login('anon', 'guest@x')"),
+        must_not_match=("login(user, password)", "connect('localhost', 5432)", "auth=('[secret]', x)",
+                        'getConnection(url, "app", props)'),
     ),
 )

@@ -1,0 +1,224 @@
+"""Account and machine names where programs print them: shell prompts, sshd/sudo/git/database log lines."""
+
+from __future__ import annotations
+
+import re
+
+from redact.rules.base import Context, Rule
+
+# Accounts every machine of a kind has (CI runners, cloud images, containers, services): they name nobody.
+GENERIC_ACCOUNTS = frozenset(
+    """root admin administrator user users guest test testuser demo default public shared nobody daemon
+    runner runneradmin ubuntu debian centos fedora ec2-user azureuser opc cloud-user core vagrant pi
+    docker jenkins gitlab-runner buildkite circleci travis vsts builder build ci git www-data nginx apache
+    httpd postgres mysql oracle redis mongodb elasticsearch deploy deployer app node jovyan codespace
+    gitpod vscode coder developer dev sa system localsystem networkservice localservice me
+    admin1 ftp ftpuser anonymous mail""".split()
+)
+# Host names that are defaults or the loopback, not a person's or customer's machine.
+GENERIC_HOSTS = frozenset(
+    "localhost localhost.localdomain ubuntu debian raspberrypi kali archlinux fedora centos ip6-localhost".split()
+)
+
+# An account name as POSIX tools accept it (macOS and Windows allow capitals), and a host name label run.
+USER = r"[A-Za-z_][A-Za-z0-9_.-]{0,31}"
+HOST = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){0,4}"
+
+_USER_AT_HOST = re.compile(rf"(?P<user>{USER})@(?P<host>{HOST})?")
+_HOST_COLON = re.compile(rf"(?P<host>{HOST}):")
+_MAC_PROMPT_USER = re.compile(rf"[ ](?P<user>{USER})(?=[$#]\Z)")
+
+
+def private_user(name: str) -> bool:
+    return name.lower() not in GENERIC_ACCOUNTS and not name.startswith("[")
+
+
+def private_host(name: str) -> bool:
+    return name.lower() not in GENERIC_HOSTS and not name.startswith("[")
+
+
+def _user(name: str, ctx: Context, rule_id: str) -> str:
+    if not private_user(name):
+        return name
+    ctx.learn(name, rule_id)
+    return ctx.hit(rule_id)
+
+
+def _host(name: str, ctx: Context) -> str:
+    if not private_host(name) or not ctx.on("hostname"):
+        return name
+    ctx.learn(name, "hostname")
+    return ctx.hit("hostname")
+
+
+def _rewrite_prompt(text: str, ctx: Context) -> str | None:
+    """user@host prompts (bash, zsh, fish, Git Bash, RHEL) and macOS bash's `Host:dir user$`."""
+    m = _USER_AT_HOST.search(text)
+    if m is not None:
+        new = _user(m["user"], ctx, "prompt") + "@" + (_host(m["host"], ctx) if m["host"] else "")
+        return text[: m.start()] + new + ctx.inner(text[m.end() :], ctx)
+    m_host, m_user = _HOST_COLON.match(text), _MAC_PROMPT_USER.search(text)
+    if m_host is None:
+        return None
+    if m_user is None:  # host: ~/dir$
+        return _host(m_host["host"], ctx) + ":" + ctx.inner(text[m_host.end() :], ctx)
+    middle = ctx.inner(text[m_host.end() : m_user.start("user")], ctx)
+    return _host(m_host["host"], ctx) + ":" + middle + _user(m_user["user"], ctx, "prompt") + text[m_user.end() :]
+
+
+_NAME_AT_END = re.compile(r"[A-Za-z0-9_.-]{1,32}(?=['\"!]?\Z)")
+
+
+def _rewrite_named(text: str, ctx: Context) -> str | None:
+    """Log lines: every alternative ends with the account name (and maybe its quote); only the name goes."""
+    m = _NAME_AT_END.search(text)
+    if m is None:
+        return None
+    return text[: m.start()] + _user(m.group(), ctx, "username") + text[m.end() :]
+
+
+# Each alternative: the words a tool prints before an account name, then the name, last.
+_LOG_USER_PATTERN = rf"""
+    (?:
+        # sshd: Failed password for invalid user X from / Invalid user X from / Accepted publickey for X from
+        (?:Failed|Accepted|Postponed)[ ][\w/-]{{1,40}}[ ]for[ ](?:invalid[ ]user[ ]|illegal[ ]user[ ])?
+        {USER}(?=[ ]from[ ])
+        # pam_unix: session opened for user X / authentication failure; ... user=X
+      | session[ ](?:opened|closed)[ ]for[ ]user[ ]{USER}(?![\w.-])
+      | (?<![^ ;])ruser={USER}(?![\w.-])
+        # sudo:   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
+      | sudo:[ ]{{1,4}}{USER}(?=[ ]:[ ])
+        # git hosts: Permission to o/r.git denied to X. / Hi X! You've successfully authenticated
+      | [Pp]ermission[ ]to[ ][\w./-]{{1,100}}[ ]denied[ ]to[ ]{USER}?(?=[.!]?(?![\w-]))
+      | Hi[ ]{USER}?(?=![ ]You've[ ]successfully[ ]authenticated)
+      | (?<!read[ ])Username[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])   # not "could not read Username for"
+      | (?<![^\n\r> ])Username:[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))                 # npm login, ftp prompts
+      | Logged[ ]in[ ]as[ ]{USER}(?![\w-])(?!\.\w)
+      | (?:Authenticating[ ]to[ ][\w.:\[\]-]{{1,100}}[ ]as[ ]'){USER}(?=')           # ssh -v
+      | (?:found[ ]account:|account[ ]found[ ]for[ ](?:remote|repository):[ ][^\s]{{1,200}}[ ]-)  # GitHub Desktop
+        [ ]{USER}(?=[ ]\()
+      | [Pp]ytest-of-{USER}(?=[/\\])                                      # pytest's tmp_path root
+      | (?<![\w-])[dl-][rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])              # ls -l: owner
+      | (?:[Ii]nvalid|[Ii]llegal)[ ]user[ ][\w.-]{{1,32}}(?=[ ]from[ ])                  # numeric sshd names too
+      | Logged[ ]in[ ]to[ ][\w.-]{{1,64}}[ ](?:account|as)[ ]{USER}(?![\w.-])
+        # MySQL: Access denied for user 'X'@'host'; PostgreSQL: authentication failed for user "X", role "X"
+      | (?:for[ ]user|PAM:[ ]user|[Uu]ser)[ ]'(?:{HOST}\\)?{USER}(?='(?:@|[ ]|\.|\Z))   # MySQL, SQL Server DOMAIN\user
+      | (?:failed[ ]for[ ]user|[Rr]ole)[ ]"{USER}(?="(?:[ ]does[ ]not[ ]exist|\s|\Z|[,.]))
+        # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
+      | (?<![\w$])(?:USER|LOGNAME|SUDO_USER|USERNAME|GIT_AUTHOR_NAME|GIT_COMMITTER_NAME)={USER}(?![\w.-])
+    )
+"""
+
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# Every alternative ends with the machine name, or DOMAIN\\user: the name is the run at the end.
+_LOGGED_HOST = re.compile(r"(?:(?P<domain>[A-Za-z0-9][A-Za-z0-9.-]{0,254})\\)?(?P<host>[\w][\w.-]{0,254})\Z")
+
+
+def _rewrite_logged_host(text: str, ctx: Context) -> str | None:
+    """syslog / Event Viewer / ssh lines: the timestamp or label stays, the machine (and DOMAIN\\user) go."""
+    m = _LOGGED_HOST.search(text)
+    if m is None:
+        return None
+    domain = _host(m["domain"], ctx) + "\\" if m["domain"] else ""
+    name = _user(m["host"], ctx, "username") if m["domain"] else _host(m["host"], ctx)
+    return text[: m.start()] + domain + name
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="prompt",
+        token="[user]",
+        why="shell prompts and scp/ssh targets print the account and the machine: user@host:~$ (bash), "
+        "[user@host dir]$ (RHEL), user@host ~ % (zsh), user@host ~> (fish), user@HOST MINGW64 (Git Bash), "
+        "Host:dir user$ (macOS bash)",
+        pattern=rf"""
+            (?<![\w.@/-])
+            (?:
+                {USER}@                                   # one scan of user@ for every user@host shape:
+                (?:
+                    (?=(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![\d.]))            # ssh user@10.0.0.5 (the IP rule takes the IP)
+                  | {HOST}
+                    (?=:[~/]|:\[                               # bash user@host:~/x$, scp targets
+                      | :\d{{1,5}}(?!\d)                        # user@host:port (Hadoop, JDBC)
+                      | [ ](?:MINGW(?:32|64)|MSYS|UCRT64|CLANG64|CLANGARM64)(?:\s|\Z)  # Git Bash
+                      | [ ]{{1,2}}[~/][^\s]{{0,100}}[ ]?[%>$\#](?:[ ]|\Z)         # zsh, fish
+                      | [ ][^\n%$\#>]{{1,60}}?[ ][%$\#>](?:[ ]|\Z)             # zsh %1~ with spaces: "node js %"
+                      | [ ][^\]\n]{{1,100}}\][$\#]                 # RHEL [user@host dir]$
+                    )
+                )
+              | (?<![^\n\r\t >`$])                                  # line start: macOS `Host:dir user$`, `host: ~/dir$`
+                [A-Za-z0-9][A-Za-z0-9-]{{0,62}}:
+                (?:[^\s:]{{1,100}}[ ]{USER}[$\#]|[ ]?[~/][^\s]{{0,100}}[$\#%])(?=[ ]|\Z|\n)
+            )
+        """,
+        rewrite=_rewrite_prompt,
+        reports=("hostname",),
+        matches=("alice@devbox:~/src$ make", "[alice@web01 ~]$ sudo -i", "bob@Bobs-MBP ~ % ls",
+                 "carol@thinkpad ~/code> fish_config", "dana@DESKTOP-4J2K9QX MINGW64 ~/repo (main)",
+                 "Joaquims-MacBook-Pro:on-demand-github-pages jqferraz$ git push",
+                 "scp build.tar.gz erin@build-07:/tmp/", "root@kalibox24:~# python",
+                 "apple@yukinoMacBook-Air node js % npm -v", "LeaseRenewer:cshen2@msrb-sa-17:9000",
+                 "ssh zjli@10.20.1.7", "vaxstation: ~/work/crosvm$ cargo build"),
+        must_not_match=("root@localhost:~# ls", "git@github.com:owner/repo.git", "mail bob@example.com today",
+                        "user@host", "https://user@example.com:/x", "12:30:45 done$", "see note: 50$ fee",
+                        "root@10.0.0.5", "git@10.0.0.5:repo.git"),
+    ),
+    Rule(
+        id="username",
+        token="[user]",
+        why="account names in the log lines that print them: sshd, pam, sudo, git hosts' permission messages, "
+        "git credential prompts, MySQL/PostgreSQL authentication errors, USER=/LOGNAME= in environment dumps",
+        pattern=_LOG_USER_PATTERN,
+        rewrite=_rewrite_named,
+        matches=("Failed password for invalid user olek from 91.205.14.3 port 1585 ssh2",
+                 "Invalid user mkowalski from 10.0.0.9 port 22", "Accepted publickey for jsmith from 10.0.4.23",
+                 "pam_unix(sshd:session): session opened for user hkato(uid=1001) by (uid=0)",
+                 "sudo:   alice : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/bin/ls",
+                 "remote: Permission to org/repo.git denied to MayThorn.",
+                 "Hi octodev! You've successfully authenticated, but GitHub does not provide shell access.",
+                 "Username for 'https://github.com': rv530817",
+                 "ERROR 1045 (28000): Access denied for user 'wpadmin'@'localhost' (using password: YES)",
+                 'FATAL:  password authentication failed for user "appsvc"', 'FATAL:  role "kmiller" does not exist',
+                 "USER=lmartin", "Login failed for user 'CORP\\Reza'.", "Logged in as lwroom on https://registry",
+                 "debug1: Authenticating to 10.0.0.5:45608 as 'dlazaro'", "/tmp/pytest-of-mwilliams/pytest-42/x",
+                 "dr-xr-x--x 2 hannes hannes 4096 Nov 15 02:12 ./", "Invalid user 123456 from 10.0.0.1",
+                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)"),
+        must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
+                        "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
+                        "permission denied for table users", "user $USER",
+                        "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
+                        "drwxr-xr-x 2 root root 4096 Nov 15 02:12 ./"),
+    ),
+    Rule(
+        id="hostname.log",
+        token="[host]",
+        why="the machine name in the places log formats put it: the syslog header (RFC 3164 `Mmm dd hh:mm:ss host "
+        "prog[pid]:` and RFC 5424 / ISO timestamps), Windows Event Viewer `Computer:` and `User: DOMAIN\\user`, "
+        "ssh's `connect to host <name> port` and `Connecting to <name> [ip]` for single-label LAN names",
+        pattern=rf"""
+            (?:
+                (?<![\w:]){_MONTH}[ ]{{1,2}}\d{{1,2}}[ ]\d\d:\d\d:\d\d(?:\.\d{{1,6}})?[ ]   # Feb  6 16:27:08
+                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)                      # host kernel: / sshd[42]:
+              | (?<![\w:-])\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{{1,9}})?(?:Z|[+-]\d\d:?\d\d)[ ]
+                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)
+              | (?<![^\n\r])Computer:[ \t]{{1,40}}{HOST}(?=[ \t]*(?:\r?\n|\Z))          # Event Viewer
+              | (?<![^\n\r])User:[ \t]{{1,40}}{HOST}\\{USER}(?=[ \t]*(?:\r?\n|\Z))
+              | connect[ ]to[ ]host[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=[ ]port[ ]\d)      # ssh, single label
+              | Connecting[ ]to[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=[ ]\[)
+              | Could[ ]not[ ]resolve[ ]hostname[ ][A-Za-z][A-Za-z0-9-]{{0,62}}(?=:)
+            )
+        """,
+        rewrite=_rewrite_logged_host,
+        reports=("hostname", "username"),
+        matches=("Feb 6 16:27:08 tobiasvinter kernel: [71910.873115]", "Apr 10 18:01:15 quarry-app2 sshd[5001]: x",
+                 "Jun 13 21:48:06 ravenhill dovecot: pop3-login: Disconnected",
+                 "Feb 6 12:02:29 nimbus vsftpd(pam_unix)[15522]: authentication failure",
+                 "2024-03-01T10:00:01.123456+00:00 web-03 nginx[812]: start", "Computer:      GRUNTBOX\n",
+                 "User:          MARLOWE\\nephew\nComputer:      Marlowe",
+                 "ssh: connect to host homelab port 22: Connection refused", "debug1: Connecting to nas01 [10.0.0.4]"),
+        must_not_match=("Jun 12 13:33:57 localhost sshd[18900]: Illegal user admin", "Feb 6 16:27:08 up 3 days",
+                        "ssh: connect to host github.com port 22: Connection refused", "User:          N/A",
+                        "Computer: the machine crashed"),
+    ),
+)
