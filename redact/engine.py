@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from redact.rules import PATTERN_RULES, Context, Rule
 from redact.rules.base import anonymous
 
-
 # Rewrites scan what they contain (a URL's query values, a path's segments), which may hold more of the
 # same; real text nests a few levels, a hostile value thousands (each level rescans the rest: quadratic).
 MAX_NESTING = 12
