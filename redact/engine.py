@@ -8,6 +8,10 @@ from collections.abc import Iterable, Mapping
 from redact.rules import PATTERN_RULES, Context, Rule
 from redact.rules.base import anonymous
 
+# Rewrites scan what they contain (a URL's query values, a path's segments), which may hold more of the
+# same; real text nests a few levels, a hostile value thousands (each level rescans the rest: quadratic).
+MAX_NESTING = 12
+
 
 class Engine:
     """Compiled once per Redactor; `scan` rewrites one string and counts findings into a Context."""
@@ -38,6 +42,8 @@ class Engine:
         return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan)
 
     def scan(self, text: str, ctx: Context, skip: frozenset[str] = frozenset()) -> str:
+        if ctx.depth >= MAX_NESTING:  # a URL in a query value in a URL ...: hostile input, fail closed
+            return ctx.hit("limit.depth") if "limit.depth" in ctx.enabled else ""
         ctx.depth += 1
         try:
             out = self._sub(text, ctx, skip, 0, len(text))
