@@ -119,6 +119,10 @@ class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     per_install_burst: Positive = 100
     per_client_rps: Annotated[float, msgspec.Meta(ge=0)] = 2000.0
     per_client_burst: Positive = 10_000
+    # POST /v1/deletion-requests, per client address, on top of the limit above: each request costs the writer a
+    # registration and a share of a deletion batch, and needs no credentials (issue 18, item 11).
+    deletion_per_client_rps: Annotated[float, msgspec.Meta(ge=0)] = 1.0
+    deletion_per_client_burst: Positive = 20
 
 
 class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

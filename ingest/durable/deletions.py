@@ -25,6 +25,7 @@ from storage.objects import ObjectStore
 
 log = logging.getLogger("consentry.deletions")
 REFRESH_INTERVAL_S = 5.0
+SLA_AT_RISK = 0.5  # warn once the oldest pending request has waited half the promised time
 
 
 class DeletionGate:
@@ -57,9 +58,13 @@ class DeletionGate:
         pending, oldest_age_s = await self._store.run(pending_figures, self._store.store, now)
         self._metrics.deletions_pending.set(pending)
         self._metrics.deletion_oldest_pending_seconds.set(oldest_age_s)
-        if oldest_age_s > self._sla.total_seconds():  # alert on the gauges; the log says it where people look
+        sla_s = self._sla.total_seconds()
+        if oldest_age_s > sla_s:  # alert on the gauges; the log says it where people look
             log.error("deletion SLA breached: %d request(s) pending, the oldest for %.0f s (SLA %.0f s)", pending,
-                      oldest_age_s, self._sla.total_seconds())
+                      oldest_age_s, sla_s)
+        elif oldest_age_s > sla_s * SLA_AT_RISK:
+            log.warning("deletion SLA at risk: %d request(s) pending, the oldest for %.0f s (SLA %.0f s)", pending,
+                        oldest_age_s, sla_s)
 
     async def _refresh(self, now: datetime) -> None:
         self._refreshed = time.monotonic()
@@ -106,8 +111,13 @@ class DeletionGate:
         outcome = await self._store.run(run_deletions, self._store.store, self._objects, self._key,
                                         now or datetime.now(UTC), dict(self._in_flight))
         await self._update_gauges(now or datetime.now(UTC))
+        for batch in outcome.batches:
+            self._metrics.deletion_batch_seconds.observe(batch.seconds)
+            self._metrics.deletion_batch_requests.observe(batch.requests)
         if outcome.requests:
-            log.info("completed %d deletion request(s): %s rows, %d objects", outcome.requests, outcome.rows,
+            self._metrics.deletions_completed.inc(outcome.requests)
+            log.info("completed %d deletion request(s) in %d batch(es) (%.1f s): %s rows, %d objects",
+                     outcome.requests, len(outcome.batches), sum(b.seconds for b in outcome.batches), outcome.rows,
                      outcome.objects)
             self._in_flight.clear()
         return outcome

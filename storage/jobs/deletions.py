@@ -7,7 +7,7 @@ mutations made 100 requests take 53 min on 10M events (issue 22). Per batch and 
 1. one read lists the day (week) partitions holding rows of the batch's installs, and the rows per install (the
    audit's figures): tables and partitions without such rows are never touched;
 2. each such partition is rewritten the way de-identification rewrites days (storage/jobs/staging.py): copied
-   into a stage without the rows of any queued install, then swapped in with REPLACE PARTITION. On 2M events
+   into a stage without the rows of the batch's installs, then swapped in with REPLACE PARTITION. On 2M events
    (bench/deletion_statements_bench.py) that took 4.2 / 5.0 / 8.3 s for 1 / 100 / 1,000 installs, against
    12.2 / 20.3 / 32.1 s for `ALTER TABLE ... DELETE WHERE install_id IN (...)` and 10.9 / 13.7 / 47.2 s for a
    lightweight `DELETE FROM`. The rows are physically gone once the old parts are cleaned up, as with ALTER.
@@ -70,11 +70,20 @@ class DeletionOutcome(msgspec.Struct):
 
 
 class DeletionStage(Staging):
-    """The de-identification stage under its own name, so the two jobs never share a stage table."""
+    """The de-identification stage under its own name (the two jobs never share one), copying rows unchanged."""
 
     def __init__(self, store: ClickHouseStore, table: str) -> None:
         super().__init__(store, table)
         self.name = table + "_deletion_stage"
+
+    def keep_sql(self, partition_id: str, where: str) -> str:
+        """Copy one partition without the rows matching `where` (the batch's installs), as Staging.copy_sql
+        copies: per shard on a cluster, no dedup on insert. Only the batch's rows go: the audit counts them."""
+        t = self._target
+        into = t.read(self._distributed) if t.cluster else t.read(self.name)
+        per_shard = ", parallel_distributed_insert_select = 2" if t.cluster else ""
+        return (f"INSERT INTO {into} SELECT * FROM {t.read(self._table)} WHERE _partition_id = {string(partition_id)} "
+                f"AND NOT ({where}) SETTINGS optimize_on_insert = 0{per_shard}")
 
 
 def _ms(when: datetime) -> int:
@@ -173,9 +182,7 @@ def _erase_partition(store: ClickHouseStore, stage: DeletionStage, table: str, p
             if before is None:
                 return True  # dropped (expired) meanwhile: nothing left
             store.command(stage.truncate_sql())
-            # The copy leaves out every queued install (Staging.copy_sql's filter), the batch's among them; an
-            # identity REPLACE keeps every other column as stored.
-            store.command(stage.copy_sql(partition_id, "install_id AS install_id"))
+            store.command(stage.keep_sql(partition_id, where))
             after = partition_of(store, table, day)
             if after is not None and after.max_block == before.max_block and after.rows == before.rows:
                 store.command(stage.swap_sql(partition_id))

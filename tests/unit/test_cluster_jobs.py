@@ -90,7 +90,8 @@ def test_deletions_rewrite_cold_days_and_mutate_hot_ones_on_each_shard(cluster_s
         assert f"/clickhouse/tables/{{shard}}/{DATABASE}/{stage}'" in create and ON in create
         copy = next(sql for sql in commands if sql.startswith(f"INSERT INTO {DATABASE}.{stage}_all SELECT"))
         assert f"_partition_id = '{OLD_DAY}'" in copy and "parallel_distributed_insert_select = 2" in copy
-        assert f"FROM {DATABASE}.deletion_queue_local)" in copy  # every queued install left out, on its shard
+        assert f"FROM {DATABASE}.{table} WHERE" in copy  # the Distributed table, read per shard
+        assert f"AND NOT (install_id IN ('{INSTALL}'))" in copy  # the batch's installs left out
         assert f"ALTER TABLE {DATABASE}.{table}_local {ON} REPLACE PARTITION ID '{OLD_DAY}' FROM " \
                f"{DATABASE}.{stage} " in "\n".join(commands)
         hot = [sql for sql in commands if sql.startswith(f"ALTER TABLE {DATABASE}.{table}_local {ON} DELETE IN "
@@ -105,7 +106,7 @@ def test_deletions_rewrite_cold_days_and_mutate_hot_ones_on_each_shard(cluster_s
 
 def test_other_inserts_and_reads_use_the_distributed_names(cluster_store: RecordingStore) -> None:
     for sql in cluster_store.commands:
-        if sql.startswith("INSERT") and not ("_deidentify_stage" in sql or "_deletion_stage" in sql):
+        if sql.startswith("INSERT") and "_deidentify_stage" not in sql:
             assert "_local" not in sql, sql
     for sql in cluster_store.queries:
         names = set(NAMES.findall(sql))
