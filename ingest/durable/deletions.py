@@ -26,6 +26,11 @@ from storage.objects import ObjectStore
 log = logging.getLogger("consentry.deletions")
 REFRESH_INTERVAL_S = 5.0
 SLA_AT_RISK = 0.5  # warn once the oldest pending request has waited half the promised time
+# A burst of requests (an app update rolling out a "delete my data" screen, a load test) is registered over
+# several drains; erasing after the first would split it into batches that each cost about what one request
+# costs. The erase waits until no request arrived for SETTLE_S, but never more than MAX_DELAY_S.
+SETTLE_S = 0.5
+MAX_DELAY_S = 5.0
 
 
 class DeletionGate:
@@ -43,6 +48,8 @@ class DeletionGate:
         self._sla = sla
         metrics.deletion_sla_seconds.set(sla.total_seconds())
         self._saved = False
+        self._waiting_since: float | None = None  # monotonic time of the first registration not yet erased
+        self._last_registered = 0.0
 
     async def load(self, now: datetime) -> None:
         """Rebuild the block list from the audit trail (hashes only) and finish requests left pending."""
@@ -85,6 +92,18 @@ class DeletionGate:
             self._request_of[digest] = request.request_id
         await asyncio.to_thread(self._blocklist.save)
         self._metrics.deletions_requested.inc(len(requests))
+        self._last_registered = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = self._last_registered
+
+    async def run_if_due(self, *, settled: bool = False) -> DeletionOutcome | None:
+        """Erase what was registered once the burst has settled (or waited MAX_DELAY_S); `settled`: now."""
+        if self._waiting_since is None:
+            return None
+        clock = time.monotonic()
+        if not settled and clock - self._last_registered < SETTLE_S and clock - self._waiting_since < MAX_DELAY_S:
+            return None
+        return await self.run()
 
     def keep_batch(self, batch: SpoolBatch) -> bool:
         return self._keep(batch.install_id, batch.count)
@@ -108,6 +127,7 @@ class DeletionGate:
         return False
 
     async def run(self, now: datetime | None = None) -> DeletionOutcome:
+        self._waiting_since = None
         outcome = await self._store.run(run_deletions, self._store.store, self._objects, self._key,
                                         now or datetime.now(UTC), dict(self._in_flight))
         await self._update_gauges(now or datetime.now(UTC))
