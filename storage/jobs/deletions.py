@@ -45,6 +45,7 @@ DATA_TABLES = ("events", "crashes", "rollup_install_weeks")
 BATCH = 5_000
 ATTEMPTS = 3  # copies of a partition that changes under the rewrite before it is erased by a mutation instead
 HOT_DAYS = 2  # on a server, today's and yesterday's partitions still receive events: mutate them, never swap
+PARTITION_DAYS = {"rollup_install_weeks": 7}  # days one partition spans (1 for the rest): this week's is hot too
 
 
 class DeletionRequest(msgspec.Struct, frozen=True):
@@ -185,7 +186,7 @@ def _erase_partition(store: ClickHouseStore, stage: DeletionStage, table: str, p
     `listed` (the table's partitions before the batch) is None on the embedded engine, where nothing else writes
     and the swap needs no check; elsewhere a copy is swapped in only if its partition did not change meanwhile."""
     day = _day(partition_id)
-    if hot_from is None or day < hot_from:
+    if hot_from is None or day + timedelta(days=PARTITION_DAYS.get(table, 1)) <= hot_from:
         before = listed.get(partition_id) if listed is not None else None
         for attempt in range(ATTEMPTS):
             if attempt:  # only a retried copy finds its partition in the stage already
