@@ -51,22 +51,27 @@ def open_store(data_dir: Path):  # type: ignore[no-untyped-def]
     return ClickHouseStore(open_client("", data_dir), DATABASE)
 
 
-def child_build(data_dir: Path, rows: int, plan: list[int]) -> None:
-    """Build, put the objects of the installs to be deleted, time one bare DELETE; print one JSON line."""
+def child_build(data_dir: Path, rows: int, plan: list[int], first: int) -> None:
+    """Build (rows 0: reuse the store there), put the objects of the installs to be deleted, time one bare DELETE
+    and one bare ALTER ... DELETE; print one JSON line."""
     from deletions_store import build, install_uuid
 
     from storage.migrate import migrate
     from storage.objects import LocalObjectStore
 
     store = open_store(data_dir)
-    migrate(store)
-    installs = build(store, rows)
-    filed = [str(install_uuid(k)) for k in range(sum(plan))]
-    bare = str(install_uuid(sum(plan)))  # used by nothing else
+    if rows:
+        migrate(store)
+        installs = build(store, rows)
+    else:
+        installs = store.query(f"SELECT uniqExact(install_id) FROM {DATABASE}.events").rows[0][0]
+    last = first + sum(plan)
+    filed = [str(install_uuid(k)) for k in range(first, last)]
+    bare = str(install_uuid(last))  # used by nothing else
     objects = LocalObjectStore(data_dir / "objects")
     where = "install_id IN (" + ", ".join(f"'{i}'" for i in filed) + ")"
     keys = store.query(f"SELECT minidump_key FROM {DATABASE}.crashes WHERE {where}").rows
-    gone = [*filed, str(install_uuid(sum(plan))), str(install_uuid(sum(plan) + 1))]
+    gone = [*filed, str(install_uuid(last)), str(install_uuid(last + 1))]
     kept = store.query(f"SELECT count(), uniqExact(install_id) FROM {DATABASE}.events WHERE install_id NOT IN "
                        "(" + ", ".join(f"'{i}'" for i in gone) + ")").rows[0]
     for (key,) in keys:
@@ -75,7 +80,7 @@ def child_build(data_dir: Path, rows: int, plan: list[int]) -> None:
     store.command(f"DELETE FROM {DATABASE}.events WHERE install_id = '{bare}'")
     bare_s = time.monotonic() - started
     started = time.monotonic()
-    store.command(f"ALTER TABLE {DATABASE}.events DELETE WHERE install_id = '{str(install_uuid(sum(plan) + 1))}' "
+    store.command(f"ALTER TABLE {DATABASE}.events DELETE WHERE install_id = '{str(install_uuid(last + 1))}' "
                   "SETTINGS mutations_sync = 2")
     alter_s = time.monotonic() - started
     parts = store.query(f"SELECT count() FROM system.parts WHERE database = '{DATABASE}' AND table = 'events' "
@@ -86,13 +91,13 @@ def child_build(data_dir: Path, rows: int, plan: list[int]) -> None:
                       "bare_alter_s": round(alter_s, 2), "parts": parts}), flush=True)
 
 
-def child_check(data_dir: Path, filed_count: int) -> None:
+def child_check(data_dir: Path, first: int, filed_count: int) -> None:
     from deletions_store import install_uuid
 
     from storage.objects import LocalObjectStore
 
     store = open_store(data_dir)
-    filed = [str(install_uuid(k)) for k in range(filed_count)]
+    filed = [str(install_uuid(k)) for k in range(first, first + filed_count)]
     where = "install_id IN (" + ", ".join(f"'{i}'" for i in filed) + ")"
     left = {table: store.query(f"SELECT count() FROM {DATABASE}.{table} WHERE {where}").rows[0][0]
             for table in ("events", "crashes", "rollup_install_weeks")}
@@ -180,12 +185,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="serve --workers (default: http.workers, one per CPU; 0: one process)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--reuse", type=Path, help="a data directory kept by --keep: no build")
+    parser.add_argument("--first", type=int, default=0, help="number of the first install to delete (--reuse)")
     args = parser.parse_args()
     plan = [int(n) for n in args.sizes.split(",")]
-    data_dir = Path(tempfile.mkdtemp(prefix="del-bench-"))
+    data_dir = args.reuse or Path(tempfile.mkdtemp(prefix="del-bench-"))
     try:
-        built = run_child("build", str(data_dir), str(args.rows), args.sizes)
-        print(f"store: {args.rows:,} events, {built['installs']:,} installs, {built['parts']} active parts in events "
+        built = run_child("build", str(data_dir), "0" if args.reuse else str(args.rows), args.sizes,
+                          str(args.first))
+        what = f"reused {data_dir}" if args.reuse else f"{args.rows:,} events"
+        print(f"store: {what}, {built['installs']:,} installs, {built['parts']} active parts in events "
               f"after the bare deletes; {built['objects']} crash objects of the installs to delete")
         print(f"bare DELETE FROM events WHERE install_id = ... (one install): {built['bare_delete_s']} s; "
               f"bare ALTER TABLE events DELETE (one install): {built['bare_alter_s']} s")
@@ -194,7 +203,7 @@ def main() -> None:
         proc = serve(data_dir, port, args.workers)
         try:
             asyncio.run(wait_ready(base, proc))
-            first = 0
+            first = args.first
             results = []
             for size in plan:
                 installs = [f"00000000-0000-4000-8000-{k:012x}" for k in range(first, first + size)]
@@ -206,7 +215,7 @@ def main() -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=120)
-        checked = run_child("check", str(data_dir), str(sum(plan)))
+        checked = run_child("check", str(data_dir), str(args.first), str(sum(plan)))
         print(f"after: rows of the filed installs left {checked['left']}, crash objects left "
               f"{checked['objects_left']}; {checked['events_left']:,} events of {checked['installs_left']:,} "
               f"installs left (before: {built['kept_events']:,} events of {built['kept_installs']:,} other installs)")
@@ -215,7 +224,7 @@ def main() -> None:
             print(f"  {size:>5} requests: {total:7.2f} s = {total / one:4.2f} x one request; "
                   f"{total / float(built['bare_delete_s']):4.2f} x the bare DELETE")  # type: ignore[arg-type]
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"data kept in {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -224,8 +233,8 @@ def main() -> None:
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
     if len(sys.argv) > 1 and sys.argv[1] == "build":
-        child_build(Path(sys.argv[2]), int(sys.argv[3]), [int(n) for n in sys.argv[4].split(",")])
+        child_build(Path(sys.argv[2]), int(sys.argv[3]), [int(n) for n in sys.argv[4].split(",")], int(sys.argv[5]))
     elif len(sys.argv) > 1 and sys.argv[1] == "check":
-        child_check(Path(sys.argv[2]), int(sys.argv[3]))
+        child_check(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         main()

@@ -14,8 +14,9 @@ mutations made 100 requests take 53 min on 10M events (issue 22). Per batch and 
    The swap is optimistic like de-identification's: a partition that changed between the copy and the swap (an
    insert from another collector) is copied again, then, and on a server for the days still receiving events
    (today and yesterday), erased with `ALTER TABLE ... DELETE IN PARTITION ... WHERE install_id IN (...)`
-   instead, which no concurrent insert can undo. On the embedded engine nothing else writes: the writer runs
-   this holding its lock and the store's only thread.
+   instead, which no concurrent insert can undo. On the embedded engine nothing else writes (the writer runs
+   this holding its lock and the store's only thread): one copy takes all of a table's affected partitions and
+   each is swapped in, unchecked.
 3. the objects (dumps, attachments) of the batch's crash rows are deleted first, their keys read from the rows;
 4. the audit records are closed in one INSERT and the queue settled in one ALTER (one write each).
 """
@@ -77,14 +78,16 @@ class DeletionStage(Staging):
         super().__init__(store, table)
         self.name = table + "_deletion_stage"
 
-    def keep_sql(self, partition_id: str, where: str) -> str:
-        """Copy one partition without the rows matching `where` (the batch's installs), as Staging.copy_sql
-        copies: per shard on a cluster, no dedup on insert. Only the batch's rows go: the audit counts them."""
+    def keep_sql(self, partition_ids: Sequence[str], where: str) -> str:
+        """Copy partitions without the rows matching `where` (the batch's installs), as Staging.copy_sql copies:
+        per shard on a cluster, no dedup on insert. Only the batch's rows go: the audit counts them."""
         t = self._target
         into = t.read(self._distributed) if t.cluster else t.read(self.name)
         per_shard = ", parallel_distributed_insert_select = 2" if t.cluster else ""
-        return (f"INSERT INTO {into} SELECT * FROM {t.read(self._table)} WHERE _partition_id = {string(partition_id)} "
-                f"AND NOT ({where}) SETTINGS optimize_on_insert = 0{per_shard}")
+        which = (f"= {string(partition_ids[0])}" if len(partition_ids) == 1
+                 else "IN (" + ", ".join(string(p) for p in partition_ids) + ")")
+        return (f"INSERT INTO {into} SELECT * FROM {t.read(self._table)} WHERE _partition_id {which} "
+                f"AND NOT ({where}) SETTINGS optimize_on_insert = 0, max_partitions_per_insert_block = 0{per_shard}")
 
 
 def _ms(when: datetime) -> int:
@@ -180,24 +183,21 @@ def _day(partition_id: str) -> date:
 
 
 def _erase_partition(store: ClickHouseStore, stage: DeletionStage, table: str, partition_id: str, where: str, *,
-                     hot_from: date | None, listed: dict[str, Partition] | None) -> bool:
-    """Rewrite one partition without the batch's installs; True if swapped, False if erased by a mutation.
-
-    `listed` (the table's partitions before the batch) is None on the embedded engine, where nothing else writes
-    and the swap needs no check; elsewhere a copy is swapped in only if its partition did not change meanwhile."""
+                     hot_from: date, listed: dict[str, Partition]) -> bool:
+    """On a server: rewrite one partition without the batch's installs if it did not change during the copy
+    (`listed`: the table's partitions before the batch); True if swapped, False if erased by a mutation."""
     day = _day(partition_id)
-    if hot_from is None or day + timedelta(days=PARTITION_DAYS.get(table, 1)) <= hot_from:
-        before = listed.get(partition_id) if listed is not None else None
+    if day + timedelta(days=PARTITION_DAYS.get(table, 1)) <= hot_from:
+        before = listed.get(partition_id)
         for attempt in range(ATTEMPTS):
             if attempt:  # only a retried copy finds its partition in the stage already
                 store.command(stage.truncate_sql())
                 before = partition_of(store, table, day)
-            if listed is not None and before is None:
+            if before is None:
                 return True  # dropped (expired) meanwhile: nothing left
-            store.command(stage.keep_sql(partition_id, where))
-            after = partition_of(store, table, day) if listed is not None else None
-            if listed is None or (after is not None and before is not None and after.max_block == before.max_block
-                                  and after.rows == before.rows):
+            store.command(stage.keep_sql([partition_id], where))
+            after = partition_of(store, table, day)
+            if after is not None and after.max_block == before.max_block and after.rows == before.rows:
                 store.command(stage.swap_sql(partition_id))
                 return True
     store.command(f"ALTER TABLE {Target.of(store).mutate(table)} DELETE IN PARTITION ID {string(partition_id)} "
@@ -215,15 +215,21 @@ def _erase_batch(store: ClickHouseStore, objects: ObjectStore, key: bytes, batch
         for object_key in install_keys:
             objects.delete(object_key)
     # The embedded engine has no other writer; a server may (other collectors), so its recent days are mutated.
-    hot_from = None if store.embedded else now.date() - timedelta(days=HOT_DAYS - 1)
+    hot_from = now.date() - timedelta(days=HOT_DAYS - 1)
     removed: dict[uuid.UUID, dict[str, int]] = {install: {} for install in installs}
     swapped = mutated = 0
     for table in DATA_TABLES:
         per_install, partitions = _rows_by_partition(store, table, where)
         for install in installs:
             removed[install][table] = per_install.get(install, 0)
-        if partitions:
-            listed = None if store.embedded else {p.partition_id: p for p in day_partitions(store, table)}
+        if partitions and store.embedded:  # nothing else writes: one copy of every partition, a swap each
+            with DeletionStage(store, table) as stage:
+                store.command(stage.keep_sql(partitions, where))
+                for partition_id in partitions:
+                    store.command(stage.swap_sql(partition_id))
+            swapped += len(partitions)
+        elif partitions:
+            listed = {p.partition_id: p for p in day_partitions(store, table)}
             with DeletionStage(store, table) as stage:
                 for partition_id in partitions:
                     if _erase_partition(store, stage, table, partition_id, where, hot_from=hot_from, listed=listed):

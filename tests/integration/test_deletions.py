@@ -267,3 +267,28 @@ def test_batches_are_bounded_and_busy_days_fall_back_to_a_mutation(db: ClickHous
     assert left == [[installs[5], 3]]
     assert db.query(f"SELECT count() FROM {db.database}.deletion_queue").rows == [[0]]
     assert job.run_deletions(db, LocalObjectStore(tmp_path), b"k" * 32, now).requests == 0
+
+
+async def test_a_burst_is_erased_once_it_has_settled(client: TestClient, store: ClickHouseStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer registers requests at once (the block applies from then on) but erases only once no request
+    arrived for SETTLE_S, so a burst spread over several drains is one batch."""
+    from ingest.durable import deletions as gate_module
+
+    writer = client.server.app[WRITER_SERVICE].writer
+    await writer.stop(0)
+    install = str(uuid.uuid4())
+    assert (await client.post("/v1/events", json=make_batch(2, install_id=install))).status == 202
+    await writer.flush()
+    request_id = await request_deletion(client, install)
+    monkeypatch.setattr(gate_module, "SETTLE_S", 60.0)
+    await writer.drain_once()  # registers it; the burst may go on
+    # (Asked here, not through GET /v1/deletion-requests/{id}: that read is a barrier, which erases at once.)
+    audit = f"SELECT status FROM {store.database}.deletion_audit FINAL WHERE request_id = '{request_id}'"
+    assert store.query(audit).rows == [["pending"]]
+    assert count(store, "events", install) == 2
+    assert (await client.post("/v1/events", json=make_batch(1, install_id=install))).status == 403  # blocked now
+    monkeypatch.setattr(gate_module, "SETTLE_S", 0.0)
+    await writer.drain_once()  # settled: erased
+    assert store.query(audit).rows == [["done"]]
+    assert count(store, "events", install) == 0
