@@ -50,11 +50,15 @@ class DeletionGate:
         self._saved = False
         self._waiting_since: float | None = None  # monotonic time of the first registration not yet erased
         self._last_registered = 0.0
+        self._pending = 0  # pending requests at the last gauge update
 
     async def load(self, now: datetime) -> None:
-        """Rebuild the block list from the audit trail (hashes only) and finish requests left pending."""
+        """Rebuild the block list from the audit trail (hashes only); requests left pending are erased by the
+        writer's first pass, not here: one batch on a large store can outlast the start-up wait (serve gives the
+        writer WRITER_START_TIMEOUT_S to be ready), and the block list already refuses their data."""
         await self._refresh(now)
-        await self.run(now)
+        if self._pending:
+            self._waiting_since = time.monotonic()
 
     async def refresh_if_due(self) -> None:
         """Pick up requests other writers registered (one spool per pod, one ClickHouse for all)."""
@@ -63,6 +67,7 @@ class DeletionGate:
 
     async def _update_gauges(self, now: datetime) -> None:
         pending, oldest_age_s = await self._store.run(pending_figures, self._store.store, now)
+        self._pending = pending
         self._metrics.deletions_pending.set(pending)
         self._metrics.deletion_oldest_pending_seconds.set(oldest_age_s)
         sla_s = self._sla.total_seconds()

@@ -292,3 +292,25 @@ async def test_a_burst_is_erased_once_it_has_settled(client: TestClient, store: 
     await writer.drain_once()  # settled: erased
     assert store.query(audit).rows == [["done"]]
     assert count(store, "events", install) == 0
+
+
+async def test_requests_left_pending_are_erased_after_start(make_settings: Any, store: ClickHouseStore) -> None:
+    """A request registered but not erased (the writer died) is finished by the next writer's first pass, after
+    start-up (a large batch must not hold the writer past serve's start-up wait), and refused meanwhile."""
+    from storage.jobs import deletions as job
+
+    settings = make_settings()
+    install = str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        assert (await client.post("/v1/events", json=make_batch(2, install_id=install))).status == 202
+        await drain(client)
+    now = datetime.now(UTC)
+    job.register(store, [job.DeletionRequest(uuid.uuid4(), uuid.UUID(install), "consent_withdrawn", now)],
+                 hash_key(settings), now)
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        for _ in range(100):  # the writer's own loop, no barrier
+            if count(store, "events", install) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert count(store, "events", install) == 0
+        assert store.query(f"SELECT status FROM {store.database}.deletion_audit FINAL").rows == [["done"]]
