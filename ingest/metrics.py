@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from ingest.errors import REFUSALS
 
 _BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000)
+_DELETION_SECONDS_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -70,6 +71,17 @@ class Metrics:
         self.deletion_sla_seconds = Gauge(
             "consentry_deletion_sla_seconds", "The configured deletion SLA (alert: oldest pending above it)",
             multiprocess_mode="livemax", registry=r,
+        )
+        self.deletion_batch_seconds = Histogram(
+            "consentry_deletion_batch_seconds", "Time to erase one batch of deletion requests (rows, objects, audit)",
+            buckets=_DELETION_SECONDS_BUCKETS, registry=r,
+        )
+        self.deletion_batch_requests = Histogram(
+            "consentry_deletion_batch_requests", "Deletion requests erased by one batch", buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.deletions_completed = Counter(
+            "consentry_deletion_requests_completed", "Deletion requests completed (rows and objects erased)", registry=r
         )
         self.deletion_in_flight_rows = Counter(
             "consentry_deletion_in_flight_rows", "Spooled rows of deleted installs kept out of storage", registry=r

@@ -180,6 +180,11 @@ class RateLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True)
     per_client_rps: Annotated[float, msgspec.Meta(ge=0), doc(
         "requests per second per client address (0 = off)")] = 2000.0
     per_client_burst: Annotated[Positive, doc("bucket size per client address")] = 10_000
+    # Each deletion request costs the writer a registration and a share of a deletion batch, and needs no
+    # credentials (issue 18, item 11): its own, tighter limit on top of the one above.
+    deletion_per_client_rps: Annotated[float, msgspec.Meta(ge=0), doc(
+        "POST /v1/deletion-requests per second per client address, on top of per_client_rps (0 = off)")] = 1.0
+    deletion_per_client_burst: Annotated[Positive, doc("bucket size of the deletion-request limit")] = 20
 
 
 class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

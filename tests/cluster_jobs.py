@@ -21,6 +21,8 @@ DATABASE = "consentry"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 OLD_DAY = "20250101"  # past every threshold of the default policy
 CRASH_ID = "6f1c1d0e-0000-4000-8000-000000000001"
+INSTALL = uuid.UUID("6f1c1d0e-0000-4000-8000-0000000000aa")  # the one pending deletion request's install
+HOT_DAY = "20260601"  # NOW's day: on a server the deletion job mutates it instead of swapping it
 # (substring of the SQL, rows answered); the first match wins.
 ANSWERS: list[tuple[str, list[list[Any]]]] = [
     ("SELECT engine_full FROM system.tables", [["MergeTree TTL toDateTime(ts) + toIntervalDay(9999) SETTINGS"]]),
@@ -28,8 +30,10 @@ ANSWERS: list[tuple[str, list[list[Any]]]] = [
     ("system.parts", [[OLD_DAY, 10, 7]]),
     ("max(partition), count()", [[None, 0]]),
     ("retention_progress", []),
-    ("SELECT request_id, install_id", [[uuid.uuid4(), uuid.uuid4(), "withdrawn", NOW]]),
+    ("SELECT request_id, install_id", [[uuid.uuid4(), INSTALL, "withdrawn", NOW]]),
+    ("SELECT install_id, minidump_key, attachment_keys", [[INSTALL, f"crashes/2025/01/01/{CRASH_ID}/minidump", []]]),
     ("SELECT minidump_key, attachment_keys", [[f"crashes/2025/01/01/{CRASH_ID}/minidump", []]]),
+    ("SELECT install_id, _partition_id, count()", [[INSTALL, OLD_DAY, 2], [INSTALL, HOT_DAY, 1]]),
     ("SELECT DISTINCT toDate(ts)", []),
     ("SELECT DISTINCT key", [["retired_prop"]]),
     ("SELECT DISTINCT toString(crash_id)", []),

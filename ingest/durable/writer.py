@@ -76,6 +76,9 @@ class SpoolWriter:
         total = 0
         while inserted := await self.drain_once():
             total += inserted
+        if self.gate is not None:  # deletion requests drained above are erased before the barrier returns
+            async with self._lock:
+                await self.gate.run_if_due(settled=True)
         if self.trailing is not None:
             async with self._lock:
                 await self.trailing.barrier()
@@ -111,8 +114,8 @@ class SpoolWriter:
                 await self._store.insert_crashes(crashes)
             if drain.offsets:
                 await asyncio.to_thread(self._commit, drain)
-            if gate is not None and drain.deletions:
-                await gate.run()
+            if gate is not None:  # once a burst of requests has settled: one batch for all of them
+                await gate.run_if_due()
             return rows + len(crashes) + len(drain.deletions) + len(drain.consents)
 
     async def _run(self) -> None:

@@ -14,10 +14,12 @@ from aiohttp import web
 from ingest.admin.writer_client import WriterClient
 from ingest.durable.records import SpoolDeletion
 from ingest.errors import Refusal
+from ingest.ratelimit import RateLimiter
 from ingest.stages.decode import check_media_type, decode_json, read_body
 from ingest.state import INTAKE, SETTINGS
 
 STATUS_CLIENT = web.AppKey("deletion_status_client", WriterClient)
+DELETION_LIMITER = web.AppKey("deletion_limiter", RateLimiter)
 MAX_BODY = 4096
 
 
@@ -40,7 +42,9 @@ def _json(status: int, body: msgspec.Struct) -> web.Response:
 async def post_deletion(request: web.Request) -> web.Response:
     app = request.app
     intake = app[INTAKE]
-    intake.client_limiter.check(request.remote or "unknown")
+    client = request.remote or "unknown"
+    intake.client_limiter.check(client)
+    app[DELETION_LIMITER].check(client)  # unauthenticated and costly for the writer: a tighter bucket of its own
     check_media_type(request.content_type)
     body = decode_json(await read_body(request, MAX_BODY), DeletionRequestBody)
     now = datetime.now(UTC)
@@ -75,6 +79,9 @@ async def status_client(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_deletions(app: web.Application) -> None:
+    limits = app[SETTINGS].rate_limit
+    app[DELETION_LIMITER] = RateLimiter("client address", limits.deletion_per_client_rps,
+                                        limits.deletion_per_client_burst)
     app.cleanup_ctx.append(status_client)
     app.router.add_post("/v1/deletion-requests", post_deletion)
     app.router.add_get("/v1/deletion-requests/{request_id}", get_deletion)

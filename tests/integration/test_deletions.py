@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import tempfile
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from ingest.state import WRITER_SERVICE
 from ingest.stores import open_objects
 from storage.clickhouse.client import ClickHouseStore
 from storage.privacy import install_hash
+from storage.rows import EventRow
 
 JSON = {"Content-Type": "application/json"}
 
@@ -163,3 +165,152 @@ async def test_a_deletion_reaches_another_writers_spool(make_settings: Any, stor
         refused = await b.post("/v1/events", json=make_batch(1, install_id=install))
         assert refused.status == 403  # b's workers read the block list b's writer published
     shutil.rmtree(second.data_dir, ignore_errors=True)
+
+
+async def test_requests_filed_together_are_erased_in_one_batch(make_settings: Any, store: ClickHouseStore) -> None:
+    """Many requests at once: one batch (one pass per table, one audit insert, one queue write), every install's
+    rows and objects gone, another install's rows, days and objects untouched, every request done."""
+    settings = make_settings(CONSENTRY_RATE_LIMIT_DELETION_PER_CLIENT_RPS="0")
+    gone = [str(uuid.uuid4()) for _ in range(12)]
+    kept = str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        days = [datetime.now(UTC) - timedelta(days=n, minutes=5) for n in (0, 3, 9)]
+        for install in [*gone, kept]:
+            for when in days:  # three day partitions each
+                batch = make_batch(2, install_id=install, ts=when)
+                assert (await client.post("/v1/events", json=batch)).status == 202
+            assert (await client.post("/v1/crashes", data=crash_form(install, attachment=b"log"))).status == 202
+        await drain(client)
+        writer = client.server.app[WRITER_SERVICE].writer
+        await writer.stop(0)  # hold the writer: every request reaches the same drain
+        ids = await asyncio.gather(*(request_deletion(client, install) for install in gone))
+        await writer.flush()
+        for request_id in ids:
+            assert (await (await client.get(f"/v1/deletion-requests/{request_id}")).json())["status"] == "done"
+        metrics = await (await client.get("/metrics")).text()
+        assert "consentry_deletion_batch_requests_count 1.0" in metrics
+        assert "consentry_deletion_batch_requests_sum 12.0" in metrics
+        assert "consentry_deletion_batch_seconds_count 1.0" in metrics
+        assert "consentry_deletion_requests_completed_total 12.0" in metrics
+    where = "install_id IN (" + ", ".join(f"'{i}'" for i in gone) + ")"
+    for table in ("events", "crashes", "rollup_install_weeks"):
+        assert store.query(f"SELECT count() FROM {store.database}.{table} WHERE {where}").rows == [[0]], table
+    assert (count(store, "events", kept), count(store, "crashes", kept)) == (6, 1)
+    kept_days = store.query(f"SELECT uniqExact(toDate(ts)) FROM {store.database}.events "
+                            f"WHERE install_id = '{kept}'").rows
+    assert kept_days == [[3]]
+    objects = open_objects(settings)
+    assert len(objects.list("crashes/")) == 2  # the kept install's dump and attachment
+    objects.close()
+    audit = store.query(f"SELECT rows_removed, objects_removed FROM {store.database}.deletion_audit FINAL "
+                        "WHERE status = 'done'").rows
+    assert len(audit) == 12
+    assert all(rows == {"events": 6, "crashes": 1, "rollup_install_weeks": rows["rollup_install_weeks"]}
+               and rows["rollup_install_weeks"] >= 1 and objects_removed == 2 for rows, objects_removed in audit)
+    assert store.query(f"SELECT count() FROM {store.database}.deletion_queue").rows == [[0]]
+
+
+async def test_the_deletion_route_is_rate_limited_per_client(make_settings: Any) -> None:
+    """Issue 18, item 11: 300 unauthenticated requests in a burst; the bucket lets `burst` through."""
+    settings = make_settings(CONSENTRY_RATE_LIMIT_DELETION_PER_CLIENT_BURST="5")
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        writer = client.server.app[WRITER_SERVICE].writer
+        await writer.stop(0)
+
+        async def post() -> tuple[int, str | None]:
+            response = await client.post("/v1/deletion-requests", json={"install_id": str(uuid.uuid4())})
+            return response.status, response.headers.get("Retry-After")
+
+        answers = await asyncio.gather(*(post() for _ in range(300)))
+        statuses = [status for status, _ in answers]
+        assert statuses.count(202) in (5, 6)  # the burst (plus at most one token refilled meanwhile at 1/s)
+        assert statuses.count(429) == 300 - statuses.count(202)
+        assert all(retry for status, retry in answers if status == 429)
+        events = await client.post("/v1/events", json=make_batch(1))  # other routes keep their own limits
+        assert events.status == 202
+
+
+def test_batches_are_bounded_and_busy_days_fall_back_to_a_mutation(db: ClickHouseStore, tmp_path: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_deletions straight on storage: 5 requests in batches of 2 (three batches); a day that changes under
+    every copy, and on a server today's and yesterday's, are erased by ALTER ... DELETE IN PARTITION instead."""
+    from storage.jobs import deletions as job
+    from storage.objects import LocalObjectStore
+
+    now = datetime.now(UTC)
+    installs = [uuid.uuid4() for _ in range(6)]  # the last one stays
+    rows = [EventRow(uuid.uuid4(), install, uuid.uuid4(), "open", now - timedelta(days=d), now, "a", "1", "ios",
+                     "17", "phone", "1", {}, {}, {}, {}) for install in installs for d in (0, 5, 12)]
+    db.insert_events(rows)
+    requests = [job.DeletionRequest(uuid.uuid4(), install, "consent_withdrawn", now) for install in installs[:5]]
+    job.register(db, requests, b"k" * 32, now)
+    busy = f"{now - timedelta(days=12):%Y%m%d}"
+    real_partition_of = job.partition_of
+    calls = {"n": 0}
+
+    def changing(store: ClickHouseStore, table: str, day: Any) -> Any:
+        found = real_partition_of(store, table, day)
+        if found is None or table != "events" or found.partition_id != busy:
+            return found
+        calls["n"] += 1
+        return msgspec.structs.replace(found, max_block=found.max_block + calls["n"])  # an insert each time
+
+    monkeypatch.setattr(job, "partition_of", changing)
+    monkeypatch.setattr(db, "embedded", False)  # as on a server: the hot days are mutated
+    outcome = job.run_deletions(db, LocalObjectStore(tmp_path), b"k" * 32, now, batch_size=2)
+    assert [b.requests for b in outcome.batches] == [2, 2, 1]
+    assert outcome.rows["events"] == 15
+    # per batch: today and yesterday (hot) and the busy day by mutation on events; day 5 rewritten
+    assert all(b.mutations >= 2 for b in outcome.batches)
+    assert calls["n"] >= job.ATTEMPTS * 3
+    left = db.query(f"SELECT install_id, count() FROM {db.database}.events GROUP BY install_id").rows
+    assert left == [[installs[5], 3]]
+    assert db.query(f"SELECT count() FROM {db.database}.deletion_queue").rows == [[0]]
+    assert job.run_deletions(db, LocalObjectStore(tmp_path), b"k" * 32, now).requests == 0
+
+
+async def test_a_burst_is_erased_once_it_has_settled(client: TestClient, store: ClickHouseStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer registers requests at once (the block applies from then on) but erases only once no request
+    arrived for SETTLE_S, so a burst spread over several drains is one batch."""
+    from ingest.durable import deletions as gate_module
+
+    writer = client.server.app[WRITER_SERVICE].writer
+    await writer.stop(0)
+    install = str(uuid.uuid4())
+    assert (await client.post("/v1/events", json=make_batch(2, install_id=install))).status == 202
+    await writer.flush()
+    request_id = await request_deletion(client, install)
+    monkeypatch.setattr(gate_module, "SETTLE_S", 60.0)
+    await writer.drain_once()  # registers it; the burst may go on
+    # (Asked here, not through GET /v1/deletion-requests/{id}: that read is a barrier, which erases at once.)
+    audit = f"SELECT status FROM {store.database}.deletion_audit FINAL WHERE request_id = '{request_id}'"
+    assert store.query(audit).rows == [["pending"]]
+    assert count(store, "events", install) == 2
+    assert (await client.post("/v1/events", json=make_batch(1, install_id=install))).status == 403  # blocked now
+    monkeypatch.setattr(gate_module, "SETTLE_S", 0.0)
+    await writer.drain_once()  # settled: erased
+    assert store.query(audit).rows == [["done"]]
+    assert count(store, "events", install) == 0
+
+
+async def test_requests_left_pending_are_erased_after_start(make_settings: Any, store: ClickHouseStore) -> None:
+    """A request registered but not erased (the writer died) is finished by the next writer's first pass, after
+    start-up (a large batch must not hold the writer past serve's start-up wait), and refused meanwhile."""
+    from storage.jobs import deletions as job
+
+    settings = make_settings()
+    install = str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        assert (await client.post("/v1/events", json=make_batch(2, install_id=install))).status == 202
+        await drain(client)
+    now = datetime.now(UTC)
+    job.register(store, [job.DeletionRequest(uuid.uuid4(), uuid.UUID(install), "consent_withdrawn", now)],
+                 hash_key(settings), now)
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        for _ in range(100):  # the writer's own loop, no barrier
+            if count(store, "events", install) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert count(store, "events", install) == 0
+        assert store.query(f"SELECT status FROM {store.database}.deletion_audit FINAL").rows == [["done"]]

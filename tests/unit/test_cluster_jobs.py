@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cluster_jobs import DATABASE, RecordingStore, run_every_job
+from cluster_jobs import DATABASE, HOT_DAY, INSTALL, OLD_DAY, RecordingStore, run_every_job
 
 from ingest.settings import ConfigError, load_settings
 from storage.clickhouse.target import Target, sharded_tables
@@ -44,7 +44,8 @@ def test_every_alter_targets_a_local_table_on_the_cluster(cluster_store: Recordi
             assert table.endswith("_local") and on_cluster, match.group(0)  # type: ignore[union-attr]
     # Every kind of write the jobs make was seen, on the tables each one is for.
     assert kinds["DROP"] == {"events_local", "crashes_local", "rollup_install_weeks_local"}  # expire
-    assert kinds["REPLACE"] == {"events_local", "crashes_local"}  # de-identify: the day swap
+    # de-identify's day swap (events, crashes); deletions rewrite the days (weeks) of every per-install table
+    assert kinds["REPLACE"] == {"events_local", "crashes_local", "rollup_install_weeks_local"}
     assert kinds["DELETE"] == {"events_local", "crashes_local", "rollup_install_weeks_local", "deletion_queue_local",
                                "rollup_breakdown_keys"}
     assert kinds["UPDATE"] == {"crashes_local"}  # expire: crash rows lose the keys of swept dumps
@@ -76,6 +77,31 @@ def test_the_copy_runs_on_each_shard_and_keeps_rows_there(cluster_store: Recordi
                        sql.startswith("CREATE"))
     # No sharding key: an insert that did not run per shard fails instead of moving rows to other shards.
     assert distributed.endswith(f"ENGINE = Distributed('{CLUSTER}', {DATABASE}, events_deidentify_stage)")
+
+
+def test_deletions_rewrite_cold_days_and_mutate_hot_ones_on_each_shard(cluster_store: RecordingStore) -> None:
+    """One pending request whose install has rows in an old day and in today's: the old day is rewritten through
+    the deletion stage (copied per shard, swapped ON CLUSTER); today's, which other collectors still insert into,
+    is erased by a mutation on the local tables; the queue is settled by one ALTER."""
+    commands = cluster_store.commands
+    for table in ("events", "crashes", "rollup_install_weeks"):
+        stage = f"{table}_deletion_stage"
+        create = next(sql for sql in commands if sql.startswith(f"CREATE TABLE {DATABASE}.{stage} "))
+        assert f"/clickhouse/tables/{{shard}}/{DATABASE}/{stage}'" in create and ON in create
+        copy = next(sql for sql in commands if sql.startswith(f"INSERT INTO {DATABASE}.{stage}_all SELECT"))
+        assert f"_partition_id = '{OLD_DAY}'" in copy and "parallel_distributed_insert_select = 2" in copy
+        assert f"FROM {DATABASE}.{table} WHERE" in copy  # the Distributed table, read per shard
+        assert f"AND NOT (install_id IN ('{INSTALL}'))" in copy  # the batch's installs left out
+        assert f"ALTER TABLE {DATABASE}.{table}_local {ON} REPLACE PARTITION ID '{OLD_DAY}' FROM " \
+               f"{DATABASE}.{stage} " in "\n".join(commands)
+        hot = [sql for sql in commands if sql.startswith(f"ALTER TABLE {DATABASE}.{table}_local {ON} DELETE IN "
+                                                         f"PARTITION ID '{HOT_DAY}' WHERE install_id IN ('{INSTALL}')")]
+        assert len(hot) == 1 and "mutations_sync = 2" in hot[0]
+        assert not any(f"{table}_local {ON} DELETE WHERE" in sql for sql in commands)  # no whole-table mutation
+    settle = [sql for sql in commands if sql.startswith(f"ALTER TABLE {DATABASE}.deletion_queue_local {ON} DELETE")]
+    assert len(settle) == 1 and "request_id IN (" in settle[0]
+    audits = [sql for sql in commands if sql.startswith(f"INSERT INTO {DATABASE}.deletion_audit ")]
+    assert len(audits) == 1 and "'done'" in audits[0]  # closed in one insert; read/insert via the Distributed name
 
 
 def test_other_inserts_and_reads_use_the_distributed_names(cluster_store: RecordingStore) -> None:
