@@ -23,8 +23,8 @@ from pathlib import Path
 from deletions_store import build, install_uuid
 
 from storage.clickhouse.client import ClickHouseStore, open_client, string
-from storage.jobs.staging import Staging
 from storage.clickhouse.migrate import migrate
+from storage.jobs.staging import Staging
 
 
 def ids_sql(ids: list[str]) -> str:
