@@ -19,7 +19,7 @@ from ingest.frontdoors.posthog import setup_posthog
 from ingest.frontdoors.sentry import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
-from ingest.middleware import refusals
+from ingest.middleware import forwarded_client, refusals
 from ingest.objects import open_objects
 from ingest.privacy import Blocklist, blocklist_path, hash_key
 from ingest.ratelimit import RateLimiter
@@ -78,7 +78,8 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     """A collector worker. With embedded_writer, it also runs the writer (one process does everything)."""
     redactor = redactor or Redactor()
     # We undo Content-Encoding ourselves, with a cap on the output (gzip bombs).
-    app = web.Application(middlewares=[refusals], handler_args={"auto_decompress": False})
+    proxies = forwarded_client(settings.http.trusted_proxies, settings.http.forwarded_header)
+    app = web.Application(middlewares=[*proxies, refusals], handler_args={"auto_decompress": False})
     app[SETTINGS] = settings
     app[REDACTOR] = redactor
     app[METRICS] = metrics or Metrics(getattr(redactor, "rule_ids", ()))

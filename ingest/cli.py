@@ -15,6 +15,7 @@ import msgspec
 
 from ingest import control_client, dsr_cli, jobs_cli
 from ingest.crash import triage
+from ingest.logs import setup_logging
 from ingest.objects import open_objects
 from ingest.output import print_rows
 from ingest.reports import cli as reports_cli
@@ -201,10 +202,11 @@ def _workers(flag: int | None, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
+        setup_logging(settings.log.format, settings.log.level)
         if args.command == "serve":
             return serve(settings, _workers(args.workers, settings))
         elif args.command == "migrate":

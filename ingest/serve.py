@@ -135,7 +135,7 @@ def _child(target: str, *args: object) -> None:
         else:
             asyncio.run(_worker_main(*args))  # type: ignore[arg-type]
     except Exception as exc:  # report and exit non-zero; the supervisor decides what follows
-        print(f"consentry {target}: {exc}", file=sys.stderr)
+        log.error("%s failed: %s", target, exc)  # a log line, in the configured format
         sys.exit(3)
 
 
