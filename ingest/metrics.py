@@ -53,6 +53,20 @@ class Metrics:
             "consentry_spool_backlog_bytes", "Spooled bytes not yet committed to storage",
             multiprocess_mode="livemax", registry=r,
         )
+        self.spool_max_bytes = Gauge(
+            "consentry_spool_max_bytes", "The configured spool cap (spool.max_bytes): intake refuses at it",
+            multiprocess_mode="livemax", registry=r,
+        )
+        self.spool_full = Gauge(
+            "consentry_spool_full", "1 while the spool is full or its disk nearly is: intake answers 503 "
+            "spool_full and /readyz is unready (as last measured by any worker)",
+            multiprocess_mode="livemostrecent", registry=r,
+        )
+        self.spool_oldest_unwritten = Gauge(
+            "consentry_spool_oldest_unwritten_timestamp_seconds", "Unix time a worker accepted the oldest event "
+            "batch the writer found still unwritten at its last pass; 0 when none was",
+            multiprocess_mode="livemax", registry=r,
+        )
         self.spool_damaged_records = Counter(
             "consentry_spool_damaged_records", "Torn or corrupt spool records skipped by the writer", registry=r
         )
@@ -77,6 +91,11 @@ class Metrics:
         self.consent_changes = Counter(
             "consentry_consent_changes", "Consent choices recorded in the registry, by scope and state",
             ["scope", "state"], registry=r,
+        )
+        self.consent_refreshed = Gauge(
+            "consentry_consent_registry_refresh_timestamp_seconds", "Unix time the writer last read the consent "
+            "registry from storage and published the denials to the workers", multiprocess_mode="livemax",
+            registry=r,
         )
         self.consent_dropped_rows = Counter(
             "consentry_consent_dropped_rows", "Spooled rows accepted after their install denied the scope, kept out "
