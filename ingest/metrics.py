@@ -21,6 +21,10 @@ class Metrics:
         self.requests = Counter(
             "consentry_requests", "HTTP requests by route and status", ["route", "status"], registry=r
         )
+        self.request_seconds = Histogram(
+            "consentry_request_seconds", "Time from a request's handler start to its answer (the ack latency of "
+            "intake: decode, redact, spool fsync), by route", ["route"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
         self.events_accepted = Counter(
             "consentry_events_accepted", "Events acknowledged (after the spool fsync)", registry=r
         )

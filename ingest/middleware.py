@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
@@ -28,6 +29,7 @@ def refusal_response(refusal: Refusal) -> web.Response:
 async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
     metrics = request.app[METRICS]
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    started = time.perf_counter()
     try:
         response = await handler(request)
     except Refusal as refusal:
@@ -44,6 +46,7 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
         metrics.requests.labels(route, "500").inc()
         raise
     metrics.requests.labels(route, str(response.status)).inc()
+    metrics.request_seconds.labels(route).observe(time.perf_counter() - started)
     return response
 
 
