@@ -21,7 +21,7 @@ from ingest.frontdoors.posthog.routes import setup_posthog
 from ingest.frontdoors.sentry.routes import setup_sentry
 from ingest.health import healthz, metrics_endpoint, readyz
 from ingest.metrics import Metrics
-from ingest.middleware import refusals
+from ingest.middleware import forwarded_client, refusals
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
 from ingest.stages.pipeline import Intake
@@ -75,7 +75,8 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     redactor = redactor or Redactor()
     metrics = metrics or Metrics(getattr(redactor, "rule_ids", ()))
     # We undo Content-Encoding ourselves, with a cap on the output (gzip bombs).
-    app = web.Application(middlewares=[refusals], handler_args={"auto_decompress": False})
+    proxies = forwarded_client(settings.http.trusted_proxies, settings.http.forwarded_header)
+    app = web.Application(middlewares=[*proxies, refusals], handler_args={"auto_decompress": False})
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[INTAKE] = _intake(settings, worker, metrics, redactor)

@@ -22,6 +22,10 @@ class Metrics:
         self.requests = Counter(
             "consentry_requests", "HTTP requests by route and status", ["route", "status"], registry=r
         )
+        self.request_seconds = Histogram(
+            "consentry_request_seconds", "Time from a request's handler start to its answer (the ack latency of "
+            "intake: decode, redact, spool fsync), by route", ["route"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
         self.events_accepted = Counter(
             "consentry_events_accepted", "Events acknowledged (after the spool fsync)", registry=r
         )
@@ -52,6 +56,20 @@ class Metrics:
         )
         self.spool_backlog_bytes = Gauge(
             "consentry_spool_backlog_bytes", "Spooled bytes not yet committed to storage",
+            multiprocess_mode="livemax", registry=r,
+        )
+        self.spool_max_bytes = Gauge(
+            "consentry_spool_max_bytes", "The configured spool cap (spool.max_bytes): intake refuses at it",
+            multiprocess_mode="livemax", registry=r,
+        )
+        self.spool_full = Gauge(
+            "consentry_spool_full", "1 while the spool is full or its disk nearly is: intake answers 503 "
+            "spool_full and /readyz is unready (as last measured by any worker)",
+            multiprocess_mode="livemostrecent", registry=r,
+        )
+        self.spool_oldest_unwritten = Gauge(
+            "consentry_spool_oldest_unwritten_timestamp_seconds", "Unix time a worker accepted the oldest event "
+            "batch the writer found still unwritten at its last pass; 0 when none was",
             multiprocess_mode="livemax", registry=r,
         )
         self.spool_damaged_records = Counter(
@@ -89,6 +107,11 @@ class Metrics:
         self.consent_changes = Counter(
             "consentry_consent_changes", "Consent choices recorded in the registry, by scope and state",
             ["scope", "state"], registry=r,
+        )
+        self.consent_refreshed = Gauge(
+            "consentry_consent_registry_refresh_timestamp_seconds", "Unix time the writer last read the consent "
+            "registry from storage and published the denials to the workers", multiprocess_mode="livemax",
+            registry=r,
         )
         self.consent_dropped_rows = Counter(
             "consentry_consent_dropped_rows", "Spooled rows accepted after their install denied the scope, kept out "

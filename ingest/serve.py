@@ -72,11 +72,20 @@ def _prepare_heap(app: web.Application) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+_early_stop: list[int] = []  # a SIGTERM / SIGINT a forked child got while still starting (loading, warming up)
+
+
+def _remember_stop(signum: int, frame: object) -> None:
+    _early_stop.append(signum)
+
+
 async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if _early_stop:  # asked to stop before it could listen for it: stop now, cleanly
+        stop.set()
     await stop.wait()
 
 
@@ -125,9 +134,12 @@ def _die_with_parent() -> None:
 
 
 def _child(target: str, *args: object) -> None:
-    """Entry point of a forked child: fresh signal handling, its own event loop."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """Entry point of a forked child: fresh signal handling, its own event loop. A stop signal that comes while
+    the child is still starting (a worker warming up its redaction models takes seconds) is remembered and honoured
+    once it runs, rather than killing it half-started with a non-zero exit."""
+    _early_stop.clear()
+    signal.signal(signal.SIGINT, _remember_stop)
+    signal.signal(signal.SIGTERM, _remember_stop)
     _die_with_parent()
     try:
         if target == "writer":
@@ -135,7 +147,7 @@ def _child(target: str, *args: object) -> None:
         else:
             asyncio.run(_worker_main(*args))  # type: ignore[arg-type]
     except Exception as exc:  # report and exit non-zero; the supervisor decides what follows
-        print(f"consentry {target}: {exc}", file=sys.stderr)
+        log.error("%s failed: %s", target, exc)  # a log line, in the configured format
         sys.exit(3)
 
 
@@ -178,11 +190,14 @@ class Supervisor:
     def stop(self) -> int:
         for proc in self.children.values():
             _terminate(proc)
-        clean = all(_join(proc, SHUTDOWN_TIMEOUT_S + 5) == 0 for proc in self.children.values())
+        codes = {proc.name: _join(proc, SHUTDOWN_TIMEOUT_S + 5) for proc in self.children.values()}  # every one
         if self.writer is not None:
             _terminate(self.writer)
-            clean = _join(self.writer, self.settings.writer.shutdown_deadline_s + 10) == 0 and clean
-        return 0 if clean else 1
+            codes[self.writer.name] = _join(self.writer, self.settings.writer.shutdown_deadline_s + 10)
+        for name, code in codes.items():
+            if code != 0:
+                log.error("%s exited with %s while stopping", name, code)
+        return 0 if all(code == 0 for code in codes.values()) else 1
 
 
 def _terminate(proc: BaseProcess) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -40,6 +41,16 @@ class HttpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     workers: Annotated[NonNegative, doc(
         "collector worker processes; 0 = one per CPU. `serve --workers N` overrides it, and `serve --workers 0` runs "
         "one process doing everything")] = 0
+    trusted_proxies: Annotated[list[str], doc(
+        "CIDRs of the proxies in front of the collector (the ingress controller, a load balancer), e.g. "
+        "`10.0.0.0/8`; comma-separated in the environment. Only when the direct peer is in one of them is the "
+        "client address taken from `http.forwarded_header`: its rightmost hop outside these ranges. Empty: the "
+        "direct peer is the client and both headers are ignored. The client address keys the per-client rate "
+        "limit only: it is never stored or logged")] = msgspec.field(default_factory=list)
+    forwarded_header: Annotated[Literal["x-forwarded-for", "forwarded"], doc(
+        "the one header the trusted proxies append the client address to: `x-forwarded-for` (ingress-nginx and "
+        "most load balancers) or `forwarded` (RFC 7239 `for=`). The other header is ignored, since a client could "
+        "have sent it")] = "x-forwarded-for"
 
 
 class ClickHouseSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -200,9 +211,21 @@ class JobSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         "claim, wait this long, read back; must exceed how long a claim takes to reach every replica")] = 500
 
 
+class LogSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What the collector and the CLI log, on standard error. No line ever carries a removed value, an install id,
+    a client address or a token."""
+
+    format: Annotated[Literal["text", "json"], doc(
+        "`text`: one readable line per record; `json`: one JSON object per line with `time`, `level`, `logger`, "
+        "`message` and the record's structured fields (for a log pipeline)")] = "text"
+    level: Annotated[Literal["debug", "info", "warning", "error"], doc(
+        "the collector's own loggers (`consentry.*`); libraries (aiohttp, clickhouse-connect, presidio, spaCy) "
+        "stay at `warning` whatever this says")] = "info"
+
+
 PropKey = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]  # the prop-key pattern intake enforces
 # Settings whose environment value is a comma-separated list.
-_LIST_SETTINGS = frozenset({"reports.breakdown_props"})
+_LIST_SETTINGS = frozenset({"reports.breakdown_props", "http.trusted_proxies"})
 # Settings whose environment value is a JSON document.
 _JSON_SETTINGS = frozenset({"ingest_keys"})
 
@@ -264,6 +287,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     retention: RetentionPolicy = RetentionPolicy()  # defined in storage/jobs/policy.py (storage owns the policy)
     jobs: JobSettings = JobSettings()
     reports: ReportSettings = ReportSettings()
+    log: LogSettings = LogSettings()
     ingest_keys: Annotated[dict[str, IngestKey], doc(
         "SDK keys for the Sentry and PostHog endpoints (a Sentry DSN public key, a PostHog `api_key`), keyed by "
         "the key itself, each with its consent policy (the fields below). Empty: those endpoints refuse "
@@ -355,6 +379,17 @@ def _check(settings: Settings) -> None:
                           "a cluster needs clickhouse.url to be a ClickHouse server (http(s)://...), not embedded chDB")
     _check_retention(settings)
     _check_files(settings)
+    _check_proxies(settings)
+
+
+def _check_proxies(settings: Settings) -> None:
+    for cidr in settings.http.trusted_proxies:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            key = "http.trusted_proxies"
+            raise ConfigError(f"invalid setting {key} (environment {env_name(key)}): {cidr!r} is not an address "
+                              "or CIDR (e.g. 10.0.0.0/8, fd00::/8)") from None
 
 
 def _check_files(settings: Settings) -> None:

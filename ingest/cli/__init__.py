@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from ingest.cli import crashes, dsr, jobs, query, report
 from ingest.cli.engine import run_migrate
 from ingest.durable import control_client
+from ingest.logs import QUIET_LOGGERS, setup_logging
 from ingest.serve import serve
 from ingest.settings import ConfigError, Settings, load_settings
 from storage.errors import StorageError
 
 # Our own loggers speak at INFO; libraries (presidio's "Loaded recognizer" lines, say) only at WARNING unless
 # --verbose asks for their INFO too.
-OWN_LOGGERS = ("consentry", "redact")
 COMMANDS = {"crashes": crashes.main, "jobs": jobs.main, "dsr": dsr.main, "report": report.main, "query": query.main}
 
 
@@ -42,11 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in OWN_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
+def _logging(verbose: bool, fmt: str = "text", level: str = "info") -> None:
+    """Our loggers at `level`, libraries at WARNING; --verbose lets library INFO lines through too."""
+    setup_logging(fmt, level)
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def _workers(flag: int | None, settings: Settings) -> int:
@@ -62,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _logging(args.verbose)
     try:
         settings = load_settings(args.config)
+        _logging(args.verbose, settings.log.format, settings.log.level)  # the format and level the settings ask
         if args.command == "serve":
             return serve(settings, _workers(args.workers, settings))
         if args.command == "migrate":

@@ -41,6 +41,7 @@ class ConsentGate:
         self._refreshed = time.monotonic()
         self._denials = await self._store.run(current_denials, self._store.store)
         await asyncio.to_thread(save_denials, self._path, self._denials)
+        self._metrics.consent_refreshed.set(time.time())
 
     async def record(self, consents: list[SpoolConsent]) -> None:
         changes = [ConsentChange(_change_id(c.change_id, scope), install_hash(self._key, c.install_id), scope, state,

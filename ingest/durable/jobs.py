@@ -28,6 +28,7 @@ from storage.rollups import sync_breakdown_keys
 
 log = logging.getLogger("consentry.jobs")
 FIRST_RUN_DELAY_S = 60.0  # after start-up: let the writer catch up with the spool first
+STATUS_REFRESH_S = 300.0  # how often the last-success gauge re-reads job_runs (runs by CronJobs and other pods)
 Progress = Callable[[str, int, int], None]  # job, done, total
 T = TypeVar("T")
 
@@ -107,6 +108,7 @@ class JobsService:
         self._store: ClickHouseStore | None = None
         self._objects: ObjectStore | None = None
         self._scheduler: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self._settings
@@ -115,13 +117,15 @@ class JobsService:
         await self._call(sync_ttl, self._store, settings.retention)  # the TTL follows the policy from the start
         await self._call(sync_breakdown_keys, self._store, settings.reports.breakdown_props)
         await self._call(self._refresh_last_success)
+        self._watcher = asyncio.create_task(self._watch(), name="jobs-status")
         if settings.jobs.schedule:
             self._scheduler = asyncio.create_task(self._schedule(), name="jobs-scheduler")
 
     async def stop(self) -> None:
         self._stopping.set()  # a running job stops at its next progress report
-        if self._scheduler is not None:
-            self._scheduler.cancel()
+        for task in (self._scheduler, self._watcher):
+            if task is not None:
+                task.cancel()
         await asyncio.get_running_loop().run_in_executor(None, self._thread.shutdown, True)
         if self._store is not None:
             self._store.close()
@@ -162,6 +166,16 @@ class JobsService:
             if entry.get("last_success"):
                 when = datetime.fromisoformat(str(entry["last_success"]))
                 self._metrics.job_last_success.labels(entry["job"]).set(when.timestamp())
+
+    async def _watch(self) -> None:
+        """Keep the last-success gauge current when the runs happen elsewhere (CronJobs, another pod), so the
+        "jobs late" alert sees them."""
+        while True:
+            await asyncio.sleep(STATUS_REFRESH_S)
+            try:
+                await self._call(self._refresh_last_success)
+            except StorageError as exc:
+                log.warning("could not read the job runs: %s", exc)
 
     async def _schedule(self) -> None:
         interval = self._settings.jobs.interval_minutes * 60.0

@@ -40,6 +40,7 @@ class SpoolAppender:
         self._closing = False
         self._size_checked_at = 0.0
         self._full_reason: str | None = None
+        metrics.spool_max_bytes.set(max_bytes)
 
     def open(self) -> None:
         self._dir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +53,7 @@ class SpoolAppender:
         if now - self._size_checked_at >= SIZE_CHECK_INTERVAL_S:
             self._size_checked_at = now
             self._full_reason = self._measure()
+            self._metrics.spool_full.set(1 if self._full_reason else 0)
         return self._full_reason
 
     def _measure(self) -> str | None:

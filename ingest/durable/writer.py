@@ -160,6 +160,8 @@ class SpoolWriter:
                 elif not newest and size <= start:
                     drain.offsets.setdefault(path, start)  # drained: lets _commit delete it
         self._metrics.spool_backlog_bytes.set(backlog)
+        accepted = [b.accepted_at for b in drain.batches if b.accepted_at > 0]  # the oldest come first
+        self._metrics.spool_oldest_unwritten.set(min(accepted, default=0.0))
         return drain
 
     def _read(self, path: Path, start: int, newest: bool, drain: _Drain) -> None:
