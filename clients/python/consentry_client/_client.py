@@ -35,6 +35,7 @@ from consentry_client._validate import (
 log = logging.getLogger("consentry_client")
 
 CONSENT_STATES = ("private", "telemetry", "telemetry+crash")
+DEFAULT_POLICY_VERSION = "unspecified"  # the registry requires one: pass the version your consent screen showed
 PRIVATE_ENV = "CONSENTRY_CLIENT_PRIVATE"  # set (to anything but 0/false/no/off) to force `private`, as DO_NOT_TRACK
 _TRUTHY_OFF = ("", "0", "false", "no", "off")
 _CONSENT_SCOPES = {"private": ("denied", "denied"), "telemetry": ("granted", "denied"),
@@ -72,7 +73,8 @@ class Client:
     endpoint:          the collector's base URL, e.g. "https://telemetry.example.com"
     app, app_version:  context of every event and crash (the collector's context pattern)
     data_dir:          the app's data directory; the client keeps `consentry/` in it
-    policy_version:    the privacy-policy version the user agreed to, sent with consent (at most 64 characters)
+    policy_version:    the privacy-policy version the user agreed to ("2026-11"), recorded with each consent choice
+                       and sent with every event and crash report (the registry's pattern; default "unspecified")
     batch_size:        events per request, and the queue length that triggers a send (at most 1000)
     flush_interval:    seconds an event may wait before a send is due
     max_queued_events: the on-disk queue's bound; past it the oldest events are dropped (`client.dropped`)
@@ -82,7 +84,7 @@ class Client:
     """
 
     def __init__(self, endpoint: str, *, app: str, app_version: str, data_dir: str | os.PathLike[str],
-                 policy_version: str | None = None, device_type: str | None = None, batch_size: int = 100,
+                 policy_version: str = DEFAULT_POLICY_VERSION, device_type: str | None = None, batch_size: int = 100,
                  flush_interval: float = 10.0, max_queued_events: int = 10_000, request_timeout: float = 10.0,
                  backoff_max: float = 300.0, capture_crashes: bool = True, hard_crashes: bool = False,
                  environ: Mapping[str, str] | None = None) -> None:
@@ -256,9 +258,7 @@ class Client:
 
     def _queue_consent(self, install_id: str, state: str) -> None:
         telemetry, crash_report = _CONSENT_SCOPES[state]
-        body: dict[str, str] = {"telemetry": telemetry, "crash_report": crash_report}
-        if self._policy_version is not None:
-            body["policy_version"] = self._policy_version
+        body = {"telemetry": telemetry, "crash_report": crash_report, "policy_version": self._policy_version}
         self._store.outbox_drop_consent(install_id)  # only the latest choice matters to the registry
         self._store.outbox_add("consent", install_id, json.dumps(body), time.time())
 
@@ -349,21 +349,24 @@ class Client:
 
     def _persist(self) -> None:
         """Move tracked events from memory to the on-disk queue (each gets its event id and timestamp here)."""
-        buffer, items = self._buffer, []
-        while True:
-            try:
-                items.append(buffer.popleft())
-            except IndexError:
-                break
-        install_id = self._install_id
-        if not items or install_id is None or self._consent == "private" or self._blocked or self._closed:
+        if not self._buffer:
             return
-        session, context, dumps = self._session_id, self._context_json, json.dumps
-        rows = [(install_id, context, dumps({"event_id": str(uuid.uuid4()), "name": name, "ts": _now_iso(created),
-                                             "session_id": session, "props": props},
-                                            ensure_ascii=False, separators=(",", ":")), created)
-                for name, props, created in items]
-        self.dropped += self._store.add_events(rows)
+        with self._lock:  # so withdraw() or a consent change cannot interleave with moving events to disk
+            buffer, items = self._buffer, []
+            while True:
+                try:
+                    items.append(buffer.popleft())
+                except IndexError:
+                    break
+            install_id = self._install_id
+            if not items or install_id is None or self._consent == "private" or self._blocked or self._closed:
+                return
+            session, context, dumps = self._session_id, self._context_json, json.dumps
+            rows = [(install_id, context, dumps({"event_id": str(uuid.uuid4()), "name": name,
+                                                 "ts": _now_iso(created), "session_id": session, "props": props},
+                                                ensure_ascii=False, separators=(",", ":")), created)
+                    for name, props, created in items]
+            self.dropped += self._store.add_events(rows)
 
     # crashes ----------------------------------------------------------------------------------------------------
     def pending_crashes(self) -> list[_crash.PendingCrash]:
@@ -547,9 +550,7 @@ class Client:
         return True
 
     def _send_events(self, batch: list[tuple[int, str, str, str]]) -> bool:
-        consent: dict[str, str] = {"telemetry": "granted"}
-        if self._policy_version is not None:
-            consent["policy_version"] = self._policy_version
+        consent = {"telemetry": "granted", "policy_version": self._policy_version}
         head = json.dumps({"install_id": batch[0][1], "consent": consent}, separators=(",", ":"))
         text = f'{head[:-1]},"context":{batch[0][2]},"events":[{",".join(row[3] for row in batch)}]}}'
         answer = self._call("POST", "/v1/events", _transport.gzip_json(text),

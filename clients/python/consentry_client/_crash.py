@@ -70,14 +70,12 @@ def frames_from_faulthandler(text: str) -> tuple[str, list[FrameTuple]]:
     return what, frames
 
 
-def build_report(*, install_id: str, context: dict[str, str], policy_version: str | None, exc_type: str,
+def build_report(*, install_id: str, context: dict[str, str], policy_version: str, exc_type: str,
                  message: str, frames: Sequence[FrameTuple], ts: str, breadcrumbs: Sequence[str],
                  extra: dict[str, str], scrub: Scrubber) -> dict[str, Any]:
     """The native `report` part, within the collector's limits, after the fast-tier redaction."""
     text = scrub.text
-    consent: dict[str, str] = {"crash_report": "granted"}
-    if policy_version is not None:
-        consent["policy_version"] = policy_version
+    consent = {"crash_report": "granted", "policy_version": policy_version}
     kept = list(frames)[: _limits.CRASH_MAX_FRAMES]  # a RecursionError has ~1000: keep the innermost
     return {
         "crash_id": str(uuid.uuid4()),

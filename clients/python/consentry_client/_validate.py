@@ -101,10 +101,9 @@ def context_value_or_none(value: str) -> str | None:
     return cleaned if cleaned and CONTEXT_VALUE.regex.fullmatch(cleaned) else None
 
 
-def check_policy_version(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if type(value) is not str or len(value) > _limits.POLICY_VERSION_MAX_LENGTH:
-        raise ValidationError("policy_version", f"must be a string of at most {_limits.POLICY_VERSION_MAX_LENGTH} "
-                                                "characters")
+def check_policy_version(value: str) -> str:
+    """The registry's pattern (stricter than the 64 characters events allow), so one value fits both."""
+    if type(value) is not str or len(value) > _limits.POLICY_VERSION_MAX_LENGTH or not re.fullmatch(
+            _limits.CONSENT_POLICY_VERSION_PATTERN, value):
+        raise ValidationError("policy_version", f"{value!r} does not match {_limits.CONSENT_POLICY_VERSION_PATTERN}")
     return value

@@ -140,7 +140,7 @@ def test_crash_needs_telemetry_plus_crash_and_discard_leaves_no_trace(app_dir: P
         assert report is not None and [r.crash_id for r in client.pending_crashes()] == [report.crash_id]
         preview = report.preview()
         assert "alice" not in json.dumps(preview) and preview["exception"]["type"] == "ValueError"
-        assert preview["consent"] == {"crash_report": "granted"}
+        assert preview["consent"] == {"crash_report": "granted", "policy_version": "unspecified"}
         assert preview["threads"][0]["frames"][0]["function"].endswith("test_crash_needs_telemetry_plus_crash_and_"
                                                                         "discard_leaves_no_trace")
         report.discard()
