@@ -16,7 +16,6 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -45,6 +44,7 @@ _STOP_CODES = ("consent_denied", "consent_withdrawn")
 _SPLIT_CODES = ("too_many_events", "body_too_large", "decompressed_too_large")
 # A batch is kept under the collector's body cap uncompressed, so it is under it compressed too (gzip adds ~0.1 %).
 _BATCH_BYTES = min(_limits.MAX_BODY_BYTES, _limits.MAX_DECOMPRESSED_BYTES) - (64 << 10)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # once: dumps() with options builds one per call
 _PERSIST_AFTER_S = 1.0  # tracked events reach the on-disk queue within this long
 
 
@@ -52,8 +52,28 @@ class ConsentError(RuntimeError):
     """An action the recorded consent does not allow (sending a crash report without `telemetry+crash`)."""
 
 
-def _now_iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _uuid4_strings(n: int) -> list[str]:
+    """n random (version 4) UUIDs as text, from one read of the OS's random source."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * n, 32)]
+
+
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text (swapped whole: thread-safe)
+
+
+def _iso_ms(t: float) -> str:
+    """`2026-11-22T18:00:00.123Z` from epoch seconds; the date part is formatted once per second."""
+    global _second
+    whole, text = _second
+    if whole != int(t):
+        whole = int(t)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second = (whole, text)
+    return f"{text}.{int((t - whole) * 1000):03d}Z"
 
 
 def _platform_context() -> tuple[str, str | None]:
@@ -287,7 +307,7 @@ class Client:
             buffer.popleft()
             self.dropped += 1
         buffer.append((name, props, time.time()))
-        if len(buffer) == 1 or len(buffer) >= self._batch_size:
+        if len(buffer) == 1 or len(buffer) == self._batch_size:  # on crossing only: set() is not free
             self._wake.set()
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -361,12 +381,14 @@ class Client:
             install_id = self._install_id
             if not items or install_id is None or self._consent == "private" or self._blocked or self._closed:
                 return
-            session, context, dumps = self._session_id, self._context_json, json.dumps
-            rows = [(install_id, context, dumps({"event_id": str(uuid.uuid4()), "name": name,
-                                                 "ts": _now_iso(created), "session_id": session, "props": props},
-                                                ensure_ascii=False, separators=(",", ":")), created)
-                    for name, props, created in items]
-            self.dropped += self._store.add_events(rows)
+            # Built as text: the name matched its pattern and the ids and time need no escaping, so only the
+            # props go through the JSON encoder. (About half the cost of encoding the whole event.)
+            head = f'","session_id":"{self._session_id}","props":'
+            dumps, ids = _JSON.encode, _uuid4_strings(len(items))
+            rows = [(f'{{"event_id":"{event_id}","name":"{name}","ts":"{_iso_ms(created)}{head}'
+                     f'{dumps(props)}}}', created)
+                    for event_id, (name, props, created) in zip(ids, items)]
+            self.dropped += self._store.add_events(install_id, self._context_json, rows)
 
     # crashes ----------------------------------------------------------------------------------------------------
     def pending_crashes(self) -> list[_crash.PendingCrash]:
@@ -397,7 +419,7 @@ class Client:
         report = _crash.build_report(
             install_id=install_id, context=self._context, policy_version=self._policy_version,
             exc_type=kind if isinstance(kind, str) else _crash.type_name(kind), message=message, frames=frames,
-            ts=_now_iso(time.time()), breadcrumbs=list(self._breadcrumbs), extra=_crash.runtime_extra(),
+            ts=_iso_ms(time.time()), breadcrumbs=list(self._breadcrumbs), extra=_crash.runtime_extra(),
             scrub=_redaction.scrubber())
         path = _crash.write_pending(self._crash_dir, report)
         return _crash.PendingCrash(self, path, report)

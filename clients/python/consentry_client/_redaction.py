@@ -56,6 +56,11 @@ def scrubber(prefer_library: bool = True) -> Scrubber:
         except Exception:  # not installed, or Python older than the library needs: the fallback still applies
             _cached = basic()
         else:
-            _cached = Scrubber(lambda value, field=None: redactor.redact_text(value, field=field).value,
-                               lambda values: dict(redactor.redact_mapping(values).value), library=True)
+            def text(value: str, field: str | None = None) -> str:
+                return str(redactor.redact_text(value, field=field).value)
+
+            def mapping(values: dict[str, str]) -> dict[str, Any]:
+                return dict(redactor.redact_mapping(values).value)
+
+            _cached = Scrubber(text, mapping, library=True)
     return _cached

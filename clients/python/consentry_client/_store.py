@@ -14,15 +14,16 @@ from pathlib import Path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS envelopes (
+    id INTEGER PRIMARY KEY, install_id TEXT NOT NULL, context TEXT NOT NULL, UNIQUE (install_id, context));
 CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, install_id TEXT NOT NULL, context TEXT NOT NULL, body TEXT NOT NULL,
-    created REAL NOT NULL);
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, envelope INTEGER NOT NULL, body TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, install_id TEXT NOT NULL, body TEXT NOT NULL,
     created REAL NOT NULL);
 """
 
-EventRow = tuple[str, str, str, float]  # install_id, context JSON, event JSON, created (epoch seconds)
+EventRow = tuple[str, float]  # event JSON, created (epoch seconds)
 
 
 class OutboxItem:
@@ -41,6 +42,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA secure_delete=ON")
+        self._db.execute("PRAGMA journal_size_limit=4194304")  # the WAL shrinks back after a burst
         self._db.executescript(_SCHEMA)
         self.queued = self._count()
 
@@ -66,12 +68,21 @@ class Store:
                     self._db.execute("INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)", (key, value))
 
     # events -----------------------------------------------------------------------------------------------------
-    def add_events(self, rows: Sequence[EventRow]) -> int:
+    def _envelope(self, install_id: str, context: str) -> int:
+        """The id of an (install id, context) pair: stored once, not with every event."""
+        self._db.execute("INSERT OR IGNORE INTO envelopes (install_id, context) VALUES (?, ?)", (install_id, context))
+        row = self._db.execute("SELECT id FROM envelopes WHERE install_id = ? AND context = ?",
+                               (install_id, context)).fetchone()
+        return int(row[0])
+
+    def add_events(self, install_id: str, context: str, rows: Sequence[EventRow]) -> int:
         """Append; past the bound the oldest events go. Returns how many were dropped for room."""
         if not rows:
             return 0
         with self._lock, self._db:
-            self._db.executemany("INSERT INTO events (install_id, context, body, created) VALUES (?, ?, ?, ?)", rows)
+            envelope = self._envelope(install_id, context)
+            self._db.executemany("INSERT INTO events (envelope, body, created) VALUES (?, ?, ?)",
+                                 [(envelope, body, created) for body, created in rows])
             self.queued += len(rows)
             over = self.queued - self.max_events
             if over > 0:
@@ -89,8 +100,8 @@ class Store:
     def next_batch(self, max_count: int, max_bytes: int) -> list[tuple[int, str, str, str]]:
         """The oldest events sharing one install id and context, within the count and byte budgets."""
         with self._lock:
-            rows = self._db.execute("SELECT seq, install_id, context, body FROM events ORDER BY seq LIMIT ?",
-                                    (max_count,)).fetchall()
+            rows = self._db.execute("SELECT seq, install_id, context, body FROM events JOIN envelopes "
+                                    "ON envelopes.id = events.envelope ORDER BY seq LIMIT ?", (max_count,)).fetchall()
         batch: list[tuple[int, str, str, str]] = []
         size = 0
         for seq, install_id, context, body in rows:
@@ -114,6 +125,7 @@ class Store:
     def drop_events(self) -> int:
         with self._lock, self._db:
             dropped = self._db.execute("DELETE FROM events").rowcount
+            self._db.execute("DELETE FROM envelopes")
             self.queued = 0
         return int(dropped)
 
