@@ -149,7 +149,10 @@ class Client:
         self._failures = 0
         self._backoff_until = 0.0
         self._retry_after_until = float(self._store.get("retry_after_until") or 0.0)
-        self._flush_requested = False
+        # flush() asks by bumping _flush_gen; the sender marks a request done (_flushed_gen) only after a pass that
+        # began after it (so it moved everything tracked before the flush to disk) left nothing queued.
+        self._flush_gen = 0
+        self._flushed_gen = 0
         self.dropped = 0
         """Events dropped because the queue was full or they grew older than the collector accepts."""
 
@@ -265,7 +268,7 @@ class Client:
             self._store.purge()
         if seq is None:
             return None
-        self._flush_requested = True
+        self._flush_gen += 1
         self._wake.set()
         deadline = time.monotonic() + timeout
         with self._progress:
@@ -314,7 +317,7 @@ class Client:
         """Send what is queued now (consent changes, accepted crash reports, events), waiting at most `timeout`
         seconds; True when nothing is left to send. A Retry-After from the collector is honoured even here."""
         deadline = time.monotonic() + timeout
-        self._flush_requested = True
+        self._flush_gen += 1
         self._backoff_until = 0.0
         self._wake.set()
         with self._progress:
@@ -327,7 +330,8 @@ class Client:
                 self._progress.wait(min(remaining, 0.25))
 
     def _empty(self) -> bool:
-        return not self._buffer and self._store.queued == 0 and self._store.outbox_count() == 0
+        with self._lock:  # not while _persist() holds events popped from memory but not yet on disk
+            return not self._buffer and self._store.queued == 0 and self._store.outbox_count() == 0
 
     def shutdown(self, timeout: float = 2.0) -> None:
         """Flush what can be sent within `timeout` seconds, then stop. Never blocks longer; what was not sent
@@ -450,7 +454,7 @@ class Client:
             self._store.outbox_add("crash", str(report["install_id"]), json.dumps(report, ensure_ascii=False),
                                    time.time())
             _crash._unlink(path)
-        self._flush_requested = True
+        self._flush_gen += 1
         self._wake.set()
 
     def _collect_fatal(self) -> None:
@@ -505,6 +509,8 @@ class Client:
         if self._store.outbox_count() and self._sendable_outbox():
             return 0.5
         if self._store.queued and self._telemetry_allowed():
+            if self._flush_gen > self._flushed_gen:
+                return 0.05
             oldest = self._store.oldest_event() or now
             return max(0.05, oldest + self._flush_interval - now)
         return None
@@ -523,6 +529,7 @@ class Client:
         return any(self._sendable(item) for item in self._store.outbox_items())
 
     def _step(self) -> None:
+        gen = self._flush_gen
         self._persist()
         now = time.time()
         if now < self._retry_after_until or now < self._backoff_until:
@@ -533,19 +540,19 @@ class Client:
             if self._sendable(item) and not self._deliver(item):
                 return
         if not self._telemetry_allowed() or not self._store.queued:
-            self._flush_requested = False
+            self._flushed_gen = gen
             return
         oldest_allowed = now - _limits.MAX_EVENT_AGE_DAYS * 86_400 + 3_600
         self.dropped += self._store.drop_events_before(oldest_allowed)
         oldest = self._store.oldest_event()
-        due = (self._flush_requested or self._store.queued >= self._batch_size
+        due = (gen > self._flushed_gen or self._store.queued >= self._batch_size
                or (oldest is not None and oldest + self._flush_interval <= now))
         while due and self._store.queued and not self._stopping.is_set() and self._telemetry_allowed():
             batch = self._store.next_batch(self._max_batch, _BATCH_BYTES)
             if not batch or not self._send_events(batch):
                 return
         if not self._store.queued:
-            self._flush_requested = False
+            self._flushed_gen = gen
 
     def _deliver(self, item: OutboxItem) -> bool:
         """Send one outbox item; True when it is done with (sent, or refused for good)."""

@@ -97,10 +97,13 @@ def test_events_arrive_as_tracked(collector: Collector, app_dir: Path) -> None:
         for i in range(120):
             client.track("editor.opened", mode="split", duration_ms=i, ok=True)
         assert client.flush(30)
+        assert client.queued == 0
         install_id = client.install_id
         assert install_id
     stored = events_of(collector, install_id, "duration_ms")
-    assert stored["count"] == stored["ids"] == 120 and stored["names"] == ["editor.opened"]
+    metrics = collector.metrics()
+    assert stored["count"] == stored["ids"] == 120 and stored["names"] == ["editor.opened"], (
+        stored["count"], [(k, v) for k, v in metrics.items() if v and ("events" in k or "dropped" in k)])
     assert stored["values"] == list(range(120)) and stored["modes"] == ["split"]
 
 
