@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench clean
 
-$(BIN)/consentry: pyproject.toml
+$(BIN)/consentry: pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,nlp]'
+	$(BIN)/pip install --quiet -e clients/python  # the Python client library; its tests run in `make test`
 	touch $@
 
 run: $(BIN)/consentry
