@@ -32,9 +32,13 @@ DECORATIONS = re.compile(
     """
 )
 # Names a program gives a new document or page: nothing the user chose.
+# "Untitled", "Untitled document" (Google Docs), "Untitled design" (Canva), "New Text Document.txt" (Windows),
+# "Document1", "Book1.xlsx"; an error page's status line ("404 Not Found", "502 Bad Gateway").
 DEFAULT_NAMES = re.compile(
-    r"(?i)(?:untitled|new[ ]tab|new[ ]chat|new[ ]document|new[ ]window|document\d*|book\d*|sheet\d*"
+    r"(?i)(?:untitled(?:[ _-][a-z]+)?|new(?:[ ][a-z]+){0,2}[ ](?:tab|chat|document|window|folder|file|note|page"
+    r"|query|conversation|spreadsheet|presentation|project)|document\d*|book\d*|sheet\d*"
     r"|presentation\d*|drawing\d*|blank|start[ ]page|home|settings|welcome|inbox)(?:[-_ ]?\d+)?(?:\.\w{1,5})?"
+    r"|[1-5]\d\d[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,3}"
 )
 _PRODUCT_WORD = re.compile(r"[\w.+#’'-]+|\(\w[\w.-]{0,15}\)")
 _FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,5}")
