@@ -81,6 +81,8 @@ def value_is_content(text: str) -> bool:
     Six or more words of prose, any multi-line text that is not a trace, or a run of CJK text is
     something a user wrote or pasted.
     """
+    if "\n" not in text.strip() and _TRACE_LINE.match(text):
+        return False  # an exception line or a log line a program printed ("TypeError: Cannot read ...")
     if content_like(text) or spreadsheet(text):
         return True
     if sum(1 for ch in text if ch.isalpha() and ord(ch) >= 0x2E80) >= 8:
@@ -141,6 +143,10 @@ _IDENT = re.compile(r"[a-z][a-zA-Z0-9]*(?:[_-][a-zA-Z0-9]+)+")
 _IDENT_LIST = re.compile(r"[a-z][\w-]*(?:[ \t]*[,;|][ \t]*[a-z][\w-]*)+")
 # A URL query string sent on its own (page=2&sort=asc): the URL rules look inside it.
 QUERY_STRING = re.compile(r"[\w.%\[\]-]+=[^\s&=]*(?:&[\w.%\[\]-]+=[^\s&]*)*")
+# A value the sender already masked: a redaction token or a mask run, with at most the digits PCI DSS lets a
+# card number show (first six, last four: "4111********1111", "4111[removed]", "****1234").
+_MASK = r"(?:[*•xX]{3,}|\[(?:removed|redacted|filtered|masked)\]|<(?:removed|redacted|filtered|masked)>)"
+MASKED = re.compile(rf"(?i)(?=.*{_MASK})(?:{_MASK}|[\d \-]){{1,40}}")
 # Strings that carry one bit: never replaced, whatever the field (the JSON booleans and null, as text).
 ONE_BIT = re.compile(r"(?i)true|false|null|none|nil|undefined|yes|no|on|off")
 _SUBCOMMAND_WORD = re.compile(r"[A-Za-z][\w.:-]*|--?[A-Za-z][\w-]*")

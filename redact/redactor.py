@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from redact.content import (
+    MASKED,
     ONE_BIT,
     QUERY_STRING,
     content_token,
@@ -84,7 +85,8 @@ class Redactor:
 
     def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
         ctx = self._engine.context()
-        if field is not None and self.fields.sensitive(field) and not ONE_BIT.fullmatch(text):
+        if field is not None and self.fields.sensitive(field) and not (ONE_BIT.fullmatch(text)
+                                                                      or MASKED.fullmatch(text)):
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
@@ -210,8 +212,8 @@ class Redactor:
         if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and how in _COPY_CLEAN:
             self._remember_clean(text)
             return text
-        if ONE_BIT.fullmatch(text):
-            return text  # "true", "null": one bit under any name tells nothing personal
+        if ONE_BIT.fullmatch(text) or MASKED.fullmatch(text):
+            return text  # "true", "null": one bit; "4111********1111": masked by the sender already
         if field and how not in _WHOLE and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):
             return inner  # a JSON document sent as a string: its own keys choose their treatments
         if how in _COPY_CLEAN and DEFAULT_NAMES.fullmatch(text):

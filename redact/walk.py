@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from redact.content import ONE_BIT
+from redact.content import MASKED, ONE_BIT
 from redact.keys import FieldTable
 from redact.rules import Context
 
@@ -43,7 +43,8 @@ class Walker:
         how = self._fields.treatment(field) if field else None
         if how == "remove":
             if "key.sensitive" not in ctx.enabled or isinstance(value, str) and (_EMPTY.fullmatch(value)
-                                                                               or ONE_BIT.fullmatch(value)):
+                                                                               or ONE_BIT.fullmatch(value)
+                                                                               or MASKED.fullmatch(value)):
                 return value
             kind = _ID_KIND.match(value) if isinstance(value, str) and self._fields.is_id(field) else None
             return (kind.group() if kind else "") + ctx.hit("key.sensitive")
