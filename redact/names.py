@@ -304,6 +304,9 @@ class NameFinder:
         parts = value.split()
         if not 1 <= len(parts) <= 4:
             return False
+        if value.islower() and len(parts) >= 2:
+            # "priya raman": names typed without capitals count when every word is a name and none a common word
+            return self.first(parts[0].title()) and all(self._accepts(p.title()) for p in parts[1:])
         names = [p for p in parts if p.lower() not in PARTICLES]
         if not names or not all(WORDS.fullmatch(p) for p in names) or any(self.common(p) for p in names):
             return False

@@ -74,7 +74,8 @@ KEPT = [("has_email", True), ("$feature_flag_response", False), ("$feature_flag_
         # campaign labels the marketer chose (UTM, GA4, Segment)
         ("utm_content", "logolink"), ("context.campaign.content", "banner_v2"), ("campaign_term", "crm software"),
         # the name of a thing is no person for one given name; UI-element titles are the app's strings
-        ("voice_name", "Samantha"), ("bot_name", "Ava"), ("name", "Sierra"), ("formTitle", "Contact us"),
+        ("voice_name", "Samantha"), ("bot_name", "Ava"), ("name", "Sierra"), ("name", "dark mode"),
+        ("instanceId", "primary"), ("formTitle", "Contact us"),
         ("notification_title", "Your export is ready"),
         # identifiers a program made, periods, query strings, flags, default names, titles' app parts
         ("column_names", "id,name,created_at"), ("feature_names", "dark_mode,beta_editor"),
@@ -103,6 +104,7 @@ REMOVED = [("title", "Divorce mediation options - Microsoft Edge", "Divorce medi
            ("prompt", "Translate my letter to Mr. Okoro", "Okoro"),
            ("cookie", "s%3AxK9q2.Lm4", "xK9q2"), ("session_token", 6104928377, "6104928377"),
            ("messages", [{"role": "user", "content": "my plan"}], "plan"), ("inputRange", "Budget!B2:B9", "Budget"),
+           ("name", "priya raman", "raman"), ("telemetry_instance", "c41e8a27-5b9d-4f03-a6e2-7d18f0b93c5e", "c41e"),
            ("password_strength", "strong", "strong"), ("user.id", "anon-7c2e9f41-b83d", "7c2e9f41")]
 
 
