@@ -81,7 +81,9 @@ def value_is_content(text: str) -> bool:
     Six or more words of prose, any multi-line text that is not a trace, or a run of CJK text is
     something a user wrote or pasted.
     """
-    if content_like(text):
+    if "\n" not in text.strip() and _TRACE_LINE.match(text):
+        return False  # an exception line or a log line a program printed ("TypeError: Cannot read ...")
+    if content_like(text) or spreadsheet(text):
         return True
     if sum(1 for ch in text if ch.isalpha() and ord(ch) >= 0x2E80) >= 8:
         return True  # Chinese, Japanese, Korean: no spaces to count words by
@@ -93,9 +95,36 @@ def value_is_content(text: str) -> bool:
     return words >= 6 and words >= 0.6 * len(tokens)
 
 
+# Sheet-qualified references ('Payroll Jan'!A2:F48, Summary!C2:C9), bare ranges (B2:B140, A:D) and formulas
+# (=VLOOKUP(...), =B5/12): what a user built in a spreadsheet, whatever field carries it.
+_CELL = r"\$?[A-Z]{1,3}\$?\d{1,7}"
+_AREA = rf"{_CELL}(?::{_CELL})?|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}"
+_SHEET_REF = re.compile(rf"(?<![\w!])(?:'[^'\n]{{1,100}}'|[A-Za-z_][\w.]{{0,60}})!(?:{_AREA})(?![\w(])")
+_BARE_RANGE = re.compile(rf"{_CELL}:{_CELL}|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}")
+_FORMULA = re.compile(rf"=\s*(?:[A-Z][A-Z0-9.]*\(|-?{_CELL}\b|'[^']+'!)")
+
+
+def spreadsheet(text: str) -> bool:
+    """A spreadsheet range, sheet reference or formula: user content even when short (the sheet names are the
+    user's, the range says which of their data was touched)."""
+    t = text.strip()
+    return bool(_BARE_RANGE.fullmatch(t) or _FORMULA.match(t) or _SHEET_REF.search(t))
+
+
 def is_blob(text: str) -> bool:
     """Pasted data or several lines: never a title or a label, whatever its field."""
     return "\n" in text.strip() or bool(_BLOB.fullmatch(text.strip()))
+
+
+def label_of_words(text: str, english: frozenset[str]) -> bool:
+    """An enum label a program chose: up to four dictionary words in any case style ("accepted", "necessary_only",
+    "whenInUse", "bottom-bar") or a small count. Machine-made credentials are never dictionary words."""
+    if len(text) > 40:
+        return False
+    if text.isdigit():
+        return len(text) <= 3
+    words = [w.lower() for w in re.split(r"[_\-\s.]+|(?<=[a-z])(?=[A-Z])", text) if w]
+    return 1 <= len(words) <= 4 and all(w in english or w in _GLUE for w in words)
 
 
 def content_token(template: str, text: str) -> str:
@@ -107,8 +136,20 @@ def content_token(template: str, text: str) -> str:
 # Lower-case words a UI label may hold between capitalised ones ("Export as PDF", "Save to Drive").
 _GLUE = frozenset("a an and as at by for from in of on or per the to vs with".split())
 _LABEL_WORD = re.compile(r"[\w&+#./'’-]+")
+# Identifiers a program made: snake_case, kebab-case (dark_mode, new-onboarding), alone or as a list
+# (id,name,created_at).
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
-_SUBCOMMAND_WORD = re.compile(r"[A-Za-z][\w.:-]*")
+_IDENT = re.compile(r"[a-z][a-zA-Z0-9]*(?:[_-][a-zA-Z0-9]+)+")
+_IDENT_LIST = re.compile(r"[a-z][\w-]*(?:[ \t]*[,;|][ \t]*[a-z][\w-]*)+")
+# A URL query string sent on its own (page=2&sort=asc): the URL rules look inside it.
+QUERY_STRING = re.compile(r"[\w.%\[\]-]+=[^\s&=]*(?:&[\w.%\[\]-]+=[^\s&]*)*")
+# A value the sender already masked: a redaction token or a mask run, with at most the digits PCI DSS lets a
+# card number show (first six, last four: "4111********1111", "4111[removed]", "****1234").
+_MASK = r"(?:[*•xX]{3,}|\[(?:removed|redacted|filtered|masked)\]|<(?:removed|redacted|filtered|masked)>)"
+MASKED = re.compile(rf"(?i)(?=.*{_MASK})(?:{_MASK}|[\d \-]){{1,40}}")
+# Strings that carry one bit: never replaced, whatever the field (the JSON booleans and null, as text).
+ONE_BIT = re.compile(r"(?i)true|false|null|none|nil|undefined|yes|no|on|off")
+_SUBCOMMAND_WORD = re.compile(r"[A-Za-z][\w.:-]*|--?[A-Za-z][\w-]*")
 
 
 def is_label(text: str, names: NameCheck | None = None) -> bool:
@@ -117,11 +158,11 @@ def is_label(text: str, names: NameCheck | None = None) -> bool:
     One to four words, each capitalised, upper case or a number (lower-case glue words between them), and no
     word that is a person's name. A lower-case phrase ("divorce mediation options") is a query, not a label.
     """
+    if len(text) <= 80 and (_IDENT.fullmatch(text) or _IDENT_LIST.fullmatch(text)):
+        return True
     words = text.split()
     if not 1 <= len(words) <= 4 or len(text) > 40:
         return False
-    if len(words) == 1 and _SNAKE.fullmatch(text):
-        return True
     for i, word in enumerate(words):
         if not _LABEL_WORD.fullmatch(word):
             return False
@@ -133,6 +174,7 @@ def is_label(text: str, names: NameCheck | None = None) -> bool:
 
 
 def is_subcommand(text: str) -> bool:
-    """A bare subcommand path ("builds list", "greengrassv2 create-component-version"): no options, no values."""
+    """A bare subcommand path ("builds list", "greengrassv2 create-component-version", "install --verbose"):
+    words and flags, no values (no paths, quotes, addresses, `=`)."""
     words = text.split()
     return 1 <= len(words) <= 5 and len(text) <= 80 and all(_SUBCOMMAND_WORD.fullmatch(w) for w in words)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 DATA = Path(__file__).with_name("data") / "fields.toml"
-Treatment = Literal["keep", "enum", "scrub", "default", "content", "command", "title", "person", "remove"]
-TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "default", "content", "command", "title", "person",
-                                     "remove")
+Treatment = Literal["keep", "enum", "scrub", "default", "content", "command", "title", "name", "person", "mention",
+                    "remove"]
+TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "default", "content", "command", "title", "name",
+                                     "person", "mention", "remove")
 # Free crash and context text (no field): scrubbed inside, never replaced whole.
 FREE_TEXT: Treatment = "scrub"
 
@@ -84,17 +85,35 @@ class FieldTable:
         return hit
 
     def _decide(self, path: str) -> Treatment:
-        last = path.rsplit(".", 1)[-1]
-        exact = self._exact.get(path) or self._exact.get(last)
+        """Selectors naming a parent object first (the object says what family its fields belong to:
+        `user.id`, `*campaign.*`), then the field's own name. A dotted selector matches the path or any tail of
+        it that starts at a segment (`user.id` matches `context.user.id`)."""
+        segments = path.split(".")
+        tails = [".".join(segments[i:]) for i in range(len(segments) - 1)]
+        for tail in tails:
+            exact = self._exact.get(tail)
+            if exact is not None:
+                return exact
+        if tails:
+            for glob in self._globs:
+                if glob.dotted and any(glob.regex.fullmatch(t) for t in tails):
+                    return glob.treatment
+        last = segments[-1]
+        exact = self._exact.get(last)
         if exact is not None:
             return exact
         for glob in self._globs:
-            if glob.regex.fullmatch(path if glob.dotted else last):
+            if not glob.dotted and glob.regex.fullmatch(last):
                 return glob.treatment
         return "default"
 
     def sensitive(self, field: str) -> bool:
         return self.treatment(field) == "remove"
+
+    def is_id(self, field: str) -> bool:
+        """An identifier field (`user_id`, `distinct_id`, `user.id`, `uid`): its value is an id, maybe with a kind."""
+        last = normalize(field).rsplit(".", 1)[-1]
+        return last.endswith("id")
 
 
 def markdown_table(table: Mapping[str, str]) -> str:

@@ -285,26 +285,33 @@ class NameFinder:
 
     # -- whole values ------------------------------------------------------------------------------
 
-    def whole(self, value: str) -> bool:
-        """Is this whole value a person's name (a name field's value: "Priya Raman", "陈晓明", "Kim's iPhone")?"""
+    def whole(self, value: str, lone: bool = True) -> bool:
+        """Is this whole value a person's name (a name field's value: "Priya Raman", "陈晓明", "Kim's iPhone")?
+
+        `lone`: whether one given name alone counts ("Kwame" under `author` does; under `voice_name`, "Samantha"
+        is more likely a product's name than a person's, so only full names count there).
+        """
         value = value.strip()
         if not value or len(value) > 80:
             return False
         device = DEVICE.match(value)
         if device:
             value = device.group("n").strip()
-            return bool(value) and (self.whole(value) or bool(WORDS.fullmatch(value)))
+            return bool(value) and (self.whole(value) or bool(WORDS.fullmatch(value)))  # named after its owner
         cjk = "".join(ch for ch in value if "\u2e80" <= ch <= "\ud7af")
         if cjk and len(cjk) >= len(value.replace(" ", "")) - 2:
             return self._cjk_name(cjk)
         parts = value.split()
         if not 1 <= len(parts) <= 4:
             return False
+        if value.islower() and len(parts) >= 2:
+            # "priya raman": names typed without capitals count when every word is a name and none a common word
+            return self.first(parts[0].title()) and all(self._accepts(p.title()) for p in parts[1:])
         names = [p for p in parts if p.lower() not in PARTICLES]
         if not names or not all(WORDS.fullmatch(p) for p in names) or any(self.common(p) for p in names):
             return False
         if len(names) == 1:
-            return self.first(names[0])
+            return lone and self.first(names[0])
         english = self.data.english
         if not all(self.known(p) or p.lower() not in english for p in names):
             return False  # "Rahul Verma Traders" is a shop named after a person: its name part is found in spans

@@ -6,17 +6,27 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from redact.content import content_token, is_blob, is_label, is_subcommand, value_is_content
+from redact.content import (
+    MASKED,
+    ONE_BIT,
+    QUERY_STRING,
+    content_token,
+    is_blob,
+    is_label,
+    is_subcommand,
+    label_of_words,
+    value_is_content,
+)
 from redact.deep import DeepTier
 from redact.engine import Engine
 from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
-from redact.names import NameFinder
+from redact.names import NameFinder, load
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
-from redact.titles import redact_title
+from redact.titles import DEFAULT_NAMES, redact_title
 from redact.walk import Walker, json_text
 
 # Values that cannot hold anything a rule looks for: lower-case enum words, numbers and versions,
@@ -40,6 +50,8 @@ SAFE_MAX = 48
 _COPY_CLEAN = frozenset(("default", "enum", "scrub"))
 # Treatments whose values the deep tier's model never sees (values the client software generates or enums).
 _NO_DEEP = frozenset(("keep", "enum"))
+# Treatments that replace a value whole: a JSON document sent under them is not walked key by key.
+_WHOLE = frozenset(("remove", "content"))
 _CLEAN_MAX_LEN = 160  # clean strings up to this length are remembered (they contain nothing removable)
 _CLEAN_MAX_ENTRIES = 65_536
 # redact_columns' result: strings, numbers (as float) and booleans, by key.
@@ -75,7 +87,8 @@ class Redactor:
 
     def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
         ctx = self._engine.context()
-        if field is not None and self.fields.sensitive(field):
+        if field is not None and self.fields.sensitive(field) and not (ONE_BIT.fullmatch(text)
+                                                                      or MASKED.fullmatch(text)):
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
@@ -201,8 +214,12 @@ class Redactor:
         if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and how in _COPY_CLEAN:
             self._remember_clean(text)
             return text
-        if field and how != "remove" and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):
+        if ONE_BIT.fullmatch(text) or MASKED.fullmatch(text):
+            return text  # "true", "null": one bit; "4111********1111": masked by the sender already
+        if field and how not in _WHOLE and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):
             return inner  # a JSON document sent as a string: its own keys choose their treatments
+        if how in _COPY_CLEAN and DEFAULT_NAMES.fullmatch(text):
+            return text  # a program's name for a new document ("Untitled.ipynb", "Book1.xlsx")
         special = self._special(text, how, ctx)
         if special is not None:
             return special
@@ -215,12 +232,16 @@ class Redactor:
 
     def _special(self, text: str, how: Treatment, ctx: Context) -> str | None:
         """The treatments that may replace a value whole; None when the value goes on to the scan."""
+        if how == "mention":
+            return text if label_of_words(text.strip(), load().english) else self._drop(text, ctx)
         if not self._content:
             return None
         if how == "default":
             return content_token(ctx.hit("content"), text) if value_is_content(text) else None
         if how == "content":
-            return None if is_label(text.strip(), self._name_word) else content_token(ctx.hit("content"), text)
+            if is_label(text.strip(), self._name_word) or QUERY_STRING.fullmatch(text):
+                return None  # a UI label, or a URL query string (the URL rules look at its values)
+            return content_token(ctx.hit("content"), text)
         if how == "command":
             return None if is_subcommand(text) else content_token(ctx.hit("content"), text)
         if how == "title":
@@ -228,10 +249,10 @@ class Redactor:
                 return content_token(ctx.hit("content"), text)
             return redact_title(text, self._names, lambda part: content_token(ctx.hit("content"), part),
                                 lambda part: self._scan(part, ctx))
-        if how == "person" and self._names is not None and self._names.whole(text):
-            return ctx.hit("name.field")
-        if how == "person" and value_is_content(text):
-            return content_token(ctx.hit("content"), text)
+        if how == "person" or how == "name":
+            if self._names is not None and self._names.whole(text, lone=how == "person"):
+                return ctx.hit("name.field")
+            return content_token(ctx.hit("content"), text) if value_is_content(text) else None
         return None
 
     def _scan(self, text: str, ctx: Context, names: bool = True) -> str:

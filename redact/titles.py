@@ -18,9 +18,9 @@ from redact.content import is_label
 from redact.names import NameFinder
 
 # Separators apps put between title parts (spaced, so "Beckham-Reyes" and "a|b" are not split).
-SEPARATORS = re.compile(r"[ \u00a0]+(?:-|–|—|\||·|•|::|»)[ \u00a0]+")
-# Marks an editor puts before a title: unsaved (●, *), pinned.
-_DIRTY = re.compile(r"\A(?:[●•*◉]\s*)")
+SEPARATORS = re.compile(r"[ \u00a0]+(?:-|–|—|\||·|•|::|»|/)[ \u00a0]+")
+# Marks an app puts before a title: unsaved (●, *), an unread count ("(3) YouTube", "(12) Inbox").
+_DIRTY = re.compile(r"\A(?:[●•*◉]\s*|\(\d{1,5}\+?\)\s+)")
 # Decorations apps append to a part and that carry no user data: VS Code's remote and workspace markers,
 # browser modes, Windows' elevated marker.
 DECORATIONS = re.compile(
@@ -32,11 +32,19 @@ DECORATIONS = re.compile(
     """
 )
 # Names a program gives a new document or page: nothing the user chose.
+# "Untitled", "Untitled document" (Google Docs), "Untitled design" (Canva), "New Text Document.txt" (Windows),
+# "Document1", "Book1.xlsx"; an error page's status line ("404 Not Found", "502 Bad Gateway").
 DEFAULT_NAMES = re.compile(
-    r"(?i)(?:untitled|new[ ]tab|new[ ]chat|new[ ]document|new[ ]window|document\d*|book\d*|sheet\d*"
+    r"(?i)(?:untitled(?:[ _-][a-z]+)?|new(?:[ ][a-z]+){0,2}[ ](?:tab|chat|document|window|folder|file|note|page"
+    r"|query|conversation|spreadsheet|presentation|project)|document\d*|book\d*|sheet\d*"
     r"|presentation\d*|drawing\d*|blank|start[ ]page|home|settings|welcome|inbox)(?:[-_ ]?\d+)?(?:\.\w{1,5})?"
+    r"|[1-5]\d\d[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,3}"
 )
 _PRODUCT_WORD = re.compile(r"[\w.+#’'-]+|\(\w[\w.-]{0,15}\)")
+# Words of a product name that do not start upper case: versions (v1.5.3, 2023.3), brand casing (iTerm2, macOS).
+_PRODUCT_LOWER = re.compile(r"v?\d+(?:\.\w+)+|[a-z]{1,3}[A-Z][\w.+-]*")
+# A site's host, with a port or a path: "draw.io", "localhost:3000", "github.com/settings" (the URL rules look in).
+_HOST = re.compile(r"(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?::\d{1,5})?(?:/\S*)?")
 _FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,5}")
 _PATH = re.compile(r"[/\\]")
 
@@ -65,7 +73,7 @@ def _part(part: str, role: str, names: NameFinder | None, removed: Callable[[str
     core = DECORATIONS.sub("", part).strip()
     if not core or _keeps(core, role, names):
         return part
-    if _PATH.search(core) and " " not in core.strip() or _FILE.fullmatch(core):
+    if _PATH.search(core) and " " not in core.strip() or _FILE.fullmatch(core) or _HOST.fullmatch(core):
         return scrub(part)
     return removed(core) + decorations
 
@@ -84,4 +92,5 @@ def _keeps(core: str, role: str, names: NameFinder | None) -> bool:
 
 
 def _product_word(word: str) -> bool:
-    return bool(_PRODUCT_WORD.fullmatch(word)) and (word[0].isupper() or word[0].isdigit() or word[0] == "(")
+    return bool(_PRODUCT_WORD.fullmatch(word)) and (word[0].isupper() or word[0].isdigit() or word[0] == "("
+                                                    or bool(_PRODUCT_LOWER.fullmatch(word)))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from redact.content import MASKED, ONE_BIT
 from redact.keys import FieldTable
 from redact.rules import Context
 
@@ -16,7 +17,10 @@ TextFn = Callable[[str, "str | None", Context], str]
 _SCALARS = (int, float, bool, type(None))
 JSON_MAX = 65_536
 # Values with nothing in them: empty, or all zeros like the IDFA of a device that limits ad tracking.
-_EMPTY = re.compile(r"[\s0\-]*")  # strings longer than this are never parsed as JSON
+_EMPTY = re.compile(r"[\s0\-]*")
+# The kind an id names before the id itself (Stripe's cus_, Clerk's user_, PostHog's anon-): says what the id is,
+# not whose. Letters only, then an id-like rest with a digit (a UUID's first group is no kind).
+_ID_KIND = re.compile(r"(?![a-f]{8}-)([a-z]{2,12}[-_:|])(?=\S*\d)(?=.{6,})")
 
 
 class Walker:
@@ -36,10 +40,20 @@ class Walker:
     def value(self, value: Any, field: str | None, ctx: Context, depth: int = 0) -> Any:
         if value is None or value is True or value is False:
             return value
-        if field and self._fields.sensitive(field):
-            if "key.sensitive" not in ctx.enabled or isinstance(value, str) and _EMPTY.fullmatch(value):
+        how = self._fields.treatment(field) if field else None
+        if how == "remove":
+            if "key.sensitive" not in ctx.enabled or isinstance(value, str) and (_EMPTY.fullmatch(value)
+                                                                               or ONE_BIT.fullmatch(value)
+                                                                               or MASKED.fullmatch(value)):
                 return value
-            return ctx.hit("key.sensitive")
+            kind = _ID_KIND.match(value) if isinstance(value, str) and self._fields.is_id(field) else None
+            return (kind.group() if kind else "") + ctx.hit("key.sensitive")
+        if how == "mention" and type(value) in (int, float) and not -1000 < value < 1000:
+            return ctx.hit("key.sensitive") if "key.sensitive" in ctx.enabled else value  # an id, not a count
+        if how == "content" and isinstance(value, Mapping | list | tuple) and "content" in ctx.enabled:
+            # A conversation or document sent as a structure: replaced whole like its text would be.
+            size = len(json.dumps(value, ensure_ascii=False, default=str))
+            return ctx.hit("content").replace("{n}", str(size))
         if isinstance(value, str):
             return self._text(value, field, ctx)
         if isinstance(value, _SCALARS):

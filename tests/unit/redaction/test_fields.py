@@ -66,7 +66,24 @@ KEPT = [("has_email", True), ("$feature_flag_response", False), ("$feature_flag_
         ("page_title", "Features | GrowthBook"), ("command", "asc builds list"), ("tabName", "Sheet1"),
         ("text", "Submission saved"), ("context.userAgent", "Mozilla/5.0 (X11) Chrome/130.0.0.0 Safari/537.36"),
         ("idfa", "00000000-0000-0000-0000-000000000000"), ("user.ip_address", "{{auto}}"),
-        ("Data_error", "Error message was removed as it contained PII"), ("$geoip_city_name", "Porto")]
+        ("Data_error", "Error message was removed as it contained PII"), ("$geoip_city_name", "Porto"),
+        # one bit as text, statuses under names that mention a credential, counts under document names
+        ("has_email", "true"), ("email", "null"), ("cookie_consent", "accepted"), ("cookieConsent", "necessary_only"),
+        ("authorizationStatus", "authorized"), ("location_authorization", "whenInUse"), ("messages", 12),
+        ("attachments", 3), ("response", 200), ("credit_card_number", "4111********1111"),
+        # campaign labels the marketer chose (UTM, GA4, Segment)
+        ("utm_content", "logolink"), ("context.campaign.content", "banner_v2"), ("campaign_term", "crm software"),
+        # the name of a thing is no person for one given name; UI-element titles are the app's strings
+        ("voice_name", "Samantha"), ("bot_name", "Ava"), ("name", "Sierra"), ("name", "dark mode"),
+        ("instanceId", "primary"), ("formTitle", "Contact us"),
+        ("notification_title", "Your export is ready"),
+        # identifiers a program made, periods, query strings, flags, default names, titles' app parts
+        ("column_names", "id,name,created_at"), ("feature_names", "dark_mode,beta_editor"),
+        ("date_range", "Last 7 days"), ("query", "page=2&sort=asc"), ("args", "--verbose"),
+        ("notebookPath", "Untitled.ipynb"), ("document_name", "Untitled document"),
+        ("window_title", "notes.md - Obsidian v1.5.3"), ("title", "(3) YouTube"), ("title", "Home / X"),
+        ("title", "404 Not Found - Mozilla Firefox"),
+        ("text", "TypeError: Cannot read properties of undefined (reading 'map') in the export dialog")]
 # User content in telemetry values: titles, queries, sentence-like file names, chat titles, ranges, formulas,
 # commands and SQL a user typed.
 REMOVED = [("title", "Divorce mediation options - Microsoft Edge", "Divorce mediation"),
@@ -82,7 +99,13 @@ REMOVED = [("title", "Divorce mediation options - Microsoft Edge", "Divorce medi
            ("displayName", "Clean up this Ex…", "Clean up"), ("name", "Lucie Marchal", "Marchal"),
            ("$set.name", "Renée Duval's iPhone", "Renée"),
            ("device_id", "C8F9E604-F01A-4BD9-95C6-8E5357DF265D", "C8F9"),
-           ("location_lat", 37.774929, "37.77"), ("server_name", "Kims-MacBook-Air.local", "Kims")]
+           ("location_lat", 37.774929, "37.77"), ("server_name", "Kims-MacBook-Air.local", "Kims"),
+           ("author", "Kwame", "Kwame"), ("app_name", "Priya Raman", "Raman"),
+           ("prompt", "Translate my letter to Mr. Okoro", "Okoro"),
+           ("cookie", "s%3AxK9q2.Lm4", "xK9q2"), ("session_token", 6104928377, "6104928377"),
+           ("messages", [{"role": "user", "content": "my plan"}], "plan"), ("inputRange", "Budget!B2:B9", "Budget"),
+           ("name", "priya raman", "raman"), ("telemetry_instance", "c41e8a27-5b9d-4f03-a6e2-7d18f0b93c5e", "c41e"),
+           ("password_strength", "strong", "strong"), ("user.id", "anon-7c2e9f41-b83d", "7c2e9f41")]
 
 
 @pytest.mark.parametrize(("field", "value"), KEPT)
@@ -99,6 +122,12 @@ def test_content_identity_and_ids_go(field, value, gone):
 def test_a_title_keeps_the_app_name():
     out = R.redact_mapping({"WindowTitle": "cheap flights lisbon to cape verde - Google Search — Mozilla Firefox"})
     assert out.value["WindowTitle"] == "[content:34 chars] - Google Search — Mozilla Firefox"
+
+
+def test_an_id_keeps_its_kind():
+    assert R.redact_mapping({"user_id": "cus_Q7mX2kLp9RtZ4v"}).value == {"user_id": "cus_[removed]"}
+    assert R.redact_mapping({"user_id": "deadbeef-2f61-4b83"}).value == {"user_id": "[removed]"}
+    assert R.redact_mapping({"username": "jane_1998x"}).value == {"username": "[removed]"}
 
 
 def test_json_in_a_string_keeps_its_layout():

@@ -30,9 +30,9 @@ REQUIRED = ("id", "thread", "lang", "os", "field", "text", "sensitive", "keep")
 # (split, tier, which cases) -> (recall floor, kept floor)
 FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
     ("test", "fast", "crash"): (0.59, 0.96),
-    ("test", "fast", "telemetry"): (0.75, 0.90),
+    ("test", "fast", "telemetry"): (0.75, 0.91),
     ("dev", "fast", "crash"): (0.53, 0.95),
-    ("dev", "fast", "telemetry"): (0.84, 0.96),
+    ("dev", "fast", "telemetry"): (0.84, 0.97),
 }
 
 

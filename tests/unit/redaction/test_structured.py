@@ -8,9 +8,13 @@ from redact import Policy, Redacted, Redactor
 
 R = Redactor()
 
-SENSITIVE_KEYS = ["prompt", "completion", "response", "messages", "content", "document", "file_content",
-                  "attachment", "clipboard", "body", "password", "secret", "token", "authorization", "cookie",
-                  "llm.prompt", "http.body", "user_password", "api_key", "apiKey", "accessToken", "set_cookie"]
+# Secrets a person chose and identity: gone whatever the value.
+SENSITIVE_KEYS = ["password", "secret", "user_password", "email", "user_id", "pin", "device_id"]
+# What a person wrote, sent whole: text and structures replaced whole, numbers (counts, sizes, statuses) stay.
+DOCUMENT_KEYS = ["prompt", "completion", "response", "messages", "content", "document", "file_content",
+                 "attachment", "clipboard", "body", "llm.prompt", "http.body"]
+# Machine-made credentials: anything but a dictionary-word status or a small count is removed.
+CREDENTIAL_KEYS = ["token", "authorization", "cookie", "api_key", "apiKey", "accessToken", "set_cookie"]
 PLAIN_KEYS = ["prompt_tokens", "completion_tokens", "content_type", "response_time_ms", "body_size", "token_count",
               "message_count", "layout", "theme", "model", "error.code"]
 
@@ -21,6 +25,30 @@ def test_sensitive_keys_are_dropped_whole_whatever_the_value(key):
         out = R.redact_mapping({key: value})
         assert out.value == {key: "[removed]"}
         assert out.findings == {"key.sensitive": 1}
+
+
+@pytest.mark.parametrize("key", DOCUMENT_KEYS)
+def test_documents_are_replaced_whole_but_their_counts_stay(key):
+    assert R.redact_mapping({key: "hello there"}).value == {key: "[content:11 chars]"}
+    assert R.redact_mapping({key: [{"role": "user", "content": "hi"}]}).value == {key: "[content:35 chars]"}
+    assert R.redact_mapping({key: '{"text": "see you at 5"}'}).value == {key: "[content:24 chars]"}
+    for value in (12, 200, 3.5):
+        assert R.redact_mapping({key: value}) == Redacted({key: value}, {})
+
+
+@pytest.mark.parametrize("key", CREDENTIAL_KEYS)
+def test_credentials_are_dropped_unless_a_word_status(key):
+    for value in ("Bearer abc123def456", "s%3AxK9q2.Lm4", "sk_live_51Hx", 6104928377):
+        assert R.redact_mapping({key: value}) == Redacted({key: "[removed]"}, {"key.sensitive": 1})
+    for value in ("accepted", "necessary_only", "whenInUse", "granted", 3):
+        assert R.redact_mapping({key: value}) == Redacted({key: value}, {})
+
+
+@pytest.mark.parametrize("key", [*SENSITIVE_KEYS, *DOCUMENT_KEYS, *CREDENTIAL_KEYS])
+def test_one_bit_is_never_dropped(key):
+    """One bit under any key tells nothing personal (issue 15's damage list), sent as JSON or as text."""
+    for value in (True, False, None, "true", "False", "null"):
+        assert R.redact_mapping({key: value}) == Redacted({key: value}, {})
 
 
 @pytest.mark.parametrize("key", [*SENSITIVE_KEYS, "has_email", "password_set", "$feature_flag_response"])
@@ -56,9 +84,9 @@ def test_nested_values_are_walked_and_sensitive_subtrees_dropped():
              "frames": [{"file": "/home/bob/app.py", "line": 3}, "bob@corp.com"]}
     out = R.redact_value(value)
     assert out.value == {"request": {"headers": {"Authorization": "[removed]", "Accept": "json"},
-                                     "messages": "[removed]"},
+                                     "messages": "[content:47 chars]"},
                          "frames": [{"file": "~/app.py", "line": 3}, "[email]"]}
-    assert out.findings == {"key.sensitive": 2, "path.home": 1, "email": 1}
+    assert out.findings == {"key.sensitive": 1, "content": 1, "path.home": 1, "email": 1}
 
 
 def test_keys_that_carry_data_are_scrubbed_too():
