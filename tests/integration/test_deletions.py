@@ -308,8 +308,9 @@ async def test_requests_left_pending_are_erased_after_start(make_settings: Any, 
     job.register(store, [job.DeletionRequest(uuid.uuid4(), uuid.UUID(install), "consent_withdrawn", now)],
                  hash_key(settings), now)
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
-        for _ in range(100):  # the writer's own loop, no barrier
-            if count(store, "events", install) == 0:
+        audit = f"SELECT status FROM {store.database}.deletion_audit FINAL"
+        for _ in range(300):  # the writer's own loop, no barrier; the audit row is settled after the rows go
+            if count(store, "events", install) == 0 and store.query(audit).rows == [["done"]]:
                 break
             await asyncio.sleep(0.1)
         assert count(store, "events", install) == 0
