@@ -16,6 +16,7 @@ run: $(BIN)/consentry
 
 test: $(BIN)/consentry
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 clean:
