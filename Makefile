@@ -17,6 +17,7 @@ run: $(BIN)/consentry
 
 test: $(BIN)/consentry
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 clean:

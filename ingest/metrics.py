@@ -148,7 +148,8 @@ class Metrics:
         if not directory:
             return self.registry
         merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged, path=directory)
+        # prometheus_client ships py.typed but leaves MultiProcessCollector.__init__ unannotated
+        multiprocess.MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
         return merged
 
 
@@ -164,10 +165,12 @@ def enable_multiprocess(directory: str) -> None:
     for name in os.listdir(directory):
         os.unlink(os.path.join(directory, name))
     os.environ[MULTIPROC_ENV] = directory
-    values.ValueClass = values.MultiProcessValue()
+    # prometheus_client ships py.typed but leaves MultiProcessValue unannotated
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
 
 
 def process_exited(pid: int) -> None:
     """Drop a dead worker's live gauges so they stop counting."""
     if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(pid)
+        # prometheus_client ships py.typed but leaves mark_process_dead unannotated
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

@@ -74,7 +74,7 @@ SDK = INTAKE + ("unknown_ingest_key", "malformed_body", "unsupported_media_type"
                 "too_many_events", "too_many_attachments", "too_many_frames")
 ADMIN = ("unauthorized", "malformed_parameter", "not_found", "storage_unavailable")
 UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
-BEARER = [{"adminToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"adminToken": []}]
 
 
 def _native() -> dict[str, Any]:

@@ -19,8 +19,11 @@ import socket
 import ssl
 import sys
 import time
+from collections.abc import Callable, Coroutine
+from functools import partial
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as MpEvent
+from typing import Any
 
 from aiohttp import web
 
@@ -133,19 +136,16 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _child(target: str, *args: object) -> None:
-    """Entry point of a forked child: fresh signal handling, its own event loop. A stop signal that comes while
-    the child is still starting (a worker warming up its redaction models takes seconds) is remembered and honoured
-    once it runs, rather than killing it half-started with a non-zero exit."""
+def _child(target: str, main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Entry point of a forked child: fresh signal handling, its own event loop running ``main()``. A stop signal
+    that comes while the child is still starting (a worker warming up its redaction models takes seconds) is
+    remembered and honoured once it runs, rather than killing it half-started with a non-zero exit."""
     _early_stop.clear()
     signal.signal(signal.SIGINT, _remember_stop)
     signal.signal(signal.SIGTERM, _remember_stop)
     _die_with_parent()
     try:
-        if target == "writer":
-            asyncio.run(_writer_main(*args))  # type: ignore[arg-type]
-        else:
-            asyncio.run(_worker_main(*args))  # type: ignore[arg-type]
+        asyncio.run(main())
     except Exception as exc:  # report and exit non-zero; the supervisor decides what follows
         log.error("%s failed: %s", target, exc)  # a log line, in the configured format
         sys.exit(3)
@@ -162,7 +162,8 @@ class Supervisor:
 
     def start_writer(self) -> None:
         ready = _fork.Event()
-        self.writer = _fork.Process(target=_child, args=("writer", self.settings, ready), name="consentry-writer")
+        self.writer = _fork.Process(target=_child, args=("writer", partial(_writer_main, self.settings, ready)),
+                                    name="consentry-writer")
         self.writer.start()
         deadline = time.monotonic() + WRITER_START_TIMEOUT_S
         while not ready.wait(0.1):
@@ -171,8 +172,8 @@ class Supervisor:
                 raise ConfigError("the writer could not open storage (see the message above)")
 
     def start_worker(self, index: int) -> None:
-        proc = _fork.Process(target=_child, args=("worker", self.settings, index, self.port, self.tls),
-                             name=f"consentry-worker-{index}")
+        main = partial(_worker_main, self.settings, index, self.port, self.tls)
+        proc = _fork.Process(target=_child, args=("worker", main), name=f"consentry-worker-{index}")
         proc.start()
         self.children[index] = proc
 

@@ -37,7 +37,7 @@ def installed_model() -> str | None:
 def _recognizer(rule: Rule) -> Any:
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    class RuleRecognizer(PatternRecognizer):  # type: ignore[misc]
+    class RuleRecognizer(PatternRecognizer):
         """One of our rules as a presidio recognizer; the checksum hook is the rule's validator."""
 
         def validate_result(self, pattern_text: str) -> bool | None:

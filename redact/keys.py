@@ -51,7 +51,7 @@ def check_treatment(selector: str, treatment: object) -> Treatment:
     if not _SELECTOR.fullmatch(selector):
         raise FieldTableError(f"fields.{selector}: a selector is a normalised field name with optional * and dots "
                               f"(lower case, snake_case: 'window_title', '*_url', 'user.id')")
-    return treatment  # type: ignore[return-value]
+    return treatment
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +64,13 @@ class _Glob:
 class FieldTable:
     """Answers "which treatment does this field get?", memoised per field name as sent."""
 
-    def __init__(self, entries: Mapping[str, str], overrides: Mapping[str, str] = (),  # type: ignore[assignment]
+    def __init__(self, entries: Mapping[str, str], overrides: Mapping[str, str] | None = None,
                  remove: Iterable[str] = (), scrub: Iterable[str] = ()) -> None:
         table: dict[str, Treatment] = {s: check_treatment(s, t) for s, t in entries.items()}
-        for names, treatment in ((remove, "remove"), (scrub, "scrub")):
+        listed: tuple[tuple[Iterable[str], Treatment], ...] = ((remove, "remove"), (scrub, "scrub"))
+        for names, treatment in listed:
             table.update({normalize(n): treatment for n in names})
-        table.update({s: check_treatment(s, t) for s, t in dict(overrides).items()})
+        table.update({s: check_treatment(s, t) for s, t in dict(overrides or {}).items()})
         self.entries = table
         self._exact = {s: t for s, t in table.items() if "*" not in s}
         globs = sorted((s for s in table if "*" in s), key=lambda s: (-len(s.replace("*", "")), s))

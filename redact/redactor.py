@@ -107,9 +107,9 @@ class Redactor:
 
     def redact_mapping(self, mapping: Mapping[str, Any], *, tier: Tier = "fast") -> Redacted[dict[str, Any]]:
         if tier != "fast" or len(mapping) > self.policy.max_items:
-            ctx = self._engine.context()
+            whole = self._engine.context()
             walker = self._walker if tier == "fast" else self._deep_walker()
-            return Redacted(walker.mapping(mapping, ctx), ctx.findings)
+            return Redacted(walker.mapping(mapping, whole), whole.findings)
         # The per-event hot path: plain keys with numbers or remembered-clean strings are copied as they are.
         out: dict[str, Any] = {}
         ctx: Context | None = None

@@ -46,7 +46,7 @@ class Walker:
                                                                                or ONE_BIT.fullmatch(value)
                                                                                or MASKED.fullmatch(value)):
                 return value
-            kind = _ID_KIND.match(value) if isinstance(value, str) and self._fields.is_id(field) else None
+            kind = _ID_KIND.match(value) if isinstance(value, str) and field and self._fields.is_id(field) else None
             return (kind.group() if kind else "") + ctx.hit("key.sensitive")
         if how == "mention" and type(value) in (int, float) and not -1000 < value < 1000:
             return ctx.hit("key.sensitive") if "key.sensitive" in ctx.enabled else value  # an id, not a count

@@ -110,7 +110,8 @@ def _plain_headers(raw: bytes) -> tuple[str, bool] | None:
     """(name, is_file) from a part's header lines when they are in the common form; None when the stdlib's header
     parser must read them (it would read the common form the same way). Raises _Unusual for headers the fast path
     does not take at all."""
-    dispositions, media = [], []
+    dispositions: list[bytes] = []
+    media: list[bytes] = []
     for line in raw.split(_CRLF)[:-1]:
         name, colon, value = line.partition(b":")
         name = name.lower()

@@ -68,7 +68,7 @@ def call(path: Path, route: str, payload: dict[str, Any]) -> dict[str, Any] | No
         return None  # no socket, or a stale one left by a killed process
     try:
         response = connection.getresponse()
-        body = msgspec.json.decode(response.read())
+        body = msgspec.json.decode(response.read(), type=dict[str, Any])
     finally:
         connection.close()
     if response.status != 200:

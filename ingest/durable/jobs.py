@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 import msgspec
@@ -71,7 +72,7 @@ def run_named(names: list[str], store: ClickHouseStore, objects: ObjectStore, se
     """Run jobs one after another; a busy or failed job does not stop the next."""
     outcomes = []
     for name in names:
-        ctx = JobContext(store, objects, settings.retention, now, lambda done, total, n=name: progress(n, done, total),
+        ctx = JobContext(store, objects, settings.retention, now, partial(progress, name),
                          hash_key(settings))
         try:
             result = run_job(name, ctx, holder=who, lock=lock_options(settings))

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from ingest.reports.base import Spec
 from ingest.reports.params import Params
-from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, day, extras
+from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, extras
+from storage.clickhouse.client import day
 from storage.clickhouse.client import string as quote
 
 TRAILING = {"dau": 1, "wau": 7, "mau": 30}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ingest.reports.base import Rows, Spec
 from ingest.reports.params import Params
-from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, bucket, day, extras
+from ingest.reports.sql import DISTINCT_SETTINGS, NIL, ROLLUP_SETTINGS, bucket, extras
+from storage.clickhouse.client import day
 from storage.clickhouse.client import string as quote
 
 

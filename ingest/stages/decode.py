@@ -132,13 +132,15 @@ def decode_json(body: bytes, kind: type[T]) -> T:
         raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
 
 
-_TYPED = {"json": msgspec.json.Decoder(EventBatch), "msgpack": msgspec.msgpack.Decoder(EventBatch)}
+_JSON_EVENTS = msgspec.json.Decoder(EventBatch)
+_MSGPACK_EVENTS = msgspec.msgpack.Decoder(EventBatch)
 
 
 def decode_events(body: bytes, content_type: str) -> Decoded:
     """One typed pass for well-formed batches; a body that parses but does not fit the types is returned as
     plain objects, so consent is still checked before any field error is reported."""
-    decoder = _TYPED["json"] if content_type in JSON_TYPES else _TYPED["msgpack"]
+    decoder: msgspec.json.Decoder[EventBatch] | msgspec.msgpack.Decoder[EventBatch]
+    decoder = _JSON_EVENTS if content_type in JSON_TYPES else _MSGPACK_EVENTS
     if content_type in JSON_TYPES or content_type in MSGPACK_TYPES:
         try:
             return Decoded(batch=decoder.decode(body))

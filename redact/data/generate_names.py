@@ -20,6 +20,7 @@ import sys
 import unicodedata
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 OUT = Path(__file__).with_name("names.txt")
 ENGLISH_OUT = Path(__file__).with_name("english.txt.gz")
@@ -61,10 +62,10 @@ warnings success succeeded ok passed completed exiting exited crashed crash pani
 """.split()
 
 
-def _provider_names(module: object) -> tuple[set[str], set[str]]:
+def _provider_names(module: ModuleType) -> tuple[set[str], set[str]]:
     from faker import Faker
 
-    provider = module.Provider(Faker())  # type: ignore[attr-defined]
+    provider = module.Provider(Faker())
     first: set[str] = set()
     last: set[str] = set()
     for attrs, into in ((FIRST_ATTRS, first), (LAST_ATTRS, last)):

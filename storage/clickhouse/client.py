@@ -53,7 +53,7 @@ def open_client(url: str, data_dir: Path, ca_file: str = "") -> Client:
             path = Path(parts.path) if url else data_dir / "clickhouse"
             path.mkdir(parents=True, exist_ok=True)
             return clickhouse_connect.get_client(interface="chdb", path=str(path))
-        tls = {"ca_cert": ca_file} if ca_file else {}
+        tls: dict[str, Any] = {"ca_cert": ca_file} if ca_file else {}
         # interface from the scheme: clickhouse-connect (1.12) ignores a DSN's scheme and picks TLS by port
         # (443/8443 only), so https:// on any other port would silently go out as plain HTTP.
         return clickhouse_connect.get_client(dsn=url, interface=parts.scheme, connect_timeout=5,

@@ -14,6 +14,8 @@ INSERT ... SELECT. On a cluster each shard must rewrite its own rows in place, b
 
 from __future__ import annotations
 
+from typing import Self
+
 from storage.clickhouse.client import ClickHouseStore
 from storage.clickhouse.target import Target
 
@@ -69,7 +71,7 @@ class Staging:
                 f"{self._target.read(self.name)} SETTINGS allow_replace_partition_from_empty_source = 1, "
                 "replication_alter_partitions_sync = 2")
 
-    def __enter__(self) -> Staging:
+    def __enter__(self) -> Self:
         for sql in self.drop_sql() + self.create_sql():
             self._store.command(sql)
         return self

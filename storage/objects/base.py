@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 
@@ -127,7 +128,7 @@ class ObjectStore(ABC):
         self._delete_many(keys)
         return len(keys)
 
-    def _delete_many(self, keys: list[str]) -> None:
+    def _delete_many(self, keys: Sequence[str]) -> None:
         for key in keys:
             self.delete(key)
 

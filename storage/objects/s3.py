@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -113,7 +113,7 @@ class S3ObjectStore(ObjectStore):
                                                                        recursive=True) if not item.is_dir]
         return sorted(found, key=lambda info: info.key)
 
-    def _delete_many(self, keys: list[str]) -> None:
+    def _delete_many(self, keys: Sequence[str]) -> None:
         # One DeleteObjects request per 1000 keys instead of a request per key; minio yields only the failures.
         with self._translated(f"delete {len(keys)} objects"):
             failures = list(self._client.remove_objects(self.bucket, (DeleteObject(key) for key in keys)))

@@ -376,6 +376,10 @@ def _frame(frame: Any) -> dict[str, Any] | None:
     return out
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def exception_report(crash_id: uuid.UUID, install_id: uuid.UUID, context: Context, ts: datetime,
                      props: Mapping[str, Any], max_frames: int = 256) -> dict[str, Any]:
     """A native crash report (ingest/crash/model.py CrashReport, as plain objects) for a `$exception` event.
@@ -385,11 +389,12 @@ def exception_report(crash_id: uuid.UUID, install_id: uuid.UUID, context: Contex
     `context_line`, `post_context`) and `code_variables` are never read."""
     entries = props.get("$exception_list")
     first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
-    kind = first.get("type") if isinstance(first.get("type"), str) and first.get("type") else None
-    message = first.get("value") if isinstance(first.get("value"), str) else ""
+    kind = _text(first.get("type")) or None
+    message = _text(first.get("value")) or ""
     if kind is None:  # older clients: $exception_type / $exception_message
-        kind = props.get("$exception_type") if isinstance(props.get("$exception_type"), str) else "Exception"
-        message = props.get("$exception_message") if isinstance(props.get("$exception_message"), str) else message
+        legacy_kind, legacy_message = _text(props.get("$exception_type")), _text(props.get("$exception_message"))
+        kind = "Exception" if legacy_kind is None else legacy_kind
+        message = message if legacy_message is None else legacy_message
     stack = first.get("stacktrace")
     raw_frames = stack.get("frames") if isinstance(stack, dict) else None
     frames = [f for f in map(_frame, raw_frames if isinstance(raw_frames, list) else []) if f is not None]
