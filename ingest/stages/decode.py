@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import zlib
 from typing import Any, TypeVar
 
-import brotli
 import msgspec
-import zstandard
 from aiohttp import web
 
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
+from ingest.stages.encodings import Identity, decoder_for
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -38,88 +36,21 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     return bytes(body)
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    out = bytearray()
-    while data:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            # max_length bounds memory: a small bomb never inflates past limit + 1 bytes.
-            out += inflater.decompress(data, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise Refusal("malformed_encoding", f"invalid gzip stream: {exc}") from None
-        if len(out) > limit:
-            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise Refusal("malformed_encoding", "truncated gzip stream")
-        data = inflater.unused_data  # concatenated gzip members are legal
-    return bytes(out)
-
-
-def _inflate(data: bytes, limit: int) -> bytes:
-    """HTTP `deflate` is a zlib stream (RFC 9110); some clients send raw deflate, which is accepted too."""
-    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):
-        inflater = zlib.decompressobj(wbits=wbits)
-        try:
-            out = inflater.decompress(data, limit + 1)
-        except zlib.error:
-            continue
-        if len(out) > limit:
-            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise Refusal("malformed_encoding", "truncated deflate stream")
-        return out
-    raise Refusal("malformed_encoding", "invalid deflate stream")
-
-
-def _unbrotli(data: bytes, limit: int) -> bytes:
-    decompressor = brotli.Decompressor()
-    out = bytearray()
-    try:
-        chunk = decompressor.process(data, output_buffer_limit=_CHUNK)
-        while True:  # the output is bounded per call, so a bomb stops at limit + one chunk
-            out += chunk
-            if len(out) > limit:
-                raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-            if decompressor.can_accept_more_data():
-                break
-            chunk = decompressor.process(b"", output_buffer_limit=_CHUNK)
-    except brotli.error as exc:
-        raise Refusal("malformed_encoding", f"invalid brotli stream: {exc}") from None
-    if not decompressor.is_finished():
-        raise Refusal("malformed_encoding", "truncated brotli stream")
-    return bytes(out)
-
-
-def _unzstd(data: bytes, limit: int) -> bytes:
-    out = bytearray()
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
-            while chunk := reader.read(_CHUNK):
-                out += chunk
-                if len(out) > limit:
-                    raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-    except zstandard.ZstdError as exc:
-        raise Refusal("malformed_encoding", f"invalid zstd stream: {exc}") from None
-    return bytes(out)
-
-
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo Content-Encoding with the output capped at `limit` bytes."""
-    name = (encoding or "identity").strip().lower()
-    if name == "identity":
+    """Undo Content-Encoding with the output capped at `limit` bytes (checked after every bounded piece, so a
+    bomb stops one piece past the cap)."""
+    decoder = decoder_for(encoding)
+    if isinstance(decoder, Identity):
         if len(body) > limit:
             raise Refusal("decompressed_too_large", f"body exceeds {limit} bytes")
         return body
-    if name in ("gzip", "x-gzip"):
-        return _gunzip(body, limit)
-    if name == "zstd":
-        return _unzstd(body, limit)
-    if name == "deflate":
-        return _inflate(body, limit)
-    if name == "br":
-        return _unbrotli(body, limit)
-    raise Refusal("unsupported_encoding",
-                  f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd, deflate, br")
+    out = bytearray()
+    for piece in decoder.feed(body):
+        out += piece
+        if len(out) > limit:
+            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+    decoder.finish()
+    return bytes(out)
 
 
 def decode_json(body: bytes, kind: type[T]) -> T:
