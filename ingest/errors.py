@@ -7,8 +7,9 @@ import msgspec
 # code -> (HTTP status, when it is answered). docs/reference/refusals.md is generated from this table
 # (`python -m ingest.docgen`), and schemas/openapi.yaml takes each route's statuses from it.
 REFUSALS: dict[str, tuple[int, str]] = {
-    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object; a broken Sentry envelope "
-                       "(header not JSON, an item `length` past the end)"),
+    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object, or nests objects / arrays "
+                       "more than 64 levels deep; a broken Sentry envelope (header not JSON, an item `length` past "
+                       "the end); a broken multipart form"),
     "malformed_encoding": (400, "the body is not a valid stream for its `Content-Encoding`"),
     "malformed_parameter": (400, "a malformed path or query parameter: an admin or deletion-request id that is "
                             "not a UUID / 32 hex digits, a consent identity that is not 1 to 200 printable "

@@ -14,7 +14,7 @@ from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
 from ingest.crash.multipart import Part, parse_form
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings
-from ingest.stages.decode import decompress, read_body
+from ingest.stages.decode import decompress, json_value, read_body
 from ingest.stages.pipeline import accept_crash, admit
 from ingest.state import INTAKE
 
@@ -56,10 +56,7 @@ def decode_native(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpl
     report = _only(parts, "report", limits.max_report_bytes, "report")
     if report is None:
         raise Refusal("malformed_body", "a `report` part (JSON) is required")
-    try:
-        value = msgspec.json.decode(report)
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the report part is not JSON: {exc}") from None
+    value = json_value(report, "the report part")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the report part must be a JSON object")
     minidump = _only(parts, "minidump", limits.max_minidump_bytes, "minidump")

@@ -53,14 +53,68 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     return bytes(out)
 
 
+# How deep a body's objects and arrays may nest. No SDK payload comes near it (the Sentry SDKs trim event data to
+# 10 levels below a field); anything near the interpreter's recursion limit (1,000) would fail in the decoder or
+# in any later step that walks the value, so it is refused as a malformed body, on every front door, here.
+MAX_DEPTH = 64
+_CONTAINERS = (dict, list)
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether `value` has objects or arrays nested more than `limit` levels (the value itself is level 1).
+    Iterative: the check itself must not recurse."""
+    if type(value) not in _CONTAINERS:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if type(item) is dict else item:
+            if type(child) in _CONTAINERS:
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _checked(value: T, what: str) -> T:
+    if too_deep(value):
+        raise Refusal("malformed_body", f"{what} nests objects or arrays more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def json_value(data: bytes, what: str = "the body") -> Any:
+    """Any JSON value from an untrusted body or part, or 400 `malformed_body` (bad syntax, or nested more than
+    MAX_DEPTH levels). Every front door parses untyped JSON through here."""
+    try:
+        value = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise Refusal("malformed_body", f"{what} is not JSON: {_reason(exc)}") from None
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:  # cannot nest deeper than it has brackets
+        return value
+    return _checked(value, what)
+
+
+def msgpack_value(data: bytes, what: str = "the body") -> Any:
+    """json_value for MessagePack."""
+    try:
+        value = msgspec.msgpack.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:  # invalid UTF-8 raises the second
+        raise Refusal("malformed_body", f"{what} is not MessagePack: {_reason(exc)}") from None
+    return _checked(value, what)
+
+
+def _reason(exc: Exception) -> str:
+    return f"nested more than {MAX_DEPTH} levels deep" if isinstance(exc, RecursionError) else str(exc)
+
+
 def decode_json(body: bytes, kind: type[T]) -> T:
     """A small JSON request body straight into its type; a parse error and a field error are refused apart."""
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise Refusal("invalid_field", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:  # an ignored unknown field may nest without end
+        raise Refusal("malformed_body", f"cannot parse body: {_reason(exc)}") from None
 
 
 _JSON_EVENTS = msgspec.json.Decoder(EventBatch)
@@ -69,7 +123,8 @@ _MSGPACK_EVENTS = msgspec.msgpack.Decoder(EventBatch)
 
 def decode_events(body: bytes, content_type: str) -> Decoded:
     """One typed pass for well-formed batches; a body that parses but does not fit the types is returned as
-    plain objects, so consent is still checked before any field error is reported."""
+    plain objects, so consent is still checked before any field error is reported. The typed pass nests only
+    as deep as EventBatch does; an ignored unknown field that nests without end is refused like any other."""
     decoder: msgspec.json.Decoder[EventBatch] | msgspec.msgpack.Decoder[EventBatch]
     decoder = _JSON_EVENTS if content_type in JSON_TYPES else _MSGPACK_EVENTS
     if content_type in JSON_TYPES or content_type in MSGPACK_TYPES:
@@ -77,25 +132,22 @@ def decode_events(body: bytes, content_type: str) -> Decoded:
             return Decoded(batch=decoder.decode(body))
         except msgspec.ValidationError:
             pass
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise Refusal("malformed_body", f"cannot parse body: {_reason(exc)}") from None
     return Decoded(raw=parse(body, content_type))
 
 
 def parse(body: bytes, content_type: str) -> dict[str, Any]:
     """Parse the body into plain objects; typing happens later, after the consent check."""
-    try:
-        if content_type in JSON_TYPES:
-            value = msgspec.json.decode(body)
-        elif content_type in MSGPACK_TYPES:
-            value = msgspec.msgpack.decode(body)
-        else:
-            raise Refusal(
-                "unsupported_media_type",
-                f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
-            )
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgpack str with invalid UTF-8 raises the latter
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    if content_type in JSON_TYPES:
+        value = json_value(body)
+    elif content_type in MSGPACK_TYPES:
+        value = msgpack_value(body)
+    else:
+        raise Refusal(
+            "unsupported_media_type",
+            f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
+        )
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the body must be an object")
     return value

@@ -13,7 +13,7 @@ import pytest
 import zstandard
 
 from ingest.errors import REFUSALS, Refusal
-from ingest.stages.decode import decompress, parse
+from ingest.stages.decode import MAX_DEPTH, decompress, json_value, parse, too_deep
 from ingest.stages.encodings import PIECE, decoder_for
 
 
@@ -133,3 +133,22 @@ def test_bytes_after_the_last_gzip_member_are_refused() -> None:
     with pytest.raises(Refusal) as refused:
         decompress(gzip.compress(b"abc") + b"junk after the member", "gzip", 100)
     assert refused.value.code == "malformed_encoding"
+
+
+@pytest.mark.parametrize("depth", [65, 999, 1000, 100_000])
+def test_nesting_past_the_limit_is_a_malformed_body(depth: int) -> None:
+    for body, ctype in ((b"[" * depth + b"]" * depth, "application/json"),
+                        (b'{"a":' * depth + b"1" + b"}" * depth, "application/json"),
+                        (b"\x81\xa1a" * depth + b"\x01", "application/msgpack")):
+        with pytest.raises(Refusal) as refused:
+            parse(body, ctype)
+        assert refused.value.code == "malformed_body"
+
+
+def test_nesting_to_the_limit_is_read() -> None:
+    assert too_deep([[[]]], 3) is False and too_deep([[[[]]]], 3) is True
+    assert too_deep({"a": [1, {"b": 2}]}, 3) is False and too_deep({"a": [1, {"b": {}}]}, 3) is True
+    body = b'{"a":' * (MAX_DEPTH - 1) + b"[1]" + b"}" * (MAX_DEPTH - 1)
+    assert isinstance(json_value(body), dict)
+    with pytest.raises(Refusal):
+        json_value(b"[" + body + b"]")

@@ -43,7 +43,7 @@ from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import decompress, read_body
+from ingest.stages.decode import decompress, json_value, read_body
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
 from ingest.state import INTAKE, METRICS, SETTINGS
 
@@ -127,10 +127,7 @@ async def _admitted_body(request: web.Request) -> tuple[IngestKey, bytes]:
 def _json(item: Item, limit: int) -> dict[str, Any]:
     if len(item.payload) > limit:
         raise Refusal("part_too_large", f"the {item.type} item is {len(item.payload)} bytes, over {limit}")
-    try:
-        value = msgspec.json.decode(item.payload)
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the {item.type} item is not JSON: {exc}") from None
+    value = json_value(item.payload, f"the {item.type} item")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", f"the {item.type} item must be a JSON object")
     return value

@@ -1,0 +1,106 @@
+"""Hostile request shapes (issue 18), built once and sent by the integration tests (the app on a loopback test
+server) and by tests/system/test_hostile.py (the real `consentry serve`): each names the route, the bytes, and
+the answers that are acceptable."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+SDK_KEY = "phc_" + "5" * 32  # an ingest key of both SDK families in the settings these shapes are sent to
+SENTRY_AUTH = {"X-Sentry-Auth": f"Sentry sentry_key={SDK_KEY}, sentry_version=7"}
+BOUNDARY = "hostileBoundary"
+FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+JSON = {"Content-Type": "application/json"}
+MSGPACK = {"Content-Type": "application/msgpack"}
+DEPTH = 1000  # the nesting the probe sent (RecursionError → 500)
+
+
+class Shape(msgspec.Struct, frozen=True):
+    name: str
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    statuses: frozenset[int]  # acceptable answers
+    code: str | None = None  # the refusal code, when the answer is a refusal
+
+
+def ingest_keys() -> str:
+    """CONSENTRY_INGEST_KEYS for a server the shapes are sent to."""
+    return msgspec.json.encode({SDK_KEY: {"app": "editor", "scopes": ["telemetry", "crash_report"]}}).decode()
+
+
+def deep_json(depth: int = DEPTH) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def deep_list(depth: int = DEPTH) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def deep_msgpack(depth: int = DEPTH) -> bytes:
+    return b"\x81\xa1a" * depth + b"\x01"  # {"a": {"a": ... 1}}
+
+
+def now_iso() -> str:
+    return (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+
+
+def event_batch(props: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"install_id": str(uuid.uuid4()), "consent": {"telemetry": "granted"},
+            "context": {"app": "editor", "app_version": "1.0", "os": "linux"},
+            "events": [{"event_id": str(uuid.uuid4()), "name": "file.opened", "ts": now_iso(),
+                        "props": props or {"mode": "split"}}]}
+
+
+def form(*parts: tuple[str, bytes, str | None]) -> bytes:
+    """A CRLF multipart body: (name, data, filename or None) per part, then the close delimiter."""
+    out = bytearray()
+    for name, data, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+    return bytes(out + f"--{BOUNDARY}--\r\n".encode())
+
+
+def crash_report() -> dict[str, Any]:
+    return {"crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()), "consent": {"crash_report": "granted"},
+            "context": {"app": "editor", "app_version": "1.0", "os": "linux"},
+            "exception": {"type": "KeyError", "message": "x"}}
+
+
+def envelope(header: bytes, *items: tuple[bytes, bytes]) -> bytes:
+    return header + b"\n" + b"".join(h + b"\n" + p + b"\n" for h, p in items)
+
+
+def nesting() -> list[Shape]:
+    """JSON / MessagePack nested DEPTH levels, on every door that parses one: 400 malformed_body."""
+    bad = frozenset({400})
+    deep = deep_json()
+    event = b'{"event_id":"' + uuid.uuid4().hex.encode() + b'","extra":' + deep + b"}"
+    posthog = b'{"api_key":"' + SDK_KEY.encode() + b'","batch":[{"event":"x","properties":' + deep + b"}]}"
+    return [
+        Shape("events json", "/v1/events", deep, JSON, bad, "malformed_body"),
+        Shape("events json list", "/v1/events", deep_list(), JSON, bad, "malformed_body"),
+        Shape("events msgpack", "/v1/events", deep_msgpack(), MSGPACK, bad, "malformed_body"),
+        Shape("events unknown field", "/v1/events",
+              msgspec.json.encode(event_batch())[:-1] + b',"extra":' + deep + b"}", JSON, bad, "malformed_body"),
+        Shape("crash report part", "/v1/crashes", form(("report", deep, "r.json")), FORM, bad, "malformed_body"),
+        Shape("sentry envelope header", "/api/1/envelope/", envelope(deep_list(700)), SENTRY_AUTH, bad,
+              "malformed_body"),
+        Shape("sentry item header", "/api/1/envelope/", envelope(b"{}", (deep_list(700), b"{}")), SENTRY_AUTH,
+              bad, "malformed_body"),
+        Shape("sentry event item", "/api/1/envelope/", envelope(b"{}", (b'{"type":"event"}', event)), SENTRY_AUTH,
+              bad, "malformed_body"),
+        Shape("posthog batch", "/batch/", posthog, JSON, bad, "malformed_body"),
+        Shape("posthog e form", "/e/", b"data=" + deep, {"Content-Type": "application/x-www-form-urlencoded"}, bad,
+              "malformed_body"),
+        Shape("posthog v1", "/i/v1/analytics/events", b'{"batch":[' + deep + b"]}",
+              {"Authorization": f"Bearer {SDK_KEY}"} | JSON, bad, "malformed_body"),
+        Shape("posthog flags", "/flags/", deep, JSON, bad, "malformed_body"),
+        Shape("posthog gzip", "/batch/", gzip.compress(posthog), JSON | {"Content-Encoding": "gzip"}, bad,
+              "malformed_body"),
+    ]

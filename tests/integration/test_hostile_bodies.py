@@ -1,0 +1,45 @@
+"""Hostile bodies (issue 18) against the real app on a loopback server: each shape in tests/hostile.py answers
+its expected refusal within a second, never a 500."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import hostile
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from ingest.app import create_app
+
+
+@pytest.fixture
+async def served(make_settings: Any) -> AsyncIterator[TestClient]:
+    settings = make_settings(CONSENTRY_INGEST_KEYS=hostile.ingest_keys())
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        yield client
+
+
+async def _send(client: TestClient, shape: hostile.Shape) -> None:
+    started = time.perf_counter()
+    response = await client.post(shape.path, data=shape.body, headers=shape.headers)
+    answer = await response.read()
+    took = time.perf_counter() - started
+    assert response.status in shape.statuses, (shape.name, response.status, answer[:300])
+    if shape.code is not None:
+        assert (await response.json())["error"]["code"] == shape.code, shape.name
+    assert took < 1.0, (shape.name, took)
+
+
+@pytest.mark.parametrize("shape", hostile.nesting(), ids=lambda shape: shape.name)
+async def test_deep_nesting_is_a_malformed_body(served: TestClient, shape: hostile.Shape) -> None:
+    await _send(served, shape)
+
+
+async def test_nesting_within_the_limit_is_read(served: TestClient) -> None:
+    """64 levels under a prop of a PostHog event: parsed (the prop is then dropped as not a scalar), not refused."""
+    body = (b'{"api_key":"' + hostile.SDK_KEY.encode() + b'","batch":[{"event":"x","distinct_id":"d","properties":'
+            + hostile.deep_json(60) + b"}]}")
+    response = await served.post("/batch/", data=body, headers=hostile.JSON)
+    assert response.status == 200
