@@ -43,8 +43,8 @@ REFUSALS: dict[str, tuple[int, str]] = {
                                "`application/json` / `application/msgpack`, crashes `multipart/form-data`"),
     "unsupported_encoding": (415, "`Content-Encoding` is not `identity`, `gzip`, `zstd`, `deflate` (zlib or raw) or "
                              "`br`; PostHog `compression=lz64`"),
-    "invalid_field": (422, "a field is missing, mistyped, or breaks its pattern or limit; the message names it "
-                      "(`$.events[1].name`)"),
+    "invalid_field": (422, "a field is missing, mistyped, or breaks its pattern or limit (a prop number outside the "
+                      "64-bit integer range, NaN or infinity); the message names it (`$.events[1].name`)"),
     "timestamp_out_of_range": (422, "an event timestamp is outside the clock window (older than "
                                "`limits.max_event_age_days`, or further ahead than `limits.max_clock_skew_seconds`)"),
     "rate_limited": (429, "the install id or client address is over its token bucket; `Retry-After` says when to "

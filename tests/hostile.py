@@ -12,6 +12,8 @@ from typing import Any
 import msgspec
 
 SDK_KEY = "phc_" + "5" * 32  # an ingest key of both SDK families in the settings these shapes are sent to
+ADMIN_TOKEN = "admin-" + "7" * 40
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SENTRY_AUTH = {"X-Sentry-Auth": f"Sentry sentry_key={SDK_KEY}, sentry_version=7"}
 BOUNDARY = "hostileBoundary"
 FORM = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
@@ -27,6 +29,7 @@ class Shape(msgspec.Struct, frozen=True):
     headers: dict[str, str]
     statuses: frozenset[int]  # acceptable answers
     code: str | None = None  # the refusal code, when the answer is a refusal
+    method: str = "POST"
 
 
 def ingest_keys() -> str:
@@ -104,3 +107,39 @@ def nesting() -> list[Shape]:
         Shape("posthog gzip", "/batch/", gzip.compress(posthog), JSON | {"Content-Encoding": "gzip"}, bad,
               "malformed_body"),
     ]
+
+
+BIG_INT = int("9" * 400)
+
+
+def numbers() -> list[Shape]:
+    """A 400-digit integer prop (OverflowError in redaction → 500) and MessagePack NaN / ±inf props (stored as
+    0.0): 422 invalid_field, whatever the door."""
+    bad = frozenset({422})
+    big = msgspec.json.encode(event_batch({"count": BIG_INT}))
+    posthog = {"event": "file_opened", "distinct_id": "d", "timestamp": now_iso(), "properties": {"count": BIG_INT}}
+    shapes = [
+        Shape("events big int", "/v1/events", big, JSON, bad, "invalid_field"),
+        Shape("posthog batch big int", "/batch/",
+              msgspec.json.encode({"api_key": SDK_KEY, "batch": [posthog]}), JSON, bad, "invalid_field"),
+        Shape("posthog v1 big int", "/i/v1/analytics/events", msgspec.json.encode({"batch": [posthog]}),
+              {"Authorization": f"Bearer {SDK_KEY}"} | JSON, bad, "invalid_field"),
+    ]
+    for name, value in (("nan", float("nan")), ("inf", float("inf")), ("-inf", float("-inf"))):
+        shapes.append(Shape(f"events msgpack {name}", "/v1/events",
+                            msgspec.msgpack.encode(event_batch({"ratio": value})), MSGPACK, bad, "invalid_field"))
+    return shapes
+
+
+def calendar_edges() -> list[Shape]:
+    """Admin `since` / `until` at the calendar's edges with an offset (OverflowError → 500): 400."""
+    shapes = []
+    for text in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "99999999999d"):
+        query = text.replace("+", "%2B")
+        shapes.append(Shape(f"crash groups since {text}", f"/v1/admin/crash-groups?since={query}", b"", ADMIN,
+                            frozenset({400}), "malformed_parameter", "GET"))
+        shapes.append(Shape(f"report until {text}", f"/v1/admin/reports/active?until={query}", b"", ADMIN,
+                            frozenset({400}), "malformed_parameter", "GET"))
+    shapes.append(Shape("report since and until 9999", "/v1/admin/reports/active?since=9999-12-30&until=9999-12-31",
+                        b"", ADMIN, frozenset({200, 400}), method="GET"))
+    return shapes

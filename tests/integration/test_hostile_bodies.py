@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import hostile
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -16,14 +17,14 @@ from ingest.app import create_app
 
 @pytest.fixture
 async def served(make_settings: Any) -> AsyncIterator[TestClient]:
-    settings = make_settings(CONSENTRY_INGEST_KEYS=hostile.ingest_keys())
+    settings = make_settings(CONSENTRY_INGEST_KEYS=hostile.ingest_keys(), CONSENTRY_ADMIN_TOKEN=hostile.ADMIN_TOKEN)
     async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
         yield client
 
 
 async def _send(client: TestClient, shape: hostile.Shape) -> None:
     started = time.perf_counter()
-    response = await client.post(shape.path, data=shape.body, headers=shape.headers)
+    response = await client.request(shape.method, shape.path, data=shape.body or None, headers=shape.headers)
     answer = await response.read()
     took = time.perf_counter() - started
     assert response.status in shape.statuses, (shape.name, response.status, answer[:300])
@@ -43,3 +44,27 @@ async def test_nesting_within_the_limit_is_read(served: TestClient) -> None:
             + hostile.deep_json(60) + b"}]}")
     response = await served.post("/batch/", data=body, headers=hostile.JSON)
     assert response.status == 200
+
+
+@pytest.mark.parametrize("shape", hostile.numbers(), ids=lambda shape: shape.name)
+async def test_numbers_a_float_cannot_hold_are_refused(served: TestClient, shape: hostile.Shape) -> None:
+    await _send(served, shape)
+
+
+@pytest.mark.parametrize("shape", hostile.calendar_edges(), ids=lambda shape: shape.name)
+async def test_admin_times_past_the_calendar_are_a_malformed_parameter(served: TestClient,
+                                                                       shape: hostile.Shape) -> None:
+    await _send(served, shape)
+
+
+async def test_crash_extra_numbers_are_checked_too(served: TestClient) -> None:
+    report = hostile.crash_report() | {"extra": {"count": hostile.BIG_INT}}
+    body = hostile.form(("report", msgspec.json.encode(report), "r.json"))
+    response = await served.post("/v1/crashes", data=body, headers=hostile.FORM)
+    assert response.status == 422 and (await response.json())["error"]["code"] == "invalid_field"
+
+
+async def test_numbers_in_range_are_stored(served: TestClient) -> None:
+    batch = hostile.event_batch({"big": (1 << 64) - 1, "small": -(1 << 63), "ratio": 1e308})
+    response = await served.post("/v1/events", data=msgspec.msgpack.encode(batch), headers=hostile.MSGPACK)
+    assert response.status == 202, await response.text()
