@@ -4,6 +4,7 @@ the answers that are acceptable."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -142,4 +143,36 @@ def calendar_edges() -> list[Shape]:
                             frozenset({400}), "malformed_parameter", "GET"))
     shapes.append(Shape("report since and until 9999", "/v1/admin/reports/active?since=9999-12-30&until=9999-12-31",
                         b"", ADMIN, frozenset({200, 400}), method="GET"))
+    return shapes
+
+
+@functools.cache
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def one_huge_part() -> bytes:
+    """~64 KB of gzip inflating to 63 MiB of `\\xff\\n` in one minidump part."""
+    head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="d.dmp"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    return _gzip(head + b"\xff\n" * (63 << 19) + f"\r\n--{BOUNDARY}--\r\n".encode())
+
+
+def empty_parts(count: int = 164_000) -> bytes:
+    """~24 KB of gzip holding `count` empty parts."""
+    one = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n\r\n\r\n'.encode()
+    return _gzip(one * count + f"--{BOUNDARY}--\r\n".encode())
+
+
+def multipart_bombs() -> list[Shape]:
+    """Compressed multipart bombs on both crash form routes: refused within a second, the body never held."""
+    gz = FORM | {"Content-Encoding": "gzip"}
+    shapes = []
+    for route in ("/v1/crashes", f"/api/1/minidump/?sentry_key={SDK_KEY}"):
+        shapes.append(Shape(f"one 63 MiB part {route[:12]}", route, one_huge_part(), gz, frozenset({413}),
+                            "part_too_large"))
+        shapes.append(Shape(f"164,000 empty parts {route[:12]}", route, empty_parts(), gz, frozenset({400}),
+                            "malformed_body"))
+        shapes.append(Shape(f"bare-LF empty parts {route[:12]}", route, _gzip(
+            gzip.decompress(empty_parts()).replace(b"\r\n", b"\n")), gz, frozenset({400}), "malformed_body"))
     return shapes

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
+from ingest.crash.multipart import FormReader, Part, PartLimits
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
 from ingest.stages.encodings import Identity, decoder_for
@@ -34,6 +36,37 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
         if len(body) > max_bytes:
             raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
     return bytes(body)
+
+
+async def plain_pieces(request: web.Request, max_bytes: int, max_plain_bytes: int) -> AsyncIterator[bytes]:
+    """The body as it arrives with Content-Encoding undone, in bounded pieces: both the size on the wire and the
+    size after decoding are capped while reading, so a caller that parses as it goes never holds the body."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise Refusal("body_too_large", f"body of {length} bytes exceeds {max_bytes}")
+    decoder = decoder_for(request.headers.get("Content-Encoding"))
+    wire = plain = 0
+    async for chunk in request.content.iter_any():
+        wire += len(chunk)
+        if wire > max_bytes:
+            raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
+        for piece in decoder.feed(chunk):
+            plain += len(piece)
+            if plain > max_plain_bytes:
+                raise Refusal("decompressed_too_large", f"decompressed body exceeds {max_plain_bytes} bytes")
+            yield piece
+    if length is not None and wire < length:
+        raise Refusal("malformed_body", f"body ended after {wire} of {length} bytes")
+    decoder.finish()
+
+
+async def read_form(request: web.Request, max_bytes: int, limits: PartLimits) -> list[Part]:
+    """The multipart form, parsed as the (decompressing) body arrives: the media type is checked before a byte is
+    read, the part count and sizes while reading."""
+    reader = FormReader(request.headers.get("Content-Type", ""), limits=limits)
+    async for piece in plain_pieces(request, max_bytes, max_bytes):
+        reader.feed(piece)
+    return reader.close()
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:

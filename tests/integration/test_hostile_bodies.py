@@ -68,3 +68,8 @@ async def test_numbers_in_range_are_stored(served: TestClient) -> None:
     batch = hostile.event_batch({"big": (1 << 64) - 1, "small": -(1 << 63), "ratio": 1e308})
     response = await served.post("/v1/events", data=msgspec.msgpack.encode(batch), headers=hostile.MSGPACK)
     assert response.status == 202, await response.text()
+
+
+@pytest.mark.parametrize("shape", hostile.multipart_bombs(), ids=lambda shape: shape.name)
+async def test_multipart_bombs_are_refused_while_reading(served: TestClient, shape: hostile.Shape) -> None:
+    await _send(served, shape)
