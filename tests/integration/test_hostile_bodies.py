@@ -3,6 +3,8 @@ its expected refusal within a second, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,9 +12,11 @@ from typing import Any
 import hostile
 import msgspec
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from ingest.app import create_app
+from ingest.state import METRICS
 
 
 @pytest.fixture
@@ -73,3 +77,46 @@ async def test_numbers_in_range_are_stored(served: TestClient) -> None:
 @pytest.mark.parametrize("shape", hostile.multipart_bombs(), ids=lambda shape: shape.name)
 async def test_multipart_bombs_are_refused_while_reading(served: TestClient, shape: hostile.Shape) -> None:
     await _send(served, shape)
+
+
+@pytest.fixture
+async def runner(make_settings: Any) -> AsyncIterator[tuple[web.Application, int]]:
+    """The app as `consentry serve` runs it (AppRunner, no handler cancellation: a disconnect reaches the
+    handler as an error while it reads, not as a cancellation)."""
+    app = create_app(make_settings())
+    app_runner = web.AppRunner(app, access_log=None)
+    await app_runner.setup()
+    site = web.TCPSite(app_runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield app, app_runner.addresses[0][1]
+    finally:
+        await app_runner.cleanup()
+
+
+def _requests(app: web.Application, status: str) -> float:
+    value = app[METRICS].registry.get_sample_value("consentry_requests_total",
+                                                   {"route": "/v1/crashes", "status": status})
+    return value or 0.0
+
+
+async def test_a_client_gone_mid_body_is_its_own_outcome(runner: tuple[web.Application, int],
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Uploads cut off after 1 KiB of a declared 1 MiB: counted as status="aborted", no 500, nothing logged."""
+    caplog.set_level(logging.DEBUG)
+    app, port = runner
+    for _ in range(20):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /v1/crashes HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n"
+                     + f"Content-Type: {hostile.FORM['Content-Type']}\r\n\r\n".encode() + b"x" * 1024)
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+    for _ in range(100):
+        if _requests(app, "aborted") >= 20:
+            break
+        await asyncio.sleep(0.05)
+    assert _requests(app, "aborted") == 20
+    assert _requests(app, "500") == 0
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
