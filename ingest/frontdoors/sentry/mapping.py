@@ -33,7 +33,9 @@ from typing import Any
 import msgspec
 
 from ingest.consent.registry import ConsentRegistry
+from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
+from ingest.stages.decode import json_value
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME
 
 # Item types the Python SDK (and others) send; used as the `type` metric label, anything else is "other".
@@ -356,8 +358,8 @@ def form_event(fields: dict[str, str]) -> dict[str, Any]:
     event: dict[str, Any] = {}
     if "sentry" in fields:
         try:
-            value = msgspec.json.decode(fields["sentry"])
-        except msgspec.DecodeError:
+            value = json_value(fields["sentry"].encode())
+        except Refusal:  # not JSON, or nested too deep: the field is ignored, as any field the form cannot use
             value = None
         if isinstance(value, dict):
             event.update(value)

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from ingest.consent.sdk import authorize, refusal_reason
 from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
-from ingest.crash.multipart import parse_form
+from ingest.crash.multipart import PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.frontdoors.sentry.envelope import Item, parse_envelope
 from ingest.frontdoors.sentry.mapping import (
@@ -43,7 +43,7 @@ from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import decompress, read_body
+from ingest.stages.decode import decompress, json_value, read_body, read_form
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
 from ingest.state import INTAKE, METRICS, SETTINGS
 
@@ -127,10 +127,7 @@ async def _admitted_body(request: web.Request) -> tuple[IngestKey, bytes]:
 def _json(item: Item, limit: int) -> dict[str, Any]:
     if len(item.payload) > limit:
         raise Refusal("part_too_large", f"the {item.type} item is {len(item.payload)} bytes, over {limit}")
-    try:
-        value = msgspec.json.decode(item.payload)
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the {item.type} item is not JSON: {exc}") from None
+    value = json_value(item.payload, f"the {item.type} item")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", f"the {item.type} item must be a JSON object")
     return value
@@ -258,25 +255,38 @@ async def post_envelope(request: web.Request) -> web.Response:
     return web.Response(status=200, body=body, content_type="application/json", headers=reply.headers())
 
 
+def _minidump_part_limits(limits: CrashLimitSettings) -> PartLimits:
+    """While the form is read: the minidump is refused (413) past its cap; other files are dropped (and counted)
+    past the attachment cap, fields past MAX_FIELD_BYTES, as they were when read whole."""
+
+    def limit(name: str, is_file: bool) -> PartLimit:
+        if name == CRASHPAD_DUMP:
+            return PartLimit(limits.max_minidump_bytes)
+        return PartLimit(limits.max_attachment_bytes if is_file else MAX_FIELD_BYTES, drop=True)
+
+    return limit
+
+
 @sentry_replies
 async def post_minidump(request: web.Request) -> web.Response:
     """Crashpad / Breakpad / sentry-native minidump upload: `upload_file_minidump` plus the event as a `sentry`
     JSON field or `sentry[...]` fields; other file parts are attachments. Answers the event id as text."""
     intake = request.app[INTAKE]
     metrics, limits = intake.metrics, intake.crash_limits
-    key, plain = await _admitted_body(request)
-    parts = parse_form(plain, request.headers.get("Content-Type", ""))
+    key = authorize(request.app[SETTINGS], sentry_key(request))  # 401 before a byte is read
+    admit(intake, request.remote)
+    parts = await read_form(request, limits.max_upload_bytes, _minidump_part_limits(limits))
     dumps = [p for p in parts if p.name == CRASHPAD_DUMP]
     if len(dumps) != 1:
         raise Refusal("malformed_body", f"exactly one `{CRASHPAD_DUMP}` part is required")
-    if len(dumps[0].data) > limits.max_minidump_bytes:
-        raise Refusal("part_too_large", f"the minidump is over {limits.max_minidump_bytes} bytes")
     metrics.sdk_items.labels(SDK, "minidump").inc()
-    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts
-              if not p.is_file and len(p.data) <= MAX_FIELD_BYTES}
+    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file and not p.dropped}
     event = form_event(fields)
     event_id = event_uuid(event.get("event_id"))
-    files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
+    others = [p for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
+    if too_large := sum(p.dropped for p in others):
+        _dropped(metrics, "attachment_too_large", too_large)
+    files = [(True, dumps[0].data)] + [(False, p.data) for p in others if not p.dropped]
     reply = Reply()
     await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
