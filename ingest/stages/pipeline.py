@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from ingest.consent.blocklist import Blocklist
 from ingest.consent.registry import ConsentRegistry
 from ingest.consent.request import check_consent
+from ingest.crash.derive import with_dump_context
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
 from ingest.durable.records import SpoolBatch, SpoolCrash
@@ -141,6 +142,7 @@ def _dump_redact_store(upload: CrashUpload, report: CrashReport, intake: Intake,
     """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects."""
     dump = parse_minidump(upload.minidump) if upload.minidump else None
     kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
+    report = with_dump_context(report, dump)  # OS, OS version, app version the upload did not give
     clean = redact_crash(report, dump, upload.attachments, intake.redactor,
                          exception_type=kind or report.exception.type)
     return dump, clean, put_objects(intake.objects, prefix, upload.minidump, clean.attachments)
