@@ -4,8 +4,9 @@ Pure functions, no I/O. What each Sentry field becomes (everything not listed is
 
 * `exception.values[-1]` (the exception that was raised) → `exception.type` / `exception.message`; its
   `stacktrace.frames` (else the crashed thread's, else the top-level `stacktrace`) → the native crashing thread,
-  innermost frame first: `module`, `function`, `abs_path` (else `filename`, else `package`) as `file`, `lineno`,
-  `in_app`. Frame `vars` (locals), `context_line` / `pre_context` / `post_context` (source) are dropped.
+  innermost frame first: `module` (else `package`, a native frame's binary image), `function`, `abs_path` (else
+  `filename`) as `file`, `lineno`, `in_app`. Frame `vars` (locals), `context_line` / `pre_context` /
+  `post_context` (source) are dropped.
 * no exception → a crash report of type `message.<level>` whose message is `logentry.formatted` / `message`.
 * `release` (`pkg@1.2.3` → `1.2.3`) → `context.app_version`; `contexts.os.name/version` → `context.os` /
   `os_version`; the ingest key's `app` → `context.app`.
@@ -226,9 +227,10 @@ def _frames(stacktrace: dict[str, Any], limit: int, dropped: Counter[str]) -> li
         if frame.get("context_line") or frame.get("pre_context") or frame.get("post_context"):
             dropped["sentry.drop.source"] += 1
         line = frame.get("lineno")
-        path = _text(frame.get("abs_path")) or _text(frame.get("filename")) or _text(frame.get("package"))
+        path = _text(frame.get("abs_path")) or _text(frame.get("filename"))
+        module = _text(frame.get("module")) or _text(frame.get("package"))  # native: the binary image
         out.append({"function": (_text(frame.get("function")) or "")[:512] or None,
-                    "module": (_text(frame.get("module")) or "")[:512] or None,
+                    "module": (module or "")[:512] or None,
                     "file": path[:2048] if path else None,
                     "line": line if type(line) is int and 0 <= line < 2**32 else None,
                     "in_app": frame.get("in_app") is True})
