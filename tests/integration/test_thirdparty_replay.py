@@ -1,0 +1,233 @@
+"""Issue 19: requests and dumps written by other projects (tests/fixtures/thirdparty/README.md) replayed against one
+collector on 127.0.0.1 (real aiohttp server, real chDB, real object store), as a new user would meet them.
+
+The bar: no 5xx; every request the project's own server accepts is accepted; the fields a dump says (OS, OS
+version, CPU, exception) are stored; no per-install identifier (distinct ids, device ids, window ids, the
+project token, user names in paths) in any stored column but the pseudonymous install id itself."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from support import drain
+
+from ingest.app import create_app
+from ingest.frontdoors.posthog.mapping import PROFILE_EVENTS
+from ingest.settings import Settings
+from ingest.state import METRICS
+from storage.clickhouse.client import ClickHouseStore
+
+HERE = Path(__file__).parents[1] / "fixtures" / "thirdparty"
+POSTHOG_TOKEN = "phc_qgUFp5wz2BjC4RsFjMGpQ3PGDrsi6Q0CG0CP4NAac0I"  # the key in PostHog's recorded requests
+SENTRY_KEY = "thirdpartykey"
+KEYS = {POSTHOG_TOKEN: {"app": "posthog-web", "scopes": ["telemetry", "crash_report"]},
+        SENTRY_KEY: {"app": "sdk-replay", "scopes": ["telemetry", "crash_report"]}}
+# Per-install identifiers in the captures: none may be stored outside the install_id / session_id columns.
+POSTHOG_IDS = ("pWAkITyQ3CN7332UqQxnH6p3FV8VJd7pY647EdNkxWc", "018a981f-4b2d-78ae-947b-bedbaa02a0f4",
+               "018a981f-4b2e-7bd3-bb30-661810fed65f", POSTHOG_TOKEN)
+# dump -> (os, os_version, cpu, exception name): what the dump's own system info and exception stream say
+# (rust-minidump's and sentry-native's descriptions of these files agree).
+DUMPS = {
+    "rust-minidump/test.dmp": ("windows", "5.1.2600", "x86", "EXCEPTION_ACCESS_VIOLATION"),
+    "rust-minidump/invalid-parameter.dmp": ("windows", "10.0.17134", "amd64", "STATUS_INVALID_PARAMETER"),
+    "rust-minidump/linux-mini.dmp": ("linux", "4.9.60", "amd64", "SIGSEGV"),
+    "rust-minidump/pipeline-inlines-macos-segv.dmp": ("macos", "11.6.7", "amd64", "EXC_BAD_ACCESS"),
+    "rust-minidump/simple-crashpad.dmp": ("macos", "10.15.7", "amd64", "DUMP_WITHOUT_CRASH"),
+    "sentry-native/minidump.dmp": ("windows", "10.0.22621", "amd64", "EXCEPTION_ACCESS_VIOLATION"),
+}
+# User names in the dumps' module paths (/Users/<name>/...): per-person text, never stored.
+DUMP_USER_NAMES = ("ABeingessner", "/Users/ted/")
+
+
+@pytest.fixture
+async def collector(make_settings: Any) -> AsyncIterator[tuple[TestClient, Settings]]:
+    settings = make_settings(CONSENTRY_INGEST_KEYS=json.dumps(KEYS))
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        yield client, settings
+
+
+def metric(client: TestClient, name: str, **labels: str) -> float:
+    return client.server.app[METRICS].registry.get_sample_value(name, labels) or 0.0
+
+
+def rows(store: ClickHouseStore, table: str, columns: str) -> list[dict[str, Any]]:
+    result = store.query(f"SELECT {columns} FROM {store.database}.{table} FINAL")
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def stored_text(store: ClickHouseStore, table: str, *, but: tuple[str, ...]) -> str:
+    """Every column of every row of `table` as text, except the columns `but` names."""
+    columns = [c for c in store.query(f"SELECT * FROM {store.database}.{table} LIMIT 0").columns if c not in but]
+    return repr(store.query(f"SELECT {', '.join(columns)} FROM {store.database}.{table}").rows)
+
+
+# --- PostHog: posthog-js requests as PostHog recorded them ------------------------------------------------------
+
+def posthog_requests() -> list[tuple[dict[str, Any], bytes]]:
+    out = []
+    for line in (HERE / "posthog-capture" / "requests_dump.jsonl").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            request = json.loads(line)
+            out.append((request, base64.b64decode(request["body"])))
+    return out
+
+
+async def test_posthog_capture_requests(collector: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    client, _ = collector
+    requests = posthog_requests()
+    assert len(requests) == 14
+    expected: dict[str, str] = {}  # uuid -> event name, as PostHog produced them
+    for request, body in requests:
+        headers = {"Content-Type": request["content_type"]}
+        if request["content_encoding"]:
+            headers["Content-Encoding"] = request["content_encoding"]
+        response = await client.post(request["path"], data=body, headers=headers)
+        # PostHog's capture accepted every one of them (each has its output events), so must this.
+        assert (response.status, await response.json()) == (200, {"status": 1}), request["path"]
+        expected.update((o["uuid"], json.loads(o["data"])["event"]) for o in request["output"])
+    await drain(client)
+    stored = rows(store, "events", "toString(event_id) AS id, name, ts, props_str, props_bool, redactions")
+    kept = {uid for uid, name in expected.items() if name not in PROFILE_EVENTS}  # the rest: person profiles
+    assert {row["id"] for row in stored} == kept and len(stored) == len(kept)  # 13, 14 resend 3 and 12: stored once
+    now = datetime.now(UTC)
+    assert all(abs((now - row["ts"].replace(tzinfo=UTC)).total_seconds()) < 3600 for row in stored)  # clock fixed
+    urls = [row["props_str"][key] for row in stored for key in ("posthog.current_url", "posthog.pathname")
+            if key in row["props_str"]]
+    assert "http://localhost:8000/person/[id]#activeTab=events" in urls and "/person/[id]" in urls
+    flags = [row["props_bool"]["posthog.feature_flag_response"] for row in stored
+             if "posthog.feature_flag_response" in row["props_bool"]]
+    assert flags and all(value is False for value in flags)  # a boolean stays a boolean
+    text = stored_text(store, "events", but=("install_id", "session_id"))
+    for identifier in POSTHOG_IDS:
+        assert identifier not in text, identifier
+
+
+async def test_posthog_recording_and_config(collector: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    """Session recordings are answered and dropped; every config answer turns recording off."""
+    client, _ = collector
+    snapshot = [{"event": "$snapshot", "properties": {
+        "distinct_id": POSTHOG_IDS[1], "$session_id": "018a981f-4b2e-7bd3-bb30-6617bf488869", "token": POSTHOG_TOKEN,
+        "$snapshot_data": {"type": 3, "data": {"source": 5, "text": "jane@example.org typed this"}}}}]
+    response = await client.post("/s/?compression=gzip-js&ip=1&_=1694769305355&ver=1.78.5",
+                                 data=gzip.compress(json.dumps(snapshot).encode()),
+                                 headers={"Content-Type": "text/plain"})
+    assert (response.status, await response.json()) == (200, {"status": 1})
+    assert metric(client, "consentry_sdk_dropped_total", sdk="posthog", reason="session_recording") == 1
+    decide = await client.post("/decide/?v=3", json={"token": POSTHOG_TOKEN, "distinct_id": POSTHOG_IDS[1]})
+    config = await client.get(f"/array/{POSTHOG_TOKEN}/config")
+    unknown = await client.get("/array/phc_unknown/config")
+    assert (await decide.json())["sessionRecording"] is False and (await config.json())["sessionRecording"] is False
+    assert unknown.status == 401
+    # posthog-ios's device properties: the user-chosen device name goes, one-bit answers stay booleans.
+    batch = {"api_key": POSTHOG_TOKEN, "batch": [{
+        "event": "Application Opened", "distinct_id": POSTHOG_IDS[1], "uuid": str(uuid.uuid4()),
+        "timestamp": datetime.now(UTC).isoformat(), "properties": {
+            "$device_name": "Jane's iPhone", "$lib": "posthog-ios", "has_email": True,
+            "$feature_flag_response": False, "$os": "iOS", "$os_version": "17.5"}}]}
+    response = await client.post("/batch/", json=batch)
+    assert response.status == 200
+    await drain(client)
+    (row,) = rows(store, "events", "name, props_str, props_bool")
+    assert row["name"] == "application_opened" and "Jane" not in repr(row)
+    assert row["props_bool"] == {"has_email": True, "posthog.feature_flag_response": False}
+
+
+# --- Sentry: SDK events as GlitchTip received them ---------------------------------------------------------------
+
+def glitchtip_events() -> dict[str, dict[str, Any]]:
+    now = datetime.now(UTC).isoformat()
+    out = {}
+    for path in sorted((HERE / "glitchtip").glob("*.json")):
+        value = json.loads(path.read_text())
+        if isinstance(value, dict):
+            out[path.stem] = {**value, "timestamp": now}  # years old: re-dated (README)
+    return out
+
+
+async def test_sentry_store_and_tunnelled_envelope(collector: tuple[TestClient, Settings],
+                                                  store: ClickHouseStore) -> None:
+    client, _ = collector
+    events = glitchtip_events()
+    assert len(events) == 17
+    for name, event in events.items():
+        sdk = (event.get("sdk") or {}).get("name", "unknown")
+        response = await client.post("/api/1/store/", data=json.dumps(event).encode(), headers={
+            "X-Sentry-Auth": f"Sentry sentry_key={SENTRY_KEY}, sentry_version=7, sentry_client={sdk}",
+            "Content-Type": "application/json"})
+        assert response.status == 200, (name, await response.text())
+        assert (await response.json())["id"] == event["event_id"]
+    # sentry-android's envelope (GlitchTip keeps it as a JSON array of lines), sent the way a tunnel forwards it:
+    # no auth header, the DSN in the envelope header; its session item is SDK bookkeeping.
+    header, *parts = json.loads((HERE / "glitchtip" / "android_sdk_envelope.json").read_text())
+    lines = [json.dumps({**header, "dsn": f"https://{SENTRY_KEY}@o1.ingest.example/1"}).encode()]
+    for item_header, payload in zip(parts[::2], parts[1::2], strict=True):
+        if item_header["type"] == "event":
+            payload = {**payload, "timestamp": datetime.now(UTC).isoformat()}
+        data = json.dumps(payload).encode()
+        lines += [json.dumps({**item_header, "length": len(data)}).encode(), data]
+    response = await client.post("/api/1/envelope/", data=b"\n".join(lines) + b"\n",
+                                 headers={"Content-Type": "application/x-sentry-envelope"})
+    assert (response.status, await response.json()) == (200, {"id": header["event_id"]})
+    await drain(client)
+    crashes = {str(row["crash_id"]).replace("-", ""): row for row in rows(
+        store, "crashes", "crash_id, exception_type, frames, redactions, os, app_version")}
+    assert set(crashes) == {e["event_id"] for e in events.values()} | {header["event_id"]}
+    dotnet = crashes[events["dotnet_error"]["event_id"]]
+    assert dotnet["exception_type"] == "System.NullReferenceException"
+    modules = [frame["module"] for frame in dotnet["frames"]]
+    assert "Microsoft.AspNetCore.Diagnostics.DeveloperExceptionPageMiddleware" in modules
+    for row in crashes.values():
+        assert "ip.v4" not in row["redactions"], row["exception_type"]  # no version was read as an address
+    text = stored_text(store, "crashes", but=("install_id",))
+    assert "test@example.com" not in text
+
+
+# --- Minidumps: every crash path derives what the dump says ------------------------------------------------------
+
+def dump_form(dump: bytes, **fields: str) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    form.add_field("upload_file_minidump", dump, filename="upload.dmp", content_type="application/octet-stream")
+    return form
+
+
+async def test_minidumps_on_every_crash_path(collector: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    client, _ = collector
+    sent: dict[str, str] = {}  # crash id -> dump
+    for name in DUMPS:
+        dump = (HERE / name).read_bytes()
+        response = await client.post(f"/api/1/minidump/?sentry_key={SENTRY_KEY}", data=dump_form(dump))
+        assert response.status == 200, await response.text()
+        sent[str(uuid.UUID(await response.text()))] = name
+        crash_id = str(uuid.uuid4())
+        crashpad = dump_form(dump, guid=str(uuid.uuid4()), consent_crash_report="granted", prod="replay",
+                             consentry_crash_id=crash_id)
+        response = await client.post("/v1/crashes", data=crashpad)
+        assert (response.status, await response.text()) == (200, crash_id)
+        sent[crash_id] = name
+    await drain(client)
+    stored = rows(store, "crashes", "toString(crash_id) AS id, source, os, os_version, dump_cpu_arch, "
+                                    "exception_type, dump_exception_name, dump_modules, minidump_parsed")
+    assert len(stored) == 2 * len(DUMPS)
+    by_source = {"sentry": 0, "crashpad": 0}
+    for row in stored:
+        by_source[row["source"]] += 1
+        assert row["minidump_parsed"]
+        os_name, os_version, cpu, exception = DUMPS[sent[row["id"]]]
+        assert (row["os"], row["os_version"], row["dump_cpu_arch"]) == (os_name, os_version, cpu)
+        assert row["exception_type"] == row["dump_exception_name"] == exception
+    assert by_source == {"sentry": len(DUMPS), "crashpad": len(DUMPS)}
+    text = stored_text(store, "crashes", but=("install_id",))
+    for user in DUMP_USER_NAMES:
+        assert user not in text, user
