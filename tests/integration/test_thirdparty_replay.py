@@ -128,6 +128,11 @@ async def test_posthog_recording_and_config(collector: tuple[TestClient, Setting
     unknown = await client.get("/array/phc_unknown/config")
     assert (await decide.json())["sessionRecording"] is False and (await config.json())["sessionRecording"] is False
     assert unknown.status == 401
+    engage = {"$set": {"email": "jane@example.org"}, "$token": POSTHOG_TOKEN, "$distinct_id": POSTHOG_IDS[0],
+              "event": "$set", "properties": {"token": POSTHOG_TOKEN, "distinct_id": POSTHOG_IDS[0]}}
+    response = await client.post("/engage/?ip=1", json=engage)  # older posthog-js sends profiles here
+    assert (response.status, await response.json()) == (200, {"status": 1})
+    assert metric(client, "consentry_sdk_dropped_total", sdk="posthog", reason="profile_event") == 1
     # posthog-ios's device properties: the user-chosen device name goes, one-bit answers stay booleans.
     batch = {"api_key": POSTHOG_TOKEN, "batch": [{
         "event": "Application Opened", "distinct_id": POSTHOG_IDS[1], "uuid": str(uuid.uuid4()),
@@ -190,6 +195,23 @@ async def test_sentry_store_and_tunnelled_envelope(collector: tuple[TestClient, 
         assert "ip.v4" not in row["redactions"], row["exception_type"]  # no version was read as an address
     text = stored_text(store, "crashes", but=("install_id",))
     assert "test@example.com" not in text
+
+
+async def test_browser_security_reports_are_answered_and_dropped(collector: tuple[TestClient, Settings],
+                                                                store: ClickHouseStore) -> None:
+    """A browser's CSP report (the W3C `csp-report` shape) carries the page the user was on: answered 200 (the
+    browser would resend otherwise), stored nowhere, counted."""
+    client, _ = collector
+    report = {"csp-report": {"document-uri": "https://shop.example/account/orders/948213", "referrer": "",
+                             "blocked-uri": "https://cdn.example/x.css", "violated-directive": "style-src-elem",
+                             "original-policy": "default-src 'self'; report-uri /api/1/security/"}}
+    response = await client.post(f"/api/1/security/?sentry_key={SENTRY_KEY}", json=report,
+                                 headers={"Content-Type": "application/csp-report"})
+    assert response.status == 200
+    assert (await client.post("/api/1/security/?sentry_key=nope", json=report)).status == 401
+    assert metric(client, "consentry_sdk_dropped_total", sdk="sentry", reason="security_report") == 1
+    await drain(client)
+    assert rows(store, "crashes", "crash_id") == [] and rows(store, "events", "event_id") == []
 
 
 # --- Minidumps: every crash path derives what the dump says ------------------------------------------------------

@@ -202,7 +202,7 @@ async def post_recording(request: web.Request) -> web.Response:
 def setup_posthog(app: web.Application) -> None:
     intake = app[INTAKE]
     app[MAPPER] = Mapper(intake.redactor, intake.registry, intake.limits)
-    for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track"):
+    for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track", "/engage"):  # /engage: old posthog-js $set
         app.router.add_post(path, post_capture_v0)
         app.router.add_post(path + "/", post_capture_v0)
     app.router.add_post("/i/v1/analytics/events", post_capture_v1)

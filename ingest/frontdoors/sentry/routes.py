@@ -361,6 +361,19 @@ async def post_minidump(request: web.Request) -> web.Response:
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
 
 
+async def post_security(request: web.Request) -> web.Response:
+    """Browser security reports (CSP, Expect-CT, HPKP; `?sentry_key=`): the page URLs they carry are browsing
+    history, not crash data. Key checked, body discarded unread, answered 200 so the browser does not resend,
+    counted consentry_sdk_dropped_total{sdk="sentry",reason="security_report"}."""
+    authorize(request.app[SETTINGS], sentry_key(request))
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
+    await request.release()
+    intake.metrics.sdk_items.labels(SDK, "security").inc()
+    _dropped(intake.metrics, "security_report")
+    return web.Response(status=200, body=b"{}", content_type="application/json")
+
+
 def setup_sentry(app: web.Application) -> None:
     """The DSN `http://KEY@host:port/1` posts to /api/1/envelope/; `http://KEY@host/some/prefix/1` to
     /some/prefix/api/1/envelope/ (a DSN path before the project id becomes a prefix)."""
@@ -368,3 +381,4 @@ def setup_sentry(app: web.Application) -> None:
         app.router.add_post(prefix + r"/api/{project:\d+}/envelope/", post_envelope)
         app.router.add_post(prefix + r"/api/{project:\d+}/minidump/", post_minidump)
         app.router.add_post(prefix + r"/api/{project:\d+}/store/", post_store)
+        app.router.add_post(prefix + r"/api/{project:\d+}/security/", post_security)
