@@ -197,6 +197,42 @@ async def test_sentry_store_and_tunnelled_envelope(collector: tuple[TestClient, 
     assert "test@example.com" not in text
 
 
+SENTRY_JAVA = {  # envelope -> (what a real server keeps: crashes, transactions)
+    "envelope-event-attachment": (1, 0),  # event item cut off mid-JSON: dropped; its event.minidump makes the crash
+    "envelope-feedback": (0, 0),  # user_report: a name and an e-mail, never kept
+    "envelope-session-start": (0, 0), "envelope_session_sdkversion": (0, 0),  # SDK bookkeeping
+    "envelope-transaction": (0, 0),  # 2020: outside the clock window, dropped
+    "envelope_attachment": (0, 0),  # an attachment without an event
+}
+
+
+async def test_sentry_java_envelopes(collector: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    """sentry-java's own envelope fixtures, byte for byte, and its full serialised event through store."""
+    client, _ = collector
+    for name in SENTRY_JAVA:
+        body = (HERE / "sentry-java" / f"{name}.txt").read_bytes()
+        response = await client.post("/api/1/envelope/", data=body, headers={
+            "X-Sentry-Auth": f"Sentry sentry_key={SENTRY_KEY}, sentry_version=7, sentry_client=sentry.java/8.0.0",
+            "Content-Type": "application/x-sentry-envelope"})
+        assert response.status == 200, (name, await response.text())
+    assert metric(client, "consentry_sdk_dropped_total", sdk="sentry", reason="malformed_item") == 1
+    event = json.loads((HERE / "sentry-java" / "sentry_event.json").read_text())
+    event["timestamp"] = datetime.now(UTC).isoformat()  # 1942: re-dated
+    response = await client.post(f"/api/1/store/?sentry_key={SENTRY_KEY}", json=event)
+    assert (response.status, await response.json()) == (200, {"id": event["event_id"]})
+    await drain(client)
+    crashes = rows(store, "crashes", "toString(crash_id) AS id, exception_type, minidump_parsed, attachment_keys")
+    assert len(crashes) == sum(c for c, _ in SENTRY_JAVA.values()) + 1
+    cut = next(row for row in crashes if row["id"].replace("-", "") == "9ec79c33ec9942ab8353589fcb2e04dc")
+    assert cut["exception_type"] == "NativeCrash" and not cut["minidump_parsed"] and len(cut["attachment_keys"]) == 1
+    text = stored_text(store, "crashes", but=("install_id",)) + stored_text(store, "events", but=("install_id",))
+    personal = [*event["user"].values(), event["contexts"]["device"]["name"], event["server_name"], "a@b.com",
+                "jonas"]
+    for value in personal:
+        if isinstance(value, str):
+            assert value not in text, value
+
+
 async def test_browser_security_reports_are_answered_and_dropped(collector: tuple[TestClient, Settings],
                                                                 store: ClickHouseStore) -> None:
     """A browser's CSP report (the W3C `csp-report` shape) carries the page the user was on: answered 200 (the

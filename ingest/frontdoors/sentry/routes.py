@@ -258,9 +258,11 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
         _dropped(metrics, "duplicate_item", extras)
     answer_id = headers.get("event_id")
     event = _item_json(events[0], limits.max_report_bytes, metrics) if events else None
+    files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
+    if event is None and any(is_dump for is_dump, _ in files):
+        event = {}  # a minidump is a crash of its own (as Relay makes one): the event the dump's upload would be
     if event is not None:
         event_id = event_uuid(event.get("event_id") or answer_id)
-        files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
         await _crash(intake, key, event, event_id, sent_at, files, reply, 1 + len(files))
         answer_id = answer_id or event_id.hex
     elif attachments:
