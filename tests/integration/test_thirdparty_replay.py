@@ -147,6 +147,73 @@ async def test_posthog_recording_and_config(collector: tuple[TestClient, Setting
     assert row["props_bool"] == {"has_email": True, "posthog.feature_flag_response": False}
 
 
+# --- PostHog mobile SDKs: their own request snapshots ------------------------------------------------------------
+
+MOBILE = ["posthog-android/batch-request", "posthog-android/flags-request", "posthog-android/session-replay-request",
+          "posthog-ios/event-shapes-batch", "posthog-ios/feature-flags-request", "posthog-ios/session-replay-request"]
+MOBILE_KEYS = {"_6SG-F7I1vCuZ-HdJL3VZQqjBlaSb1_20hDPwqMNnGI": {"app": "android-app", "scopes": ["telemetry",
+                                                                                              "crash_report"]},
+               "snapshot-project-token": {"app": "ios-app", "scopes": ["telemetry", "crash_report"]}}
+
+
+def instantiate(value: Any, now: str) -> Any:
+    """A snapshot's placeholders made concrete: `<uuid>` / `<uuid-v7>` a fresh UUID, `<iso8601-timestamp>` and
+    every event `timestamp` now (the recorded 2023 one is outside the clock window); other values as recorded."""
+    if isinstance(value, dict):
+        return {k: now if k in ("timestamp", "sent_at") and isinstance(v, str) else instantiate(v, now)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [instantiate(v, now) for v in value]
+    if value in ("<uuid>", "<uuid-v7>"):
+        return str(uuid.uuid4())
+    return now if value == "<iso8601-timestamp>" else value
+
+
+@pytest.fixture
+async def mobile(make_settings: Any) -> AsyncIterator[TestClient]:
+    settings = make_settings(CONSENTRY_INGEST_KEYS=json.dumps(MOBILE_KEYS))
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        yield client
+
+
+async def test_posthog_mobile_snapshots(mobile: TestClient, store: ClickHouseStore) -> None:
+    now = datetime.now(UTC).isoformat()
+    sent: list[dict[str, Any]] = []
+    for name in MOBILE:
+        snapshot = json.loads((HERE / f"{name}.json").read_text())
+        body = instantiate(snapshot["body"], now)
+        url = snapshot.get("path") or snapshot["url"]["path"] + "".join(
+            f"?{q['name']}={q['value']}" for q in snapshot["url"].get("query", []))
+        headers = {k: v for k, v in snapshot["headers"].items()
+                   if k.lower() in ("content-encoding", "content-type")}
+        data = json.dumps(body).encode()
+        if headers.get("Content-Encoding", headers.get("content-encoding")) == "gzip":
+            data = gzip.compress(data)
+        response = await mobile.post(url, data=data, headers=headers)
+        assert response.status == 200, (name, await response.text())
+        answer = await response.json()
+        if "flags" in name:
+            assert answer["sessionRecording"] is False
+        if isinstance(body, dict) and "batch" in body:
+            sent += body["batch"]
+    assert metric(mobile, "consentry_sdk_dropped_total", sdk="posthog", reason="session_recording") == 2
+    await drain(mobile)
+    events = rows(store, "events", "name, props_str, props_num, props_bool")
+    crashes = rows(store, "crashes", "exception_type, frames")
+    kept = [e for e in sent if e["event"] not in PROFILE_EVENTS and e["event"] != "$exception"]
+    assert len(events) == len(kept) and len(crashes) == 2  # one $exception from each SDK
+    assert {c["exception_type"] for c in crashes} >= {"IllegalStateException"}
+    for row in events:  # the user-chosen device name ("Jane's iPhone"), on every event
+        assert all(value == "[removed]" for key, value in row["props_str"].items() if "device_name" in key)
+    android = next(r for r in events if r["name"] == "checkout_completed")
+    assert android["props_str"]["items"] == '[{"sku":"sku-1","quantity":2}]'  # a list of objects, as JSON text
+    assert android["props_str"]["posthog.device_name"] == "[removed]"
+    text = stored_text(store, "events", but=("install_id", "session_id"))
+    for value in ("snapshot-device", "anonymous-user", "identified-user", "anonymous-123", "user-123",
+                  "_6SG-F7I1vCuZ-HdJL3VZQqjBlaSb1_20hDPwqMNnGI"):
+        assert value not in text, value
+
+
 # --- Sentry: SDK events as GlitchTip received them ---------------------------------------------------------------
 
 def glitchtip_events() -> dict[str, dict[str, Any]]:

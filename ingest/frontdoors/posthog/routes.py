@@ -76,8 +76,16 @@ async def _plain_body(request: web.Request) -> bytes:
     return decompress(body, encoding, limits.max_decompressed_bytes)
 
 
-def _sent_at(request: web.Request) -> datetime | None:
-    """When posthog-js sent the request: its `_` query parameter (milliseconds since the epoch)."""
+def _sent_at(request: web.Request, body: Any) -> datetime | None:
+    """When the client sent the request, by its own clock: the body's `sent_at` (posthog-python, -android,
+    -ios batches) or posthog-js's `_` query parameter (milliseconds since the epoch)."""
+    sent = body.get("sent_at") if isinstance(body, dict) else None
+    if isinstance(sent, str) and len(sent) <= 64:
+        try:
+            when = datetime.fromisoformat(sent)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        except ValueError:
+            pass
     value = request.query.get("_", "")
     if not value.isdigit() or len(value) > 15:
         return None
@@ -92,7 +100,8 @@ def _bearer(request: web.Request) -> str | None:
     return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
-async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any]) -> list[tuple[Any, str]]:
+async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any],
+                  sent_at: datetime | None = None) -> list[tuple[Any, str]]:
     """Map and consent-check each event, then hand the kept ones to the pipeline grouped per install, and each
     $exception event as a crash; returns (uuid as sent, "ok" | drop reason) per event. Raises only for what should
     fail the whole request (too many events, rate limit, spool)."""
@@ -101,7 +110,6 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
     if len(events) > limits.max_events_per_batch:
         raise Refusal("too_many_events", f"{len(events)} events exceed the limit of {limits.max_events_per_batch}")
     now = datetime.now(UTC)
-    sent_at = _sent_at(request)
     mapper = request.app[MAPPER]
     dropped: Counter[str] = Counter()
     outcomes: list[tuple[Any, str, Any]] = []  # (uuid as sent, "ok" | reason, install id when kept)
@@ -145,9 +153,10 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
 
 async def post_capture_v0(request: web.Request) -> web.Response:
     admit(request.app[INTAKE], request.remote)
-    key, events = capture_events(parse_body(await _plain_body(request), request.content_type))
+    body = parse_body(await _plain_body(request), request.content_type)
+    key, events = capture_events(body)
     policy = authorize(request.app[SETTINGS], key)
-    await _accept(request, policy, key or "", events)
+    await _accept(request, policy, key or "", events, _sent_at(request, body))
     return web.Response(status=200, body=V0_OK, content_type="application/json")
 
 
@@ -159,7 +168,7 @@ async def post_capture_v1(request: web.Request) -> web.Response:
     events = body.get("batch") if isinstance(body, dict) else None
     if not isinstance(events, list):
         raise Refusal("malformed_body", 'expected {"batch": [...]}')
-    outcomes = await _accept(request, policy, key or "", events)
+    outcomes = await _accept(request, policy, key or "", events, _sent_at(request, body))
     results = {sent: Result("ok") if result == "ok" else Result("drop", result)
                for sent, result in outcomes if isinstance(sent, str)}
     return web.Response(status=200, body=msgspec.json.encode(Results(results)), content_type="application/json")
