@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from support import drain
@@ -356,3 +357,29 @@ async def test_minidumps_on_every_crash_path(collector: tuple[TestClient, Settin
     text = stored_text(store, "crashes", but=("install_id",))
     for user in DUMP_USER_NAMES:
         assert user not in text, user
+
+
+async def test_sentry_native_crashpad_upload_with_its_packed_event(collector: tuple[TestClient, Settings],
+                                                                   store: ClickHouseStore) -> None:
+    """What sentry-native's Crashpad backend uploads: the dump, the event as a MessagePack `__sentry-event` file
+    part and breadcrumbs as `__sentry-breadcrumb1/2` (the event is built here in that format: the capture holds
+    the dump only)."""
+    client, _ = collector
+    event = {"event_id": uuid.uuid4().hex, "release": "sentry-native-example@0.7.17", "level": "fatal",
+             "platform": "native", "user": {"id": "install-7", "username": "jane"},
+             "contexts": {"device": {"name": "JANE-PC", "family": "Desktop"}}, "tags": {"consent": "crash"}}
+    form = dump_form((HERE / "sentry-native" / "minidump.dmp").read_bytes())
+    form.add_field("__sentry-event", msgspec.msgpack.encode(event), filename="__sentry-event")
+    form.add_field("__sentry-breadcrumb1", msgspec.msgpack.encode({"message": "opened C:/Users/jane/x.txt"}),
+                   filename="__sentry-breadcrumb1")
+    response = await client.post(f"/api/1/minidump/?sentry_key={SENTRY_KEY}", data=form)
+    assert (response.status, await response.text()) == (200, str(uuid.UUID(event["event_id"])))
+    assert metric(client, "consentry_sdk_dropped_total", sdk="sentry", reason="native_breadcrumbs") == 1
+    await drain(client)
+    (row,) = rows(store, "crashes", "app_version, os, os_version, exception_type, attachment_keys, extra")
+    assert (row["app_version"], row["os"], row["os_version"]) == ("0.7.17", "windows", "10.0.22621")
+    assert row["exception_type"] == "EXCEPTION_ACCESS_VIOLATION" and row["attachment_keys"] == []
+    assert row["extra"]["device.family"] == "Desktop"
+    text = stored_text(store, "crashes", but=("install_id",))
+    assert "JANE-PC" not in text and "jane" not in text
+

@@ -353,16 +353,38 @@ def event_uuid(value: Any) -> uuid.UUID:
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 
 
-def form_event(fields: dict[str, str]) -> dict[str, Any]:
-    """The event of a minidump upload: the `sentry` field (JSON) and / or `sentry[a][b]=value` fields."""
-    event: dict[str, Any] = {}
+_CHUNK = re.compile(r"sentry__(\d{1,3})")
+INITIAL_SCOPE = "sentry___initialScope"  # sentry-electron: the scope as Crashpad annotations (JSON)
+EVENT_PART = "__sentry-event"  # sentry-native's Crashpad backend: the event as a MessagePack file part
+BREADCRUMB_PARTS = frozenset({"__sentry-breadcrumb1", "__sentry-breadcrumb2"})  # MessagePack, dropped unread
+
+
+def _object(decode: Any, data: str | bytes) -> dict[str, Any]:
+    try:
+        value = decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def packed_event(data: bytes) -> dict[str, Any]:
+    """sentry-native's `__sentry-event` part: the event as MessagePack ({} when it is not one)."""
+    return _object(msgspec.msgpack.decode, data)
+
+
+def form_event(fields: dict[str, str], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The event of a minidump upload, as Relay assembles it: `base` (sentry-native's `__sentry-event`), the
+    `sentry` field (JSON) or its `sentry__1`, `sentry__2`, ... chunks (sentry-electron), the
+    `sentry___initialScope` annotation (sentry-electron: release, user, tags, contexts), then `sentry[a][b]=value`
+    fields; later sources win."""
+    event: dict[str, Any] = dict(base or {})
+    chunks = sorted((int(m.group(1)), value) for name, value in fields.items() if (m := _CHUNK.fullmatch(name)))
     if "sentry" in fields:
-        try:
-            value = msgspec.json.decode(fields["sentry"])
-        except msgspec.DecodeError:
-            value = None
-        if isinstance(value, dict):
-            event.update(value)
+        event.update(_object(msgspec.json.decode, fields["sentry"]))
+    elif chunks:
+        event.update(_object(msgspec.json.decode, "".join(value for _, value in chunks)))
+    if INITIAL_SCOPE in fields:
+        event.update(_object(msgspec.json.decode, fields[INITIAL_SCOPE]))
     for name, value in fields.items():
         if not name.startswith("sentry["):
             continue

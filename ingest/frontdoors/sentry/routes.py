@@ -35,6 +35,8 @@ from ingest.crash.multipart import parse_form
 from ingest.errors import Refusal
 from ingest.frontdoors.sentry.envelope import Item, parse_envelope
 from ingest.frontdoors.sentry.mapping import (
+    BREADCRUMB_PARTS,
+    EVENT_PART,
     event_uuid,
     form_event,
     install_id,
@@ -42,6 +44,7 @@ from ingest.frontdoors.sentry.mapping import (
     map_event,
     map_transaction,
     markers,
+    packed_event,
 )
 from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
@@ -355,9 +358,13 @@ async def post_minidump(request: web.Request) -> web.Response:
     metrics.sdk_items.labels(SDK, "minidump").inc()
     fields = {p.name: p.data.decode("utf-8", "replace") for p in parts
               if not p.is_file and len(p.data) <= MAX_FIELD_BYTES}
-    event = form_event(fields)
+    packed = [p for p in parts if p.name == EVENT_PART and len(p.data) <= limits.max_report_bytes]
+    event = form_event(fields, packed_event(packed[0].data) if packed else None)
     event_id = event_uuid(event.get("event_id"))
-    files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
+    skipped = {CRASHPAD_DUMP, EVENT_PART} | BREADCRUMB_PARTS  # read above, or dropped unread (breadcrumbs)
+    if dropped_crumbs := sum(p.name in BREADCRUMB_PARTS for p in parts):
+        _dropped(metrics, "native_breadcrumbs", dropped_crumbs)
+    files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name not in skipped]
     reply = Reply()
     await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
