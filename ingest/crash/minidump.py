@@ -198,7 +198,8 @@ class _Parser:
                 except _Invalid:
                     os_version = None  # a broken CSD string costs the version, not the dump
 
-        code = name = address = thread_id = None
+        code = address = thread_id = None
+        name = None if EXCEPTION_STREAM in streams else DUMP_WITHOUT_CRASH  # no fault recorded at all
         if EXCEPTION_STREAM in streams:
             rva, size = streams[EXCEPTION_STREAM]
             if size < EXCEPTION.size:

@@ -45,9 +45,18 @@ DUMPS = {
     "rust-minidump/pipeline-inlines-macos-segv.dmp": ("macos", "11.6.7", "amd64", "EXC_BAD_ACCESS"),
     "rust-minidump/simple-crashpad.dmp": ("macos", "10.15.7", "amd64", "DUMP_WITHOUT_CRASH"),
     "sentry-native/minidump.dmp": ("windows", "10.0.22621", "amd64", "EXCEPTION_ACCESS_VIOLATION"),
+    # Breakpad's processor names 0x43506E78 "Uncaught NSException": a Crashpad iOS (simulator) dump
+    "breakpad/minidump_crashpad_annotation.dmp": ("ios", "16.2.0", "amd64", "NSEXCEPTION_UNCAUGHT"),
+    "breakpad/linux_inline.dmp": ("linux", "5.10.28", "amd64", "SIGILL"),
+    "breakpad/tiny-exe-fastfail.dmp": ("windows", "10.0.19042", "amd64", "EXCEPTION_STACK_BUFFER_OVERRUN"),
+    "breakpad/tiny-exe-with-cet-xsave-x86.dmp": ("windows", "10.0.22631", "x86", "DUMP_WITHOUT_CRASH"),  # no fault
+    "symbolic/crash_linux.dmp": ("linux", "4.9.46", "amd64", "SIGSEGV"),
+    "symbolic/crash_macos.dmp": ("macos", "10.12.6", "amd64", "EXC_BAD_ACCESS"),
 }
-# User names in the dumps' module paths (/Users/<name>/...): per-person text, never stored.
-DUMP_USER_NAMES = ("ABeingessner", "/Users/ted/")
+# User names in the dumps' module paths (/Users/<name>/...) and the iOS simulator's device and app container
+# ids (unique per install): never stored.
+DUMP_USER_NAMES = ("ABeingessner", "/Users/ted/", "benhamilton", "jauer", "C7B1E81C-20E5-4B32-BF67-DDCC43DB665D",
+                   "EEDE0197-5BF7-49A6-A1AB-589B1D839398")
 
 
 @pytest.fixture
