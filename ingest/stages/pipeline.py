@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from ingest.consent.blocklist import Blocklist
 from ingest.consent.registry import ConsentRegistry
 from ingest.consent.request import check_consent
 from ingest.crash.derive import with_dump_context
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
+from ingest.crash.unpack import unpack_dump
 from ingest.durable.records import SpoolBatch, SpoolCrash
 from ingest.durable.spool import SpoolAppender
 from ingest.errors import Refusal
@@ -117,6 +120,9 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     `dump_names_exception`: a parsed minidump's exception name replaces the report's exception type (uploads
     without an exception of their own). `findings`: counts the front door adds to the row's redactions."""
     check_consent(upload.report, "crash_report")                                               # consent (request)
+    if upload.minidump:  # gzip / zstd / bzip2 / xz dumps, as Relay accepts them
+        upload = msgspec.structs.replace(upload, minidump=unpack_dump(upload.minidump,
+                                                                      intake.crash_limits.max_minidump_bytes))
     now = datetime.now(UTC)
     report = validate_crash(upload.report, intake.crash_limits, intake.limits, now)           # validate
     _admit_install(intake, report.install_id, "crash_report")                                 # consent (install)

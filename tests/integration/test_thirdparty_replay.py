@@ -8,8 +8,10 @@ project token, user names in paths) in any stored column but the pseudonymous in
 from __future__ import annotations
 
 import base64
+import bz2
 import gzip
 import json
+import lzma
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from typing import Any
 import aiohttp
 import msgspec
 import pytest
+import zstandard
 from aiohttp.test_utils import TestClient, TestServer
 from support import drain
 
@@ -392,3 +395,19 @@ async def test_sentry_native_crashpad_upload_with_its_packed_event(collector: tu
     text = stored_text(store, "crashes", but=("install_id",))
     assert "JANE-PC" not in text and "jane" not in text
 
+
+
+async def test_compressed_minidump_uploads(collector: tuple[TestClient, Settings], store: ClickHouseStore) -> None:
+    """Relay takes a gzip / bzip2 / xz / zstd-compressed minidump part; so does every crash path here."""
+    client, _ = collector
+    dump = (HERE / "symbolic" / "crash_macos.dmp").read_bytes()
+    packs = [gzip.compress, bz2.compress, lzma.compress, zstandard.ZstdCompressor().compress]
+    for pack in packs:
+        response = await client.post(f"/api/1/minidump/?sentry_key={SENTRY_KEY}", data=dump_form(pack(dump)))
+        assert response.status == 200, await response.text()
+    await drain(client)
+    stored = rows(store, "crashes", "minidump_parsed, os, os_version, exception_type, minidump_size")
+    assert len(stored) == len(packs)
+    for row in stored:  # the dump is stored decompressed, so it can be read back and symbolicated
+        assert (row["minidump_parsed"], row["os"], row["os_version"], row["exception_type"], row["minidump_size"]) \
+            == (True, "macos", "10.12.6", "EXC_BAD_ACCESS", len(dump))
