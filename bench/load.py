@@ -96,30 +96,32 @@ def _props(rng: random.Random) -> dict[str, str | int | float | bool]:
 USERS = ("alice", "bob.smith", "chen", "dmitri", "emma.j", "fatima", "george", "hana")
 
 
-def _personal(rng: random.Random) -> dict[str, str]:
-    """A prop that holds something personal, as real telemetry sometimes does: a home-directory path or an
-    e-mail address inside a message."""
-    user = rng.choice(USERS)
+def _personal(rng: random.Random, user: str) -> dict[str, str]:
+    """A prop that holds something personal, as real telemetry sometimes does: a path in the install's user's
+    home directory or the user's e-mail address inside a message."""
     if rng.random() < 0.5:
-        return {"file_path": f"/home/{user}/src/{rng.choice(('api', 'web', 'tools'))}/main.{rng.choice(('py', 'rs'))}"}
+        project, ext = rng.choice(("api", "web", "tools")), rng.choice(("py", "rs"))
+        return {"file_path": f"/home/{user}/src/{project}/main.{ext}"}
     return {"error": f"could not notify {user}@example.org: mailbox full"}
 
 
-def _event(rng: random.Random, ts: str, session_id: str, personal_share: float = 0.0) -> dict[str, object]:
+def _event(rng: random.Random, ts: str, session_id: str, personal_share: float = 0.0,
+           user: str = "") -> dict[str, object]:
     props = _props(rng)
     if personal_share and rng.random() < personal_share:
-        props |= _personal(rng)
+        props |= _personal(rng, user)
     return {"event_id": str(uuid.uuid4()), "name": rng.choice(EVENT_NAMES), "ts": ts, "session_id": session_id,
             "props": props}
 
 
-def _batch(rng: random.Random, install_id: str, events: int, personal_share: float = 0.0) -> dict[str, object]:
+def _batch(rng: random.Random, install_id: str, events: int, personal_share: float = 0.0,
+           user: str = "") -> dict[str, object]:
     ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     session_id = str(uuid.uuid4())
     return {"install_id": install_id,
             "consent": {"telemetry": "granted", "policy_version": "2026-01-21"},
             "context": rng.choice(CONTEXTS),
-            "events": [_event(rng, ts, session_id, personal_share) for _ in range(events)]}
+            "events": [_event(rng, ts, session_id, personal_share, user) for _ in range(events)]}
 
 
 def encode(doc: dict[str, object], encoding: str) -> tuple[bytes, dict[str, str]]:
@@ -143,7 +145,9 @@ def build_bodies(count: int, concurrency: int, events: int, encoding: str, seed:
     ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(installs or concurrency)]
     bodies = []
     for i in range(count):
-        data, headers = encode(_batch(rng, ids[i % len(ids)], events, personal_share), encoding)
+        install = i % len(ids)
+        user = f"{USERS[install % len(USERS)]}{install}"  # one user per install: their values repeat, not others'
+        data, headers = encode(_batch(rng, ids[install], events, personal_share, user), encoding)
         bodies.append(Body(data, headers, events))
     return bodies
 
