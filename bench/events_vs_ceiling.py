@@ -183,6 +183,17 @@ def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _server_cpu(row: dict[str, object]) -> float:
+    cpu: dict[str, float] = row["cpu_us"]  # type: ignore[assignment]
+    return sum(v for role, v in cpu.items() if role != "client")
+
+
+def _cpu_ratio(ceiling: dict[str, object], consentry: dict[str, object]) -> float:
+    """The ceiling's server CPU per event over Consentry's (all its processes): what the events/s ratio would be
+    on cores given to the server alone. Less moved by other load on the machine than the events/s ratio."""
+    return _server_cpu(ceiling) / _server_cpu(consentry)
+
+
 def _cpu(row: dict[str, object]) -> str:
     cpu: dict[str, float] = row["cpu_us"]  # type: ignore[assignment]
     return " / ".join(f"{v:.1f}" for v in cpu.values())
@@ -204,15 +215,18 @@ def main() -> int:
         print(f"run {run}: load average after {_loadavg()}", flush=True)
         if ceiling and full:
             ratio = float(full["events_s"]) / float(ceiling["events_s"])  # type: ignore[arg-type]
-            print(f"run {run}: ratio Consentry / ceiling = {ratio:.3f}", flush=True)
+            print(f"run {run}: ratio Consentry / ceiling = {ratio:.3f} (events/s); by server CPU per event "
+                  f"{_cpu_ratio(ceiling, full):.3f}", flush=True)
             rows.append((run, ceiling, full, half, ratio))
     if rows:
-        print("\n| run | ceiling events/s | Consentry acked events/s | ratio | Consentry p99 ms | p99 ms at half load "
-              "| CPU us/event ceiling / client | CPU us/event supervisor / writer / workers / client |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("\n| run | ceiling events/s | Consentry acked events/s | ratio | CPU ratio | Consentry p99 ms "
+              "| p99 ms at half load | CPU us/event ceiling / client "
+              "| CPU us/event supervisor / writer / workers / client |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for run, ceiling, full, half, ratio in rows:
             half_p99 = f"{half['p99_ms']:.1f} ({half['events_s']:,.0f}/s)" if half else "-"
             print(f"| {run} | {ceiling['events_s']:,.0f} | {full['events_s']:,.0f} | {ratio:.3f} "
+                  f"| {_cpu_ratio(ceiling, full):.3f} "
                   f"| {full['p99_ms']:.1f} | {half_p99} | {_cpu(ceiling)} | {_cpu(full)} |")
     failed = any(r["errors"] for _, c, f, h, _ in rows for r in (c, f, h) if r)
     return 1 if failed else 0
