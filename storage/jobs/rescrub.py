@@ -14,9 +14,10 @@ Per day partition (the de-identify machinery: jobs/staging.py, the optimistic sw
    patch table (id -> new values, the redaction counts merged: old counts plus what the current rules found);
    crash rows also get their text attachments re-redacted in the object store (rewritten in place, stamped with
    the version in their metadata, so a retry does not redo them);
-3. copy the day into the stage joined to the patch (new values where there is a patch row, the version raised
-   for every row), and swap it in only if the partition did not change meanwhile (else retried, then left for
-   the next run); the day is recorded in the ledger under `rescrub.v<version>.<table>`.
+3. copy the day into the stage, taking new values from the patch where it has the row (joinGet on a Join
+   table, so the copy stays the per-shard INSERT ... SELECT de-identify uses) and raising every row's version;
+   swap it in only if the partition did not change meanwhile (else retried, then left for the next run); the
+   day is recorded in the ledger under `rescrub.v<version>.<table>`.
 
 Kept as stored: ids, timestamps, the event name (validated, never redacted), and the crash fingerprint (a hash
 with nothing personal in it, part of the sort key and of rollup_crashes_daily's grouping: recomputing it would
@@ -146,7 +147,7 @@ def rescrub(ctx: JobContext) -> JobResult:
         days = [partition for owner, partition in plan if owner is data]
         if not days:
             continue
-        with Staging(ctx.store, data.name, STAGE_SUFFIX) as stage, Patch(ctx.store, data.name) as patch:
+        with Staging(ctx.store, data.name, STAGE_SUFFIX) as stage, Patch(ctx.store, data) as patch:
             for partition in days:
                 _rewrite(ctx, fix, data, partition, stage, patch, tally)
                 done += 1
@@ -184,15 +185,18 @@ def _pending(store: ClickHouseStore, data: DataClass, version: int, tally: Tally
 def _rewrite(ctx: JobContext, fix: Reredactor, data: DataClass, before: Partition, stage: Staging, patch: Patch,
              tally: Tally) -> None:
     store = ctx.store
-    replace = _replace(data, fix.version)
+    replace = _replace(data, patch, fix.version)
     for _ in range(ATTEMPTS):
         now = partition_of(store, data.name, before.day)
         if now is None:
             return  # dropped (expired) meanwhile: nothing left to re-scrub
-        store.command(patch.truncate_sql())
+        for sql in patch.reset_sql():
+            store.command(sql)
         old, changed, objects = _patch(store, ctx.objects, fix, data, now, patch)
+        for sql in patch.publish_sql():
+            store.command(sql)
         store.command(stage.truncate_sql())
-        store.command(stage.copy_patched_sql(now.partition_id, replace, patch.name, data.key))
+        store.command(stage.copy_sql(now.partition_id, replace))
         after = partition_of(store, data.name, before.day)
         tally.attachments += objects  # rewritten in the object store whether or not the swap happens
         if after is not None and after.max_block == now.max_block and after.rows == now.rows:
@@ -207,11 +211,13 @@ def _rewrite(ctx: JobContext, fix: Reredactor, data: DataClass, before: Partitio
     tally.changed_under_us += 1
 
 
-def _replace(data: DataClass, version: int) -> str:
+def _replace(data: DataClass, patch: Patch, version: int) -> str:
     """New values from the patch row where there is one; every row gets the version (never lowered)."""
-    columns = [name for name in msgspec.structs.fields(data.row) if name.name not in (data.key, "attachment_keys")]
-    picks = [f"if(p.hit, p.{c.name}, t.{c.name}) AS {c.name}" for c in columns]
-    return ", ".join([*picks, f"greatest(t.redaction_version, {int(version)}) AS redaction_version"])
+    columns = [field.name for field in msgspec.structs.fields(data.row) if field.name not in (data.key,
+                                                                                                "attachment_keys")]
+    hit = patch.lookup("hit")
+    picks = [f"if({hit}, {patch.lookup(name)}, {name}) AS {name}" for name in columns]
+    return ", ".join([*picks, f"greatest(redaction_version, {int(version)}) AS redaction_version"])
 
 
 def _patch(store: ClickHouseStore, objects: ObjectStore, fix: Reredactor, data: DataClass, partition: Partition,
@@ -240,9 +246,7 @@ def _patch(store: ClickHouseStore, objects: ObjectStore, fix: Reredactor, data: 
             if new is not None and new != row:
                 changed += 1
                 out += encoder.encode([*msgspec.structs.astuple(new), 1]) + b"\n"
-        store.insert_lines(patch.name, patch.structure, LINES, bytes(out), WRITE_SETTINGS)
-    if changed:
-        store.command(patch.sync_sql())
+        store.insert_lines(patch.feed, patch.structure, LINES, bytes(out), WRITE_SETTINGS)
     return old, changed, rewritten
 
 
@@ -282,54 +286,71 @@ def _attachment(objects: ObjectStore, fix: Reredactor, key: str) -> tuple[int, d
 
 
 class Patch:
-    """`<table>_rescrub_patch`: the changed rows of the day being rewritten (id -> new values, hit = 1).
+    """`<table>_rescrub_patch`: the changed rows of the day being rewritten (id -> new values, hit = 1), in a Join
+    engine table, so the copy looks them up with joinGet() and stays a plain single-table INSERT ... SELECT (on a
+    cluster: the per-shard copy, which a JOIN in the SELECT would turn into a copy through the initiator).
 
-    Its columns take the table's own types (read from system.columns), so the copy's if(hit, new, old) needs no
-    cast. On a cluster the copy runs on each shard against its local patch, so the patch is one replica set over
-    every node (a Keeper path without {shard}), synced on every node before the copy."""
+    Its columns take the table's own types (read from system.columns), so if(hit, new, old) needs no cast. On a
+    cluster each shard's copy looks up its own node's Join table: the rows are loaded into a feed replicated to
+    every node (one Keeper path without {shard}), synced, and each node's Join table is made from its replica of
+    the feed (CREATE ... ON CLUSTER ... AS SELECT)."""
 
-    def __init__(self, store: ClickHouseStore, table: str) -> None:
+    def __init__(self, store: ClickHouseStore, data: DataClass) -> None:
         self._store = store
         self._target = Target.of(store)
-        self._table = table
-        self._key = next(data.key for data in CLASSES if data.name == table)
-        self._row = next(data.row for data in CLASSES if data.name == table)
-        self.name = table + PATCH_SUFFIX
+        self._data = data
+        self.name = data.name + PATCH_SUFFIX
+        self.feed = self.name + "_feed" if self._target.cluster else self.name  # where the rows are inserted
         self.structure = ""
+
+    def lookup(self, column: str) -> str:
+        """The patch row's value of `column` for the row being copied (the column's default where there is none)."""
+        return f"joinGet({string(f'{self._target.database}.{self.name}')}, {string(column)}, {self._data.key})"
+
+    def _join_sql(self, body: str) -> str:
+        return f"CREATE TABLE {self._target.ddl(self.name)} {body}ENGINE = Join(ANY, LEFT, {self._data.key})"
+
+    def create_sql(self) -> list[str]:
+        t = self._target
+        if not t.cluster:
+            return [self._join_sql(f"({self.structure}) ")]
+        keeper = f"/clickhouse/tables/all/{t.database}/{self.feed}"
+        return [f"CREATE TABLE {t.ddl(self.feed)} ({self.structure}) "
+                f"ENGINE = ReplicatedMergeTree('{keeper}', '{{replica}}') ORDER BY {self._data.key}"]
+
+    def drop_sql(self) -> list[str]:
+        names = [self.name, self.feed] if self._target.cluster else [self.name]
+        return [f"DROP TABLE IF EXISTS {self._target.ddl(name)} SYNC" for name in names]
+
+    def reset_sql(self) -> list[str]:
+        """Empty the patch before a day (on a cluster, the Join tables are made again by publish_sql)."""
+        t = self._target
+        if not t.cluster:
+            return [f"TRUNCATE TABLE {t.ddl(self.name)}"]
+        return [f"DROP TABLE IF EXISTS {t.ddl(self.name)} SYNC", f"TRUNCATE TABLE {t.ddl(self.feed)}"]
+
+    def publish_sql(self) -> list[str]:
+        """After the rows are loaded: one server has them in the Join table already; a cluster waits until every
+        node has the feed, then fills each node's Join table from it."""
+        t = self._target
+        if not t.cluster:
+            return []
+        return [f"SYSTEM SYNC REPLICA ON CLUSTER '{t.cluster}' {t.read(self.feed)}",
+                self._join_sql("") + f" AS SELECT * FROM {t.read(self.feed)}"]
 
     def _columns(self) -> str:
         types = dict(self._store.query(
             f"SELECT name, type FROM system.columns WHERE database = {string(self._store.database)} "
-            f"AND table = {string(self._table)}", read_only=False).rows)
-        names = [field.name for field in msgspec.structs.fields(self._row)]
+            f"AND table = {string(self._data.name)}", read_only=False).rows)
+        names = [field.name for field in msgspec.structs.fields(self._data.row)]
         return ", ".join([*(f"{name} {types[name]}" for name in names), "hit UInt8"])
-
-    def create_sql(self) -> str:
-        t = self._target
-        if not t.cluster:
-            return f"CREATE TABLE {t.ddl(self.name)} ({self.structure}) ENGINE = MergeTree ORDER BY {self._key}"
-        keeper = f"/clickhouse/tables/all/{t.database}/{self.name}"
-        return (f"CREATE TABLE {t.ddl(self.name)} ({self.structure}) "
-                f"ENGINE = ReplicatedMergeTree('{keeper}', '{{replica}}') ORDER BY {self._key}")
-
-    def drop_sql(self) -> str:
-        return f"DROP TABLE IF EXISTS {self._target.ddl(self.name)} SYNC"
-
-    def truncate_sql(self) -> str:
-        return f"TRUNCATE TABLE {self._target.ddl(self.name)}"
-
-    def sync_sql(self) -> str:
-        """Wait until every node has the patch rows (one server: nothing to wait for)."""
-        t = self._target
-        if not t.cluster:
-            return "SELECT 1"
-        return f"SYSTEM SYNC REPLICA ON CLUSTER '{t.cluster}' {t.read(self.name)}"
 
     def __enter__(self) -> Patch:
         self.structure = self._columns()
-        self._store.command(self.drop_sql())
-        self._store.command(self.create_sql())
+        for sql in self.drop_sql() + self.create_sql():
+            self._store.command(sql)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._store.command(self.drop_sql())
+        for sql in self.drop_sql():
+            self._store.command(sql)

@@ -59,23 +59,11 @@ class Staging:
         copied exactly as stored, duplicates included, and background merges dedup them as before. Installs with
         a pending deletion request are left out: their rows go with the swap instead of coming back
         (de-identified) after the deletion ran on the old partition."""
-        return self._copy(f"SELECT * REPLACE ({replace}) FROM {self._target.read(self._table)}", "", partition_id)
-
-    def copy_patched_sql(self, partition_id: str, replace: str, patch: str, key: str) -> str:
-        """copy_sql with the table's rows (alias `t`) joined to `patch` (alias `p`, at most one row per `key`):
-        `replace` may take new values from the patch row where there is one (the re-scrub job's rewrite). On a
-        cluster the patch must be on every node (each shard joins its own rows to its own replica of it)."""
-        t = self._target
-        source = (f"SELECT t.* REPLACE ({replace}) FROM {t.read(self._table)} AS t "
-                  f"LEFT ANY JOIN {t.read(patch)} AS p ON t.{key} = p.{key}")
-        return self._copy(source, "t.", partition_id)
-
-    def _copy(self, select: str, alias: str, partition_id: str) -> str:
         t = self._target
         into = t.read(self._distributed) if t.cluster else t.read(self.name)
         per_shard = ", parallel_distributed_insert_select = 2" if t.cluster else ""
-        return (f"INSERT INTO {into} {select} "
-                f"WHERE {alias}_partition_id = '{partition_id}' AND {alias}install_id NOT IN "
+        return (f"INSERT INTO {into} SELECT * REPLACE ({replace}) FROM {t.read(self._table)} "
+                f"WHERE _partition_id = '{partition_id}' AND install_id NOT IN "
                 f"(SELECT install_id FROM {t.local('deletion_queue')}) SETTINGS optimize_on_insert = 0{per_shard}")
 
     def swap_sql(self, partition_id: str) -> str:
