@@ -34,7 +34,7 @@ class Reredaction:
         self._version = version
         tokens = sorted({t for t in redactor.policy.token_table().values() if t.startswith("[")}, key=len)
         self._token = re.compile("|".join(re.escape(t).replace(r"\{n\}", r"\d+") for t in reversed(tokens)))
-        self._context: dict[tuple[str, str], tuple[str, tuple[tuple[str, int], ...]]] = {}  # few distinct values
+        self._context: dict[tuple[str, ...], tuple[tuple[str, ...], list[str], dict[str, int]]] = {}
 
     @property
     def version(self) -> int:
@@ -43,34 +43,40 @@ class Reredaction:
     def _final(self, value: str) -> bool:
         return self._token.fullmatch(value) is not None
 
-    def _context_of(self, row: StoredEvent | StoredCrash, found: Counter[str]) -> list[str]:
-        values = []
-        for name in CONTEXT:
-            value = getattr(row, name)
-            key = (name, value)
-            cached = self._context.get(key)
-            if cached is None:
+    def _context_of(self, row: StoredEvent | StoredCrash) -> tuple[list[str], dict[str, int]]:
+        """The six batch-level strings redacted with their field names, and what was found (few distinct sets:
+        memoised for the run)."""
+        key = (row.app, row.app_version, row.os, row.os_version, row.device_type, row.policy_version)
+        cached = self._context.get(key)
+        if cached is None:
+            values, found = [], Counter[str]()
+            for name, value in zip(CONTEXT, key, strict=True):
                 result = self._redactor.redact_text(value, field=name)
-                cached = (result.value, tuple(result.findings.items()))
-                if len(self._context) < 65_536:
-                    self._context[key] = cached
-            values.append(cached[0])
-            found.update(dict(cached[1]))
-        return values
+                values.append(result.value)
+                found.update(result.findings)
+            cached = (key, values, dict(found))
+            if len(self._context) < 65_536:
+                self._context[key] = cached
+        return cached[1], cached[2]
+
+    def _context_changed(self, row: StoredEvent | StoredCrash, values: list[str]) -> bool:
+        return values != [row.app, row.app_version, row.os, row.os_version, row.device_type, row.policy_version]
 
     def event(self, row: StoredEvent) -> StoredEvent | None:
-        found: Counter[str] = Counter()
-        context = self._context_of(row, found)
-        final = {key: value for key, value in row.props_str.items() if self._final(value)}
-        mapping: dict[str, str | float | bool] = {k: v for k, v in row.props_str.items() if k not in final}
-        mapping.update(row.props_num)
-        mapping.update(row.props_bool)
+        context, context_found = self._context_of(row)
+        stored = row.props_str
+        # Tokens all start with "[": most values need no regex to be known not final.
+        final = {key: value for key, value in stored.items() if value[:1] == "[" and self._final(value)}
+        mapping: dict[str, str | float | bool] = {**stored, **row.props_num, **row.props_bool}
+        for key in final:
+            del mapping[key]
         result = self._redactor.redact_columns(mapping)
         strings, numbers, flags = result.value
         strings.update(final)
-        if (context == [getattr(row, name) for name in CONTEXT] and strings == row.props_str
-                and numbers == row.props_num and flags == row.props_bool):
+        if (strings == stored and numbers == row.props_num and flags == row.props_bool
+                and not self._context_changed(row, context)):
             return None
+        found = Counter(context_found)
         found.update(result.findings)
         app, app_version, os, os_version, device_type, policy_version = context
         return StoredEvent(row.event_id, app, app_version, os, os_version, device_type, policy_version, strings,
@@ -78,8 +84,8 @@ class Reredaction:
 
     def crash(self, row: StoredCrash) -> StoredCrash | None:
         scrub = _Scrubber(self._redactor)
-        found: Counter[str] = Counter()
-        context = self._context_of(row, found)
+        context, context_found = self._context_of(row)
+        found = Counter(context_found)
 
         def text(value: str) -> str:
             return value if self._final(value) else scrub.text(value)

@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from aiohttp.test_utils import TestClient
+from support import crash_form, drain, make_batch
 
 from ingest import cli
 from ingest.settings import Settings
@@ -76,6 +78,21 @@ def per_day(store: ClickHouseStore, table: str) -> list[list[Any]]:
 
 def everything(store: ClickHouseStore, table: str) -> str:
     return str(store.query(f"SELECT * FROM {store.database}.{table}", read_only=False).rows)
+
+
+async def test_the_pipeline_stamps_rows_and_attachments_with_the_version(client: TestClient, store: ClickHouseStore,
+                                                                         settings: Settings) -> None:
+    async with client.post("/v1/events", json=make_batch(2)) as response:
+        assert response.status == 202
+    async with client.post("/v1/crashes", data=crash_form(attachment=f"log {LEAK}".encode())) as response:
+        assert response.status == 202, await response.text()
+    await drain(client)
+    for table in ("events", "crashes"):
+        versions = store.query(f"SELECT DISTINCT redaction_version FROM {store.database}.{table}").rows
+        assert versions == [[REDACTION_VERSION]], table
+    ((keys,),) = store.query(f"SELECT attachment_keys FROM {store.database}.crashes").rows
+    with open_objects(settings) as objects:
+        assert objects.stat(keys[0]).metadata[VERSION_METADATA] == str(REDACTION_VERSION)
 
 
 def test_old_rows_are_rewritten_clean_and_current_rows_are_left_alone(db: ClickHouseStore, objects: ObjectStore,
