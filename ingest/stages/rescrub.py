@@ -34,7 +34,7 @@ class Reredaction:
         self._version = version
         tokens = sorted({t for t in redactor.policy.token_table().values() if t.startswith("[")}, key=len)
         self._token = re.compile("|".join(re.escape(t).replace(r"\{n\}", r"\d+") for t in reversed(tokens)))
-        self._context: dict[tuple[str, ...], tuple[tuple[str, ...], list[str], dict[str, int]]] = {}
+        self._context: dict[tuple[str, ...], tuple[list[str], dict[str, int], bool]] = {}
 
     @property
     def version(self) -> int:
@@ -43,9 +43,9 @@ class Reredaction:
     def _final(self, value: str) -> bool:
         return self._token.fullmatch(value) is not None
 
-    def _context_of(self, row: StoredEvent | StoredCrash) -> tuple[list[str], dict[str, int]]:
-        """The six batch-level strings redacted with their field names, and what was found (few distinct sets:
-        memoised for the run)."""
+    def _context_of(self, row: StoredEvent | StoredCrash) -> tuple[list[str], dict[str, int], bool]:
+        """The six batch-level strings redacted with their field names, what was found, and whether any changed
+        (few distinct sets: memoised for the run)."""
         key = (row.app, row.app_version, row.os, row.os_version, row.device_type, row.policy_version)
         cached = self._context.get(key)
         if cached is None:
@@ -54,27 +54,26 @@ class Reredaction:
                 result = self._redactor.redact_text(value, field=name)
                 values.append(result.value)
                 found.update(result.findings)
-            cached = (key, values, dict(found))
+            cached = (values, dict(found), tuple(values) != key)
             if len(self._context) < 65_536:
                 self._context[key] = cached
-        return cached[1], cached[2]
-
-    def _context_changed(self, row: StoredEvent | StoredCrash, values: list[str]) -> bool:
-        return values != [row.app, row.app_version, row.os, row.os_version, row.device_type, row.policy_version]
+        return cached
 
     def event(self, row: StoredEvent) -> StoredEvent | None:
-        context, context_found = self._context_of(row)
+        context, context_found, context_changed = self._context_of(row)
         stored = row.props_str
-        # Tokens all start with "[": most values need no regex to be known not final.
-        final = {key: value for key, value in stored.items() if value[:1] == "[" and self._final(value)}
         mapping: dict[str, str | float | bool] = {**stored, **row.props_num, **row.props_bool}
-        for key in final:
-            del mapping[key]
+        final: dict[str, str] | None = None
+        for key, value in stored.items():
+            if value[:1] == "[" and self._final(value):  # every token starts with "[": the regex runs rarely
+                final = final or {}
+                final[key] = value
+                del mapping[key]
         result = self._redactor.redact_columns(mapping)
         strings, numbers, flags = result.value
-        strings.update(final)
-        if (strings == stored and numbers == row.props_num and flags == row.props_bool
-                and not self._context_changed(row, context)):
+        if final:
+            strings.update(final)
+        if not context_changed and strings == stored and numbers == row.props_num and flags == row.props_bool:
             return None
         found = Counter(context_found)
         found.update(result.findings)
@@ -84,7 +83,7 @@ class Reredaction:
 
     def crash(self, row: StoredCrash) -> StoredCrash | None:
         scrub = _Scrubber(self._redactor)
-        context, context_found = self._context_of(row)
+        context, context_found, _ = self._context_of(row)
         found = Counter(context_found)
 
         def text(value: str) -> str:

@@ -256,7 +256,7 @@ def _patch(store: ClickHouseStore, objects: ObjectStore, fix: Reredactor, data: 
                 else:
                     new, objects_done = _crash(objects, fix, row)
                     rewritten += objects_done
-                if new is not None and new != row:
+                if new is not None:  # None: nothing changed
                     changed += 1
                     encoder.encode_into([*msgspec.structs.astuple(new), 1], out, -1)
                     out += b"\n"

@@ -223,3 +223,15 @@ def test_cli_runs_the_rescrub_job(settings: Settings, store: ClickHouseStore, ca
     status = [msgspec.json.decode(line) for line in capsys.readouterr().out.splitlines()]
     (entry,) = [s for s in status if s["job"] == "rescrub"]
     assert entry["last_status"] == "ok" and entry["rows"] == {"crashes": 1, "events": 3}
+
+
+def test_a_value_that_is_one_removal_token_is_final(current: Reredaction) -> None:
+    """Re-running a content field over its own token would rewrite the token's length; the value is kept."""
+    row = StoredEvent("e", "editor", "1.4.2", "linux", "6.8", "laptop", "2026-11",
+                      {"title": "[content:22 chars]", "to": "[email]", "mode": "split"}, {"ms": 1.0}, {},
+                      {"content": 1})
+    assert current.event(row) is None
+    leaky = msgspec.structs.replace(row, props_str={**row.props_str, "path": LEAK})
+    new = current.event(leaky)
+    assert new is not None and new.props_str["title"] == "[content:22 chars]" and new.props_str["to"] == "[email]"
+    assert new.redactions == {"content": 1, "path.home": 1, "path.file": 1}
