@@ -32,7 +32,10 @@ INSERT_SETTINGS = {"optimize_on_insert": 0}
 # input_format_parallel_parsing=0: parsing the lines is half the writer's CPU (perf: ClickHouse's ChunkParser
 # threads); split across threads it costs ~10% more CPU in total, which on the embedded engine the workers
 # would otherwise have. A server with idle cores only loses a little latency per insert.
-EVENT_INSERT_SETTINGS = {**INSERT_SETTINGS, "date_time_input_format": "best_effort", "input_format_parallel_parsing": 0}
+# input_format_json_compact_allow_variable_number_of_columns=1: lines spooled by an older release (fewer columns,
+# e.g. before redaction_version) still insert, the missing trailing columns taking their defaults.
+EVENT_INSERT_SETTINGS = {**INSERT_SETTINGS, "date_time_input_format": "best_effort", "input_format_parallel_parsing": 0,
+                         "input_format_json_compact_allow_variable_number_of_columns": 1}
 
 # readonly=2: no writes or DDL, but the query may still carry its own SETTINGS clause.
 # final=1: ReplacingMergeTree tables read as if merged, so retried batches never show twice.

@@ -27,7 +27,7 @@ from storage.clickhouse.migrate import migrate
 from storage.jobs import JobContext, LockOptions, RetentionPolicy, job_status, run_job
 from storage.jobs.rescrub import VERSION_METADATA, StoredCrash, StoredEvent
 from storage.objects import ObjectStore, open_object_store
-from storage.rows import CrashRow, EventRow, FrameRow
+from storage.rows import CrashRow, EventRow, FrameRow, encode_event_lines
 
 FAST = LockOptions(settle_s=0.0)
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -235,3 +235,13 @@ def test_a_value_that_is_one_removal_token_is_final(current: Reredaction) -> Non
     new = current.event(leaky)
     assert new is not None and new.props_str["title"] == "[content:22 chars]" and new.props_str["to"] == "[email]"
     assert new.redactions == {"content": 1, "path.home": 1, "path.file": 1}
+
+
+def test_lines_spooled_before_the_version_existed_still_insert_as_version_0(db: ClickHouseStore) -> None:
+    """An upgrade finds spool segments whose lines have one column fewer: they insert, and are re-scrubbed later."""
+    row = event(DAYS[0], REDACTION_VERSION)
+    old_line = msgspec.json.encode(msgspec.structs.astuple(row)[:-1]) + b"\n"  # the 16 columns of before
+    db.insert_event_lines(old_line + encode_event_lines([event(DAYS[0], REDACTION_VERSION)]))
+    versions = db.query(f"SELECT redaction_version FROM {db.database}.events ORDER BY redaction_version",
+                        read_only=False).rows
+    assert versions == [[OLD], [REDACTION_VERSION]]
