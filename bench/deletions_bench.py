@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+from rawhttp import free_port  # bench/rawhttp.py: this folder is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 DATABASE = "consentry"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def open_store(data_dir: Path):  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,14 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from rawhttp import free_port  # bench/rawhttp.py: this folder is on sys.path when run as a script
 
 EXE = str(Path(sys.executable).with_name("consentry"))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def body(ids: list[str]) -> bytes:

@@ -27,7 +27,8 @@ import msgspec
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 from load import _props, build_bodies  # noqa: E402
-from run_ingest_bench import CONSENTRY, HOST, ROOT, free_port, server  # noqa: E402
+from rawhttp import free_port  # noqa: E402
+from run_ingest_bench import CONSENTRY, HOST, ROOT, server  # noqa: E402
 
 KEY = "phc_bench"
 NAMES = ("editor_opened", "file_saved", "$pageview", "search_run", "Build Started", "settings_changed")

@@ -26,7 +26,8 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_ingest_bench import CONSENTRY, HOST, free_port, server  # noqa: E402
+from rawhttp import free_port  # noqa: E402
+from run_ingest_bench import CONSENTRY, HOST, server  # noqa: E402
 
 KEY = "bench_key"
 TEXT = "Customer wrote: my name is Alice Example, call +44 20 7946 0000 or alice@example.com. " * 6
