@@ -65,6 +65,8 @@ ONLY_COUNTED = frozenset({"client_report", "session", "sessions"})  # SDK bookke
 # would only be logged by the SDK. Counted in consentry_sdk_dropped_total{reason=<code>}.
 DROPPED_CODES = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn"})
 MAX_FIELD_BYTES = 64 << 10
+# Attachments that hold what was on the screen (sentry-cocoa, -android, -flutter): dropped unread, counted.
+SCREEN_ATTACHMENTS = frozenset({"event.view_hierarchy"})
 MAX_LEGACY_BYTES = 8 << 20  # a decompressed legacy store body (base64 + zlib): past this, 413
 
 
@@ -260,6 +262,9 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
     if extras := len(events[1:]) + len(transactions[1:]):  # one event per envelope, as Sentry defines it
         _dropped(metrics, "duplicate_item", extras)
     answer_id = headers.get("event_id")
+    if screens := [a for a in attachments if a.headers.get("attachment_type") in SCREEN_ATTACHMENTS]:
+        _dropped(metrics, "view_hierarchy", len(screens))  # what was on screen: user content, never kept
+        attachments = [a for a in attachments if a not in screens]
     event = _item_json(events[0], limits.max_report_bytes, metrics) if events else None
     files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
     if event is None and any(is_dump for is_dump, _ in files):
