@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 EVENTS_PER_INSTALL = 200  # issue 22: 10M events, 50k installs
 

@@ -7,8 +7,9 @@ import msgspec
 # code -> (HTTP status, when it is answered). docs/reference/refusals.md is generated from this table
 # (`python -m ingest.docgen`), and schemas/openapi.yaml takes each route's statuses from it.
 REFUSALS: dict[str, tuple[int, str]] = {
-    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object; a broken Sentry envelope "
-                       "(header not JSON, an item `length` past the end)"),
+    "malformed_body": (400, "the body is not valid JSON / MessagePack, or not an object, or nests objects / arrays "
+                       "more than 64 levels deep; a broken Sentry envelope (header not JSON, an item `length` past "
+                       "the end); a broken multipart form"),
     "malformed_encoding": (400, "the body is not a valid stream for its `Content-Encoding`"),
     "malformed_parameter": (400, "a malformed path or query parameter: an admin or deletion-request id that is "
                             "not a UUID / 32 hex digits, a consent identity that is not 1 to 200 printable "
@@ -42,8 +43,8 @@ REFUSALS: dict[str, tuple[int, str]] = {
                                "`application/json` / `application/msgpack`, crashes `multipart/form-data`"),
     "unsupported_encoding": (415, "`Content-Encoding` is not `identity`, `gzip`, `zstd`, `deflate` (zlib or raw) or "
                              "`br`; PostHog `compression=lz64`"),
-    "invalid_field": (422, "a field is missing, mistyped, or breaks its pattern or limit; the message names it "
-                      "(`$.events[1].name`)"),
+    "invalid_field": (422, "a field is missing, mistyped, or breaks its pattern or limit (a prop number outside the "
+                      "64-bit integer range, NaN or infinity); the message names it (`$.events[1].name`)"),
     "timestamp_out_of_range": (422, "an event timestamp is outside the clock window (older than "
                                "`limits.max_event_age_days`, or further ahead than `limits.max_clock_skew_seconds`)"),
     "rate_limited": (429, "the install id or client address is over its token bucket; `Retry-After` says when to "

@@ -2,9 +2,10 @@
 collector's own loggers (`consentry.*`, `redact`), libraries at WARNING.
 
 No line may carry a removed value, an install id, a client address or a token: the collector's own messages
-name counts, codes and paths only, and the one library message known to name the client (aiohttp's "Error
-handling request from <address>") loses the address here. tests/system/test_logs.py scans the log of a full run
-for planted values."""
+name counts, codes and paths only; the library messages known to name the client (aiohttp's "Error handling
+request from <address>") lose the address here, and aiohttp's refusals of malformed request lines and headers
+(which carry the line: tokens, keys, e-mails) become a fixed message naming only the kind of refusal.
+tests/system/test_logs.py scans the log of a full run for planted values."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import msgspec
+from aiohttp.http_exceptions import HttpProcessingError
 
 OWN_LOGGERS = ("consentry", "redact")
 # Libraries that log at INFO or DEBUG on their own (aiohttp's access log is off: access_log=None).
@@ -46,12 +48,21 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
-class _NoClientAddress(logging.Filter):
-    """aiohttp names the client in "Error handling request from %s": keep the message, drop the address."""
+class _LibraryRefusals(logging.Filter):
+    """aiohttp logs what it refuses itself verbatim: a malformed request line or header at ERROR with the line in
+    the exception (an admin token, an ingest key, an e-mail in a query) and the client address ("Error handling
+    request from <address>"). A parse refusal becomes one fixed WARNING naming only its kind; any other such line
+    keeps its message without the address."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if (record.name.startswith("aiohttp") and isinstance(record.msg, str) and record.msg.endswith(" from %s")
-                and isinstance(record.args, tuple) and len(record.args) == 1):
+        if not record.name.startswith("aiohttp") or not isinstance(record.msg, str):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "refused a malformed request: %s", (type(error).__name__,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        elif record.msg.endswith(" from %s") and isinstance(record.args, tuple) and len(record.args) == 1:
             record.msg = record.msg.replace(" from %s", "")
             record.args = None
         return True
@@ -61,7 +72,7 @@ def setup_logging(fmt: str = "text", level: str = "info", stream: TextIO | None 
     """Replace the root handler (calling it again, once the settings are loaded, switches format and level)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    handler.addFilter(_NoClientAddress())
+    handler.addFilter(_LibraryRefusals())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -3,6 +3,7 @@ proxies finds the client address."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import time
@@ -16,6 +17,7 @@ from storage.errors import StorageError
 
 log = logging.getLogger("consentry.http")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ABORTED = "aborted"  # the `status` label of a request whose client disconnected before it was answered
 
 
 def refusal_response(refusal: Refusal) -> web.Response:
@@ -42,6 +44,19 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
     except web.HTTPException as exc:
         metrics.requests.labels(route, str(exc.status)).inc()
         raise
+    except asyncio.CancelledError:  # with handler_cancellation on, a disconnect cancels the handler instead
+        metrics.requests.labels(route, ABORTED).inc()
+        raise
+    except (ConnectionResetError, web.RequestPayloadError):
+        if request.transport is not None and not request.transport.is_closing():
+            # The client is still there: its body broke the transfer coding (a bad chunk size, ...).
+            response = refusal_response(Refusal("malformed_body", "the body's transfer encoding is broken"))
+            metrics.refusals.labels("malformed_body").inc()
+        else:
+            # The client went away mid-request: its own outcome, not a server error; nothing logged (an upload
+            # aborted by the thousand must not write a traceback each), and the answer goes nowhere.
+            metrics.requests.labels(route, ABORTED).inc()
+            return web.Response(status=499)
     except Exception:
         metrics.requests.labels(route, "500").inc()
         raise

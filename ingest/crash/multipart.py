@@ -1,10 +1,12 @@
-"""Parse a (decompressed) multipart/form-data body into named parts; upload file names are dropped here."""
+"""Read a (decompressed) multipart/form-data body, as it arrives, into named parts; upload file names are dropped
+here."""
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
 import re
+from collections.abc import Callable
 
 import msgspec
 
@@ -22,33 +24,248 @@ _DISPOSITION = re.compile(
 _MEDIA_TYPE = re.compile(rb"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")
 
 
+# An unusual body (bare LF line ends, a transfer encoding, no closing delimiter, ...) is read by the stdlib parser,
+# which holds the whole message and many times its size while it works: only bodies up to this size get there.
+# Every form client sends the common shape; a larger unusual body is refused.
+STDLIB_MAX_BYTES = 256 << 10
+_MAX_HEAD = 16 << 10  # one part's header lines
+
+
 class Part(msgspec.Struct, frozen=True):
     name: str
     data: bytes
     is_file: bool  # sent with a filename; the name itself is never kept (it may hold a path or a user name)
+    dropped: bool = False  # over its PartLimit with drop=True: read past, its data not kept (b"")
+
+
+class PartLimit(msgspec.Struct, frozen=True):
+    max_bytes: int
+    drop: bool = False  # over max_bytes: drop the part's data and go on (else 413 part_too_large at once)
+
+
+PartLimits = Callable[[str, bool], PartLimit]  # (part name, is_file) -> its limit
+
+
+def _no_limit(name: str, is_file: bool) -> PartLimit:
+    return PartLimit(1 << 62)
 
 
 class _Unusual(Exception):
     """Internal: the body is not in the common CRLF shape the fast path reads; the stdlib parser decides."""
 
 
-def parse_form(body: bytes, content_type: str, max_parts: int = 256) -> list[Part]:
-    """All parts in order; the caller bounds the body size.
+def parse_form(body: bytes, content_type: str, max_parts: int = 256, limits: PartLimits = _no_limit) -> list[Part]:
+    """All parts in order, read from a whole body (FormReader fed once)."""
+    reader = FormReader(content_type, max_parts=max_parts, limits=limits)
+    reader.feed(body)
+    return reader.close()
 
-    Bodies in the shape every form client sends (CRLF line ends, parts with only Content-Disposition and
-    Content-Type headers, a closing delimiter) are split with bytes.find: the binary parts are sliced, never
-    read line by line. Anything else goes through the stdlib parser, which handles binary parts byte-exactly, so
-    both paths give the same parts."""
-    if not content_type.lower().startswith(FORM_TYPE):
-        raise Refusal("unsupported_media_type", "crash uploads must be multipart/form-data")
-    header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
-    boundary = _headers(header).get_boundary()
-    if boundary:
+
+_PREAMBLE, _AFTER_DELIMITER, _HEADERS, _DATA, _DONE = range(5)
+
+
+class FormReader:
+    """A multipart/form-data body read as it arrives: feed() the (decompressed) pieces, close() for the parts.
+
+    The part count and each part's size (`limits`, by name) are enforced while reading, so a bomb of one huge
+    part or of thousands of empty ones is refused after at most one limit's worth of bytes, and memory holds
+    the parts kept plus a delimiter's length, never the body twice. Bodies in the shape every form client sends
+    (CRLF line ends, parts with only Content-Disposition and Content-Type headers, a closing delimiter) are split
+    with bytes.find: the binary parts are sliced, never read line by line. Anything else goes through the stdlib
+    parser, which handles binary parts byte-exactly, so both paths give the same parts; that parser is given
+    bodies of at most STDLIB_MAX_BYTES."""
+
+    def __init__(self, content_type: str, *, max_parts: int = 256, limits: PartLimits = _no_limit) -> None:
+        if not content_type.lower().startswith(FORM_TYPE):
+            raise Refusal("unsupported_media_type", "crash uploads must be multipart/form-data")
+        self._header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+        self._max_parts = max_parts
+        self._limits = limits
+        self._parts: list[Part] = []
+        # The bytes fed and not yet consumed are self._buf[self._pos:]: consuming moves _pos, and only what is
+        # left (at most a delimiter's length, or an unfinished header block) is copied when the next piece comes.
+        self._buf = b""
+        self._pos = 0
+        self._raw: list[bytes] | None = []  # the pieces so far (not copies), while the stdlib parser may need them
+        self._seen = 0
+        self._state = _PREAMBLE
+        self._skipped = 0  # preamble bytes already consumed
+        self._name: str | None = None  # the part being read
+        self._is_file = False
+        self._limit = PartLimit(0)
+        self._data: list[memoryview] = []
+        self._size = 0
+        self._over = False
+        self._flushed = False  # some of this part's data was taken before its delimiter came
+        boundary = _headers(self._header).get_boundary()
         try:
-            return _fast(body, boundary.encode("latin-1"), max_parts)
-        except (_Unusual, UnicodeEncodeError):
-            pass
-    return _stdlib(header + body, max_parts)
+            self._dash = b"--" + boundary.encode("latin-1") if boundary else b""
+        except UnicodeEncodeError:
+            self._dash = b""
+        self._unusual = not self._dash
+
+    def feed(self, data: bytes) -> None:
+        self._seen += len(data)
+        if self._raw is not None:
+            if self._seen <= STDLIB_MAX_BYTES:
+                self._raw.append(data)
+            else:
+                self._raw = None
+        if self._unusual:
+            self._check_fallback()
+        elif self._state != _DONE:  # the epilogue after the close delimiter is ignored
+            rest = self._buf[self._pos:] if self._pos < len(self._buf) else b""
+            self._buf, self._pos = (rest + data if rest else data), 0
+            self._run(final=False)
+
+    def close(self) -> list[Part]:
+        if not self._unusual and self._state != _DONE:
+            self._run(final=True)
+        if not self._unusual:
+            return self._parts
+        self._check_fallback()
+        assert self._raw is not None
+        raw = b"".join(self._raw)
+        if raw.count(self._dash or b"--") > self._max_parts + 1:  # bounds the stdlib parser's work
+            raise Refusal("malformed_body", f"more than {self._max_parts} form parts")
+        parts = []
+        for part in _stdlib(self._header + raw, self._max_parts):
+            limit = self._limits(part.name, part.is_file)
+            if len(part.data) > limit.max_bytes:
+                if not limit.drop:
+                    raise _too_large(part.name, limit)
+                part = Part(part.name, b"", part.is_file, dropped=True)
+            parts.append(part)
+        return parts
+
+    def _run(self, final: bool) -> None:
+        try:
+            self._advance(final)
+        except _Unusual:
+            self._unusual = True
+            self._buf, self._pos, self._data = b"", 0, []
+            self._check_fallback()
+
+    def _check_fallback(self) -> None:
+        if self._raw is None:
+            raise Refusal("malformed_body", f"a multipart form over {STDLIB_MAX_BYTES} bytes must use CRLF line ends, "
+                          "plain part headers and a closing delimiter")
+
+    def _advance(self, final: bool) -> None:  # noqa: C901 - one state machine, read top to bottom
+        buf, pos, dash = self._buf, self._pos, self._dash
+        size, view = len(buf), memoryview(self._buf)  # part data is taken as views: copied once, when it ends
+        # A delimiter not found in the buffer may start in its last len(dash) - 1 bytes; one more byte is kept so
+        # that a delimiter found later has the two bytes before it in the buffer.
+        keep = len(dash) + 1
+        try:
+            while True:
+                state = self._state
+                if state == _PREAMBLE:
+                    at = buf.find(dash, pos)
+                    if at < 0:
+                        if final:
+                            raise _Unusual
+                        if size - keep > pos:
+                            self._skipped += size - keep - pos
+                            pos = size - keep
+                        return
+                    first = self._skipped + at - pos
+                    if first == 1 or (first > 1 and buf[at - 2:at] != _CRLF):  # a preamble ends with CRLF
+                        raise _Unusual
+                    pos = at + len(dash)
+                    self._state = _AFTER_DELIMITER
+                elif state == _AFTER_DELIMITER:
+                    if size - pos < 4 and not final:
+                        return
+                    if buf.startswith(b"--", pos):  # the close delimiter; the epilogue after its line end is ignored
+                        if buf[pos + 2:pos + 4] not in (b"", _CRLF) or not self._parts:
+                            raise _Unusual
+                        self._state = _DONE
+                        pos = size
+                        return
+                    if not buf.startswith(_CRLF, pos):  # transport padding, or a longer line that is no delimiter
+                        raise _Unusual
+                    pos += 2
+                    self._state = _HEADERS
+                elif state == _HEADERS:
+                    head_end = buf.find(b"\r\n\r\n", pos)
+                    if head_end < 0:
+                        if final or size - pos > _MAX_HEAD:
+                            raise _Unusual
+                        return
+                    self._start_part(buf[pos:head_end + 2])
+                    pos = head_end + 4
+                    self._state = _DATA
+                elif state == _DATA:
+                    at = buf.find(dash, pos)
+                    if at < 0:
+                        if final:  # no closing delimiter
+                            raise _Unusual
+                        if size - keep > pos:
+                            self._take(view[pos:size - keep])
+                            pos = size - keep
+                            self._flushed = True
+                        return
+                    # The stdlib parser also takes `--boundary` after a bare CR or LF as a delimiter: such bodies
+                    # are left to it. A delimiter right after the part's headers ends an empty part.
+                    if at - pos >= 2 and buf[at - 2:at] == _CRLF:
+                        self._take(view[pos:at - 2])
+                    elif at != pos or self._flushed:
+                        raise _Unusual
+                    pos = at + len(dash)
+                    self._end_part()
+                    self._state = _AFTER_DELIMITER
+                else:
+                    return
+        finally:
+            self._pos = pos
+
+    def _start_part(self, raw: bytes) -> None:
+        if not raw or raw == _CRLF:  # a part without headers
+            raise _Unusual
+        crlf = raw.count(_CRLF)
+        if raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:  # bare CR or LF: other line ends to the stdlib
+            raise _Unusual
+        plain = _plain_headers(raw)
+        if plain:
+            name: str | None
+            name, self._is_file = plain
+        else:
+            item = _headers(raw + _CRLF)
+            if item.get_content_maintype() == "multipart":
+                raise _Unusual
+            found = item.get_param("name", header="content-disposition")
+            name = found if isinstance(found, str) and found else None
+            self._is_file = item.get_filename() is not None
+        self._name = name
+        self._limit = self._limits(name or "", self._is_file)
+        self._data, self._size = [], 0
+        self._over = self._flushed = False
+
+    def _take(self, data: memoryview) -> None:
+        if self._over or not data:
+            return
+        self._size += len(data)
+        if self._size > self._limit.max_bytes:
+            if not self._limit.drop:
+                raise _too_large(self._name or "", self._limit)
+            self._over = True
+            self._data = []
+            return
+        self._data.append(data)
+
+    def _end_part(self) -> None:
+        if self._name is None:
+            raise Refusal("malformed_body", "every form part needs a Content-Disposition name")
+        data = b"" if self._over else b"".join(self._data)
+        self._parts.append(Part(self._name, data, self._is_file, self._over))
+        self._data = []
+        if len(self._parts) > self._max_parts:
+            raise Refusal("malformed_body", f"more than {self._max_parts} form parts")
+
+
+def _too_large(name: str, limit: PartLimit) -> Refusal:
+    return Refusal("part_too_large", f"the form part {name[:64]!r} is over {limit.max_bytes} bytes")
 
 
 def _headers(raw: bytes) -> email.message.Message:
@@ -62,48 +279,6 @@ def _part(item: email.message.Message, data: bytes, parts: list[Part], max_parts
     parts.append(Part(name, data, item.get_filename() is not None))
     if len(parts) > max_parts:
         raise Refusal("malformed_body", f"more than {max_parts} form parts")
-
-
-def _fast(body: bytes, boundary: bytes, max_parts: int) -> list[Part]:
-    dash = b"--" + boundary
-    first = body.find(dash)
-    if first < 0 or (first > 0 and body[first - 2 : first] != _CRLF):  # a preamble ends with CRLF
-        raise _Unusual
-    pos = first + len(dash)
-    parts: list[Part] = []
-    while True:
-        if body.startswith(b"--", pos):  # the close delimiter; the epilogue after its line end is ignored
-            if body[pos + 2 : pos + 4] not in (b"", _CRLF) or not parts:
-                raise _Unusual
-            return parts
-        if not body.startswith(_CRLF, pos):  # transport padding, or a longer line that is no delimiter
-            raise _Unusual
-        start = pos + 2
-        head_end = body.find(b"\r\n\r\n", start)
-        if head_end <= start:  # a part without headers, or none that end
-            raise _Unusual
-        raw = body[start : head_end + 2]
-        crlf = raw.count(_CRLF)
-        if raw.count(b"\r") != crlf or raw.count(b"\n") != crlf:  # bare CR or LF: other line ends to the stdlib
-            raise _Unusual
-        plain = _plain_headers(raw)
-        item = None if plain else _headers(raw + _CRLF)
-        if item is not None and item.get_content_maintype() == "multipart":
-            raise _Unusual
-        end = body.find(dash, head_end + 4)
-        # The stdlib parser also takes `--boundary` after a bare CR or LF as a delimiter: such bodies, and bodies
-        # without a closing delimiter, are left to it.
-        if end < 0 or body[end - 2 : end] != _CRLF:
-            raise _Unusual
-        end -= 2
-        if plain:
-            parts.append(Part(plain[0], body[head_end + 4 : end], plain[1]))
-            if len(parts) > max_parts:
-                raise Refusal("malformed_body", f"more than {max_parts} form parts")
-        else:
-            assert item is not None
-            _part(item, body[head_end + 4 : end], parts, max_parts)
-        pos = end + 2 + len(dash)
 
 
 def _plain_headers(raw: bytes) -> tuple[str, bool] | None:

@@ -11,10 +11,10 @@ import msgspec
 from aiohttp import web
 
 from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
-from ingest.crash.multipart import Part, parse_form
+from ingest.crash.multipart import Part, PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings
-from ingest.stages.decode import decompress, read_body
+from ingest.stages.decode import json_value, read_form
 from ingest.stages.pipeline import accept_crash, admit
 from ingest.state import INTAKE
 
@@ -26,6 +26,22 @@ CRASHPAD_CRASH_ID = "consentry_crash_id"  # optional; else the id is derived fro
 CRASHPAD_EXTRA = ("process_type", "ptype", "platform", "plat", "channel", "prod", "ver")
 _PLATFORMS = {"darwin": "macos", "win32": "windows", "linux": "linux", "mac": "macos", "win": "windows"}
 _CRASH_ID_NAMESPACE = uuid.UUID("5f0c3c2e-6a0e-4f52-9a59-0f6d0c0b7a11")
+
+
+ANNOTATION_BYTES = 1024  # a Crashpad annotation longer than this is not read (nor kept in memory)
+
+
+def crash_part_limits(limits: CrashLimitSettings) -> PartLimits:
+    """Each part's size cap while the form is read: the parts this door reads are refused (413) past their
+    `crash_limits.*`; any other part is dropped past ANNOTATION_BYTES, as it would not be read anyway."""
+    named = {"report": limits.max_report_bytes, "minidump": limits.max_minidump_bytes,
+             CRASHPAD_DUMP: limits.max_minidump_bytes, "attachment": limits.max_attachment_bytes}
+
+    def limit(name: str, is_file: bool) -> PartLimit:
+        cap = named.get(name)
+        return PartLimit(cap) if cap is not None else PartLimit(ANNOTATION_BYTES, drop=True)
+
+    return limit
 
 
 def _only(parts: Sequence[Part], name: str, limit: int, what: str) -> bytes | None:
@@ -56,10 +72,7 @@ def decode_native(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpl
     report = _only(parts, "report", limits.max_report_bytes, "report")
     if report is None:
         raise Refusal("malformed_body", "a `report` part (JSON) is required")
-    try:
-        value = msgspec.json.decode(report)
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the report part is not JSON: {exc}") from None
+    value = json_value(report, "the report part")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the report part must be a JSON object")
     minidump = _only(parts, "minidump", limits.max_minidump_bytes, "minidump")
@@ -72,7 +85,7 @@ def _text(part: Part) -> str:
 
 def decode_crashpad(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpload:
     dump = _only(parts, CRASHPAD_DUMP, limits.max_minidump_bytes, "minidump") or b""
-    notes = {p.name: _text(p) for p in parts if not p.is_file and len(p.data) <= 1024}
+    notes = {p.name: _text(p) for p in parts if not p.is_file and not p.dropped and len(p.data) <= ANNOTATION_BYTES}
     guid = notes.get("guid", "")
     try:
         install_id = str(uuid.UUID(guid))
@@ -110,9 +123,7 @@ async def post_crash(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     limits = intake.crash_limits
     admit(intake, request.remote)
-    body = await read_body(request, limits.max_upload_bytes)
-    plain = decompress(body, request.headers.get("Content-Encoding"), limits.max_upload_bytes)
-    upload = decode_crash(parse_form(plain, request.headers.get("Content-Type", "")), limits)   # decode
+    upload = decode_crash(await read_form(request, limits.max_upload_bytes, crash_part_limits(limits)), limits)
     crashpad = upload.source == "crashpad"
     report, clean = await accept_crash(intake, upload, dump_names_exception=crashpad)           # consent → … → spool
     if crashpad:  # Crashpad reads the response body as the report id

@@ -77,16 +77,16 @@ def parse_limit(text: str) -> int:
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
     """`7d`, `24h`, `30m` back from now, or an ISO date / date-time (UTC unless it names a zone)."""
-    if match := _SINCE.fullmatch(text):
-        ago = timedelta(**{_UNITS[match[2]]: int(match[1])})
-        return max((now or datetime.now(UTC)) - ago, _EPOCH)
     try:
+        if match := _SINCE.fullmatch(text):
+            ago = timedelta(**{_UNITS[match[2]]: int(match[1])})
+            return max((now or datetime.now(UTC)) - ago, _EPOCH)
         if len(text) > 40:  # longer than any ISO date-time with offset and microseconds
             raise ValueError(text)
         when = datetime.fromisoformat(text)
-    except ValueError:
+        return max(when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC), _EPOCH)
+    except (ValueError, OverflowError):  # OverflowError: past the calendar's edge (0001-01-01T00:00+01:00, 10**9d)
         raise ValueError(f"since must look like 7d, 24h, 30m or an ISO date (2026-01-31), not {text[:80]!r}") from None
-    return max(when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC), _EPOCH)
 
 
 def time_literal(when: datetime) -> str:

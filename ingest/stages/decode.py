@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import zlib
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-import brotli
 import msgspec
-import zstandard
 from aiohttp import web
 
+from ingest.crash.multipart import FormReader, Part, PartLimits
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
+from ingest.stages.encodings import Identity, decoder_for
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -38,88 +38,106 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     return bytes(body)
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    out = bytearray()
-    while data:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            # max_length bounds memory: a small bomb never inflates past limit + 1 bytes.
-            out += inflater.decompress(data, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise Refusal("malformed_encoding", f"invalid gzip stream: {exc}") from None
-        if len(out) > limit:
-            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise Refusal("malformed_encoding", "truncated gzip stream")
-        data = inflater.unused_data  # concatenated gzip members are legal
-    return bytes(out)
+async def plain_pieces(request: web.Request, max_bytes: int, max_plain_bytes: int) -> AsyncIterator[bytes]:
+    """The body as it arrives with Content-Encoding undone, in bounded pieces: both the size on the wire and the
+    size after decoding are capped while reading, so a caller that parses as it goes never holds the body."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise Refusal("body_too_large", f"body of {length} bytes exceeds {max_bytes}")
+    decoder = decoder_for(request.headers.get("Content-Encoding"))
+    wire = plain = 0
+    async for chunk in request.content.iter_any():
+        wire += len(chunk)
+        if wire > max_bytes:
+            raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
+        for piece in decoder.feed(chunk):
+            plain += len(piece)
+            if plain > max_plain_bytes:
+                raise Refusal("decompressed_too_large", f"decompressed body exceeds {max_plain_bytes} bytes")
+            yield piece
+    if length is not None and wire < length:
+        raise Refusal("malformed_body", f"body ended after {wire} of {length} bytes")
+    decoder.finish()
 
 
-def _inflate(data: bytes, limit: int) -> bytes:
-    """HTTP `deflate` is a zlib stream (RFC 9110); some clients send raw deflate, which is accepted too."""
-    for wbits in (zlib.MAX_WBITS, -zlib.MAX_WBITS):
-        inflater = zlib.decompressobj(wbits=wbits)
-        try:
-            out = inflater.decompress(data, limit + 1)
-        except zlib.error:
-            continue
-        if len(out) > limit:
-            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise Refusal("malformed_encoding", "truncated deflate stream")
-        return out
-    raise Refusal("malformed_encoding", "invalid deflate stream")
-
-
-def _unbrotli(data: bytes, limit: int) -> bytes:
-    decompressor = brotli.Decompressor()
-    out = bytearray()
-    try:
-        chunk = decompressor.process(data, output_buffer_limit=_CHUNK)
-        while True:  # the output is bounded per call, so a bomb stops at limit + one chunk
-            out += chunk
-            if len(out) > limit:
-                raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-            if decompressor.can_accept_more_data():
-                break
-            chunk = decompressor.process(b"", output_buffer_limit=_CHUNK)
-    except brotli.error as exc:
-        raise Refusal("malformed_encoding", f"invalid brotli stream: {exc}") from None
-    if not decompressor.is_finished():
-        raise Refusal("malformed_encoding", "truncated brotli stream")
-    return bytes(out)
-
-
-def _unzstd(data: bytes, limit: int) -> bytes:
-    out = bytearray()
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
-            while chunk := reader.read(_CHUNK):
-                out += chunk
-                if len(out) > limit:
-                    raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
-    except zstandard.ZstdError as exc:
-        raise Refusal("malformed_encoding", f"invalid zstd stream: {exc}") from None
-    return bytes(out)
+async def read_form(request: web.Request, max_bytes: int, limits: PartLimits) -> list[Part]:
+    """The multipart form, parsed as the (decompressing) body arrives: the media type is checked before a byte is
+    read, the part count and sizes while reading."""
+    reader = FormReader(request.headers.get("Content-Type", ""), limits=limits)
+    async for piece in plain_pieces(request, max_bytes, max_bytes):
+        reader.feed(piece)
+    return reader.close()
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo Content-Encoding with the output capped at `limit` bytes."""
-    name = (encoding or "identity").strip().lower()
-    if name == "identity":
+    """Undo Content-Encoding with the output capped at `limit` bytes (checked after every bounded piece, so a
+    bomb stops one piece past the cap)."""
+    decoder = decoder_for(encoding)
+    if isinstance(decoder, Identity):
         if len(body) > limit:
             raise Refusal("decompressed_too_large", f"body exceeds {limit} bytes")
         return body
-    if name in ("gzip", "x-gzip"):
-        return _gunzip(body, limit)
-    if name == "zstd":
-        return _unzstd(body, limit)
-    if name == "deflate":
-        return _inflate(body, limit)
-    if name == "br":
-        return _unbrotli(body, limit)
-    raise Refusal("unsupported_encoding",
-                  f"Content-Encoding {name[:32]!r} is not one of identity, gzip, zstd, deflate, br")
+    out = bytearray()
+    for piece in decoder.feed(body):
+        out += piece
+        if len(out) > limit:
+            raise Refusal("decompressed_too_large", f"decompressed body exceeds {limit} bytes")
+    decoder.finish()
+    return bytes(out)
+
+
+# How deep a body's objects and arrays may nest. No SDK payload comes near it (the Sentry SDKs trim event data to
+# 10 levels below a field); anything near the interpreter's recursion limit (1,000) would fail in the decoder or
+# in any later step that walks the value, so it is refused as a malformed body, on every front door, here.
+MAX_DEPTH = 64
+_CONTAINERS = (dict, list)
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether `value` has objects or arrays nested more than `limit` levels (the value itself is level 1).
+    Iterative: the check itself must not recurse."""
+    if type(value) not in _CONTAINERS:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if type(item) is dict else item:
+            if type(child) in _CONTAINERS:
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _checked(value: T, what: str) -> T:
+    if too_deep(value):
+        raise Refusal("malformed_body", f"{what} nests objects or arrays more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def json_value(data: bytes, what: str = "the body") -> Any:
+    """Any JSON value from an untrusted body or part, or 400 `malformed_body` (bad syntax, or nested more than
+    MAX_DEPTH levels). Every front door parses untyped JSON through here."""
+    try:
+        value = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise Refusal("malformed_body", f"{what} is not JSON: {_reason(exc)}") from None
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:  # cannot nest deeper than it has brackets
+        return value
+    return _checked(value, what)
+
+
+def msgpack_value(data: bytes, what: str = "the body") -> Any:
+    """json_value for MessagePack."""
+    try:
+        value = msgspec.msgpack.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:  # invalid UTF-8 raises the second
+        raise Refusal("malformed_body", f"{what} is not MessagePack: {_reason(exc)}") from None
+    return _checked(value, what)
+
+
+def _reason(exc: Exception) -> str:
+    return f"nested more than {MAX_DEPTH} levels deep" if isinstance(exc, RecursionError) else str(exc)
 
 
 def decode_json(body: bytes, kind: type[T]) -> T:
@@ -128,8 +146,8 @@ def decode_json(body: bytes, kind: type[T]) -> T:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise Refusal("invalid_field", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:  # an ignored unknown field may nest without end
+        raise Refusal("malformed_body", f"cannot parse body: {_reason(exc)}") from None
 
 
 _JSON_EVENTS = msgspec.json.Decoder(EventBatch)
@@ -138,7 +156,8 @@ _MSGPACK_EVENTS = msgspec.msgpack.Decoder(EventBatch)
 
 def decode_events(body: bytes, content_type: str) -> Decoded:
     """One typed pass for well-formed batches; a body that parses but does not fit the types is returned as
-    plain objects, so consent is still checked before any field error is reported."""
+    plain objects, so consent is still checked before any field error is reported. The typed pass nests only
+    as deep as EventBatch does; an ignored unknown field that nests without end is refused like any other."""
     decoder: msgspec.json.Decoder[EventBatch] | msgspec.msgpack.Decoder[EventBatch]
     decoder = _JSON_EVENTS if content_type in JSON_TYPES else _MSGPACK_EVENTS
     if content_type in JSON_TYPES or content_type in MSGPACK_TYPES:
@@ -146,25 +165,22 @@ def decode_events(body: bytes, content_type: str) -> Decoded:
             return Decoded(batch=decoder.decode(body))
         except msgspec.ValidationError:
             pass
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise Refusal("malformed_body", f"cannot parse body: {_reason(exc)}") from None
     return Decoded(raw=parse(body, content_type))
 
 
 def parse(body: bytes, content_type: str) -> dict[str, Any]:
     """Parse the body into plain objects; typing happens later, after the consent check."""
-    try:
-        if content_type in JSON_TYPES:
-            value = msgspec.json.decode(body)
-        elif content_type in MSGPACK_TYPES:
-            value = msgspec.msgpack.decode(body)
-        else:
-            raise Refusal(
-                "unsupported_media_type",
-                f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
-            )
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgpack str with invalid UTF-8 raises the latter
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    if content_type in JSON_TYPES:
+        value = json_value(body)
+    elif content_type in MSGPACK_TYPES:
+        value = msgpack_value(body)
+    else:
+        raise Refusal(
+            "unsupported_media_type",
+            f"Content-Type {content_type[:64]!r} is not application/json or application/msgpack",
+        )
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the body must be an object")
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,11 +66,31 @@ def _check_props(index: int, props: dict[str, Any], limits: LimitSettings) -> No
     for key, value in props.items():
         if key not in known and not PROP_KEY.ok(key):
             raise PROP_KEY.refusal(f"$.events[{index}].props key")
-        if type(value) is str and len(value) > longest:
-            raise Refusal(
-                "invalid_field",
-                f"$.events[{index}].props.{key} is {len(value)} characters, over {limits.max_string_length}",
-            )
+        kind = type(value)
+        if kind is str:
+            if len(value) > longest:
+                raise Refusal(
+                    "invalid_field",
+                    f"$.events[{index}].props.{key} is {len(value)} characters, over {limits.max_string_length}",
+                )
+        elif kind is not bool:
+            check_number(value, f"$.events[{index}].props.{key}")
+
+
+# Numbers are stored as 64-bit floats. An integer is taken within the 64-bit integer range (what MessagePack can
+# carry; a longer JSON integer is refused, not rounded or stored as text, as JSON's 1e400 already is); a float
+# must be finite, as JSON cannot carry NaN or infinity (MessagePack can).
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
+_FLOAT_MAX = sys.float_info.max
+
+
+def check_number(value: int | float, path: str) -> None:
+    """422 `invalid_field` for an integer outside the 64-bit range or a float that is NaN or infinite."""
+    if type(value) is int:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise Refusal("invalid_field", f"{path} is an integer outside the 64-bit range")
+    elif not -_FLOAT_MAX <= value <= _FLOAT_MAX:  # false for NaN as well
+        raise Refusal("invalid_field", f"{path} is not a finite number (NaN and infinity are refused)")
 
 
 def validate_crash(raw: dict[str, object], limits: CrashLimitSettings, clock: LimitSettings,
@@ -89,8 +110,10 @@ def validate_crash(raw: dict[str, object], limits: CrashLimitSettings, clock: Li
     check_context(report.context)
     for index, name in enumerate(report.breadcrumbs):
         EVENT_NAME.check(name, f"$.breadcrumbs[{index}]")
-    for key in report.extra:
+    for key, value in report.extra.items():
         PROP_KEY.check(key, "$.extra key")
+        if type(value) is int or type(value) is float:
+            check_number(value, f"$.extra.{key}")
     if len(report.exception.message) > limits.max_message_length:
         raise Refusal("invalid_field", f"$.exception.message is over {limits.max_message_length} characters")
     if len(report.breadcrumbs) > limits.max_breadcrumbs:

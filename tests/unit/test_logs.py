@@ -79,3 +79,28 @@ def test_log_settings() -> None:
     assert (load_settings(environ={}).log.format, load_settings(environ={}).log.level) == ("text", "info")
     with pytest.raises(ConfigError, match="log.format"):
         load_settings(environ={"CONSENTRY_LOG_FORMAT": "xml"})
+
+
+def test_aiohttp_refusals_of_malformed_requests_log_a_fixed_message(restore_logging: None) -> None:
+    """aiohttp's "Error handling request from <address>" with a BadStatusLine / InvalidHeader naming the line
+    (here an admin token and an e-mail): one WARNING naming the refusal's kind, no line, no address, no traceback."""
+    from aiohttp.http_exceptions import BadStatusLine, InvalidHeader
+
+    out = io.StringIO()
+    setup_logging("json", "info", out)
+    server = logging.getLogger("aiohttp.server")
+    for error in (BadStatusLine("GET /?key=phc_secretkey&email=alice@example.com HTTP/1.1"),
+                  InvalidHeader(b"Authorization: Bearer \x01admin-token-123")):
+        try:
+            raise error
+        except Exception:
+            server.exception("Error handling request from %s", "203.0.113.9")
+    server.error("Error handling request from %s", "203.0.113.9")  # any other such line: the address goes
+    text = out.getvalue()
+    for secret in ("phc_secretkey", "alice@example.com", "admin-token-123", "203.0.113.9", "Traceback"):
+        assert secret not in text
+    lines = _lines(out)
+    assert [(line["level"], line["message"]) for line in lines] == [
+        ("warning", "refused a malformed request: BadStatusLine"),
+        ("warning", "refused a malformed request: InvalidHeader"),
+        ("error", "Error handling request")]

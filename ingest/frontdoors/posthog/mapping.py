@@ -35,6 +35,7 @@ from ingest.consent.sdk import refusal_reason
 from ingest.errors import Refusal
 from ingest.model import Consent, Context, Event, PropValue
 from ingest.settings import ConsentScope, IngestKey, LimitSettings
+from ingest.stages.decode import json_value
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME, PROP_KEY
 from redact import Redactor
 
@@ -123,10 +124,7 @@ def parse_body(plain: bytes, content_type: str) -> Any:
             raise Refusal("malformed_body", "cannot parse the form body") from None
         data = (fields.get("data") or [""])[0].strip()
         plain = data.encode() if data[:1] in ("{", "[") else _unbase64(data)
-    try:
-        return msgspec.json.decode(plain)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise Refusal("malformed_body", f"cannot parse body: {exc}") from None
+    return json_value(plain)
 
 
 def _unbase64(data: str) -> bytes:

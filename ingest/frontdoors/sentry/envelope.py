@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from ingest.errors import Refusal
+from ingest.stages.decode import json_value
 
 MAX_ITEMS = 100  # the Python SDK sends one event plus its attachments; anything near this is not an SDK
 MAX_HEADER_BYTES = 16 << 10
@@ -37,10 +38,7 @@ def _header(data: bytes, start: int, what: str) -> tuple[dict[str, Any], int]:
         end = len(data)
     if end - start > MAX_HEADER_BYTES:
         raise Refusal("malformed_body", f"the {what} header is over {MAX_HEADER_BYTES} bytes")
-    try:
-        value = msgspec.json.decode(data[start:end])
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the {what} header is not JSON: {exc}") from None
+    value = json_value(data[start:end], f"the {what} header")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", f"the {what} header must be a JSON object")
     return value, end + 1

@@ -28,13 +28,16 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
 from ingest.consent.registry import ConsentRegistry
+from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
+from ingest.stages.decode import json_value, msgpack_value
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME
 
 # Item types the Python SDK (and others) send; used as the `type` metric label, anything else is "other".
@@ -359,17 +362,19 @@ EVENT_PART = "__sentry-event"  # sentry-native's Crashpad backend: the event as 
 BREADCRUMB_PARTS = frozenset({"__sentry-breadcrumb1", "__sentry-breadcrumb2"})  # MessagePack, dropped unread
 
 
-def _object(decode: Any, data: str | bytes) -> dict[str, Any]:
+def _object(decode: Callable[[bytes], Any], data: bytes) -> dict[str, Any]:
+    """A form field's object through the bounded decoders; not one (bad syntax, a nesting bomb, an array): {},
+    the field is ignored like any field the form cannot use."""
     try:
         value = decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except Refusal:
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def packed_event(data: bytes) -> dict[str, Any]:
     """sentry-native's `__sentry-event` part: the event as MessagePack ({} when it is not one)."""
-    return _object(msgspec.msgpack.decode, data)
+    return _object(msgpack_value, data)
 
 
 def form_event(fields: dict[str, str], base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -380,11 +385,11 @@ def form_event(fields: dict[str, str], base: dict[str, Any] | None = None) -> di
     event: dict[str, Any] = dict(base or {})
     chunks = sorted((int(m.group(1)), value) for name, value in fields.items() if (m := _CHUNK.fullmatch(name)))
     if "sentry" in fields:
-        event.update(_object(msgspec.json.decode, fields["sentry"]))
+        event.update(_object(json_value, fields["sentry"].encode()))
     elif chunks:
-        event.update(_object(msgspec.json.decode, "".join(value for _, value in chunks)))
+        event.update(_object(json_value, "".join(value for _, value in chunks).encode()))
     if INITIAL_SCOPE in fields:
-        event.update(_object(msgspec.json.decode, fields[INITIAL_SCOPE]))
+        event.update(_object(json_value, fields[INITIAL_SCOPE].encode()))
     for name, value in fields.items():
         if not name.startswith("sentry["):
             continue

@@ -31,7 +31,7 @@ from aiohttp import web
 
 from ingest.consent.sdk import authorize, refusal_reason
 from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
-from ingest.crash.multipart import parse_form
+from ingest.crash.multipart import PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.frontdoors.sentry.envelope import Item, parse_envelope
 from ingest.frontdoors.sentry.mapping import (
@@ -50,7 +50,7 @@ from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import decompress, read_body
+from ingest.stages.decode import decompress, json_value, read_body, read_form
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
 from ingest.state import INTAKE, METRICS, SETTINGS
 
@@ -148,10 +148,7 @@ async def _admitted_body(request: web.Request,
 def _json(item: Item, limit: int) -> dict[str, Any]:
     if len(item.payload) > limit:
         raise Refusal("part_too_large", f"the {item.type} item is {len(item.payload)} bytes, over {limit}")
-    try:
-        value = msgspec.json.decode(item.payload)
-    except msgspec.DecodeError as exc:
-        raise Refusal("malformed_body", f"the {item.type} item is not JSON: {exc}") from None
+    value = json_value(item.payload, f"the {item.type} item")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", f"the {item.type} item must be a JSON object")
     return value
@@ -244,7 +241,7 @@ async def _transaction(intake: Intake, key: IngestKey, event: dict[str, Any], ev
 async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], items: list[Item]) -> web.Response:
     """An envelope's items (or a legacy store request as one item): the first event with its attachments, the
     first transaction; an event item that is not JSON is dropped and counted (`malformed_item`), the rest of the
-    envelope still goes through, as Relay does."""
+    envelope still goes through, as Relay does; an envelope of nothing but unreadable items is 400."""
     intake = request.app[INTAKE]
     metrics, limits = intake.metrics, intake.crash_limits
     sent_at = headers.get("sent_at")
@@ -265,7 +262,12 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
     if screens := [a for a in attachments if a.headers.get("attachment_type") in SCREEN_ATTACHMENTS]:
         _dropped(metrics, "view_hierarchy", len(screens))  # what was on screen: user content, never kept
         attachments = [a for a in attachments if a not in screens]
-    event = _item_json(events[0], limits.max_report_bytes, metrics) if events else None
+    event = _item_json(events[0], limits.max_report_bytes) if events else None
+    transaction = _item_json(transactions[0], limits.max_report_bytes) if transactions else None
+    if unread := (bool(events) and event is None) + (bool(transactions) and transaction is None):
+        if unread == len(items):  # nothing in the envelope can be read: the request itself is bad
+            raise Refusal("malformed_body", "no item of the envelope is a JSON object")
+        _dropped(metrics, "malformed_item", unread)
     files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
     if event is None and any(is_dump for is_dump, _ in files):
         event = {}  # a minidump is a crash of its own (as Relay makes one): the event the dump's upload would be
@@ -275,7 +277,6 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
         answer_id = answer_id or event_id.hex
     elif attachments:
         _dropped(metrics, "orphan_attachment", len(attachments))
-    transaction = _item_json(transactions[0], limits.max_report_bytes, metrics) if transactions else None
     if transaction is not None:
         event_id = event_uuid(transaction.get("event_id") or answer_id)
         await _transaction(intake, key, transaction, event_id, sent_at, reply)
@@ -284,15 +285,26 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
     return web.Response(status=200, body=body, content_type="application/json", headers=reply.headers())
 
 
-def _item_json(item: Item, limit: int, metrics: Metrics) -> dict[str, Any] | None:
-    """The item's JSON object, or None (counted `malformed_item`) when it is not one: a truncated event drops
-    that event, not the envelope. Over the size cap is still 413 (`part_too_large`)."""
+def _minidump_part_limits(limits: CrashLimitSettings) -> PartLimits:
+    """While the form is read: the minidump is refused (413) past its cap; other files are dropped (and counted)
+    past the attachment cap, fields past MAX_FIELD_BYTES, as they were when read whole."""
+
+    def limit(name: str, is_file: bool) -> PartLimit:
+        if name == CRASHPAD_DUMP:
+            return PartLimit(limits.max_minidump_bytes)
+        return PartLimit(limits.max_attachment_bytes if is_file else MAX_FIELD_BYTES, drop=True)
+
+    return limit
+
+
+def _item_json(item: Item, limit: int) -> dict[str, Any] | None:
+    """The item's JSON object, or None when it is not one (cut off, a nesting bomb, not an object): that item is
+    dropped, not the envelope, unless nothing else is in it. Over the size cap is still 413 (`part_too_large`)."""
     try:
         return _json(item, limit)
     except Refusal as refusal:
         if refusal.code != "malformed_body":
             raise
-        _dropped(metrics, "malformed_item")
         return None
 
 
@@ -300,8 +312,8 @@ def envelope_dsn_key(plain: bytes) -> str | None:
     """The public key of the `dsn` in an envelope's header line (tunnels forward envelopes without auth)."""
     line = plain[:plain.find(b"\n")] if b"\n" in plain else plain
     try:
-        header = msgspec.json.decode(line)
-    except msgspec.DecodeError:
+        header = json_value(line, "the envelope header")
+    except Refusal:
         return None
     dsn = header.get("dsn") if isinstance(header, dict) else None
     if not isinstance(dsn, str) or len(dsn) > 2048:
@@ -353,23 +365,24 @@ async def post_minidump(request: web.Request) -> web.Response:
     JSON field or `sentry[...]` fields; other file parts are attachments. Answers the event id as text."""
     intake = request.app[INTAKE]
     metrics, limits = intake.metrics, intake.crash_limits
-    key, plain = await _admitted_body(request)
-    parts = parse_form(plain, request.headers.get("Content-Type", ""))
+    key = authorize(request.app[SETTINGS], sentry_key(request))  # 401 before a byte is read
+    admit(intake, request.remote)
+    parts = await read_form(request, limits.max_upload_bytes, _minidump_part_limits(limits))
     dumps = [p for p in parts if p.name == CRASHPAD_DUMP]
     if len(dumps) != 1:
         raise Refusal("malformed_body", f"exactly one `{CRASHPAD_DUMP}` part is required")
-    if len(dumps[0].data) > limits.max_minidump_bytes:
-        raise Refusal("part_too_large", f"the minidump is over {limits.max_minidump_bytes} bytes")
     metrics.sdk_items.labels(SDK, "minidump").inc()
-    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts
-              if not p.is_file and len(p.data) <= MAX_FIELD_BYTES}
-    packed = [p for p in parts if p.name == EVENT_PART and len(p.data) <= limits.max_report_bytes]
+    fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file and not p.dropped}
+    packed = [p for p in parts if p.name == EVENT_PART and not p.dropped and len(p.data) <= limits.max_report_bytes]
     event = form_event(fields, packed_event(packed[0].data) if packed else None)
     event_id = event_uuid(event.get("event_id"))
     skipped = {CRASHPAD_DUMP, EVENT_PART} | BREADCRUMB_PARTS  # read above, or dropped unread (breadcrumbs)
     if dropped_crumbs := sum(p.name in BREADCRUMB_PARTS for p in parts):
         _dropped(metrics, "native_breadcrumbs", dropped_crumbs)
-    files = [(True, dumps[0].data)] + [(False, p.data) for p in parts if p.is_file and p.name not in skipped]
+    others = [p for p in parts if p.is_file and p.name not in skipped]
+    if too_large := sum(p.dropped for p in others):
+        _dropped(metrics, "attachment_too_large", too_large)
+    files = [(True, dumps[0].data)] + [(False, p.data) for p in others if not p.dropped]
     reply = Reply()
     await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
