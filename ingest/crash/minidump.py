@@ -199,8 +199,7 @@ class _Parser:
                     os_version = None  # a broken CSD string costs the version, not the dump
 
         code = address = thread_id = None
-        # A dump of the process's threads that records no exception: written on request, not after a fault.
-        name = DUMP_WITHOUT_CRASH if EXCEPTION_STREAM not in streams and THREAD_LIST_STREAM in streams else None
+        name = None if EXCEPTION_STREAM in streams else DUMP_WITHOUT_CRASH  # no fault recorded: written on request
         if EXCEPTION_STREAM in streams:
             rva, size = streams[EXCEPTION_STREAM]
             if size < EXCEPTION.size:

@@ -33,6 +33,7 @@ from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
 from ingest.stages.validate import validate_batch, validate_crash
 from redact import Redactor
+from redact.version import REDACTION_VERSION
 from storage.objects import ObjectStore
 from storage.rows import CrashRow
 
@@ -170,5 +171,5 @@ def _crash_row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | No
         dump_exception_name=(dump.exception_name or "") if dump else "", dump_os=(dump.os or "") if dump else "",
         dump_cpu_arch=(dump.cpu_arch or "") if dump else "", dump_modules=clean.dump_modules,
         attachment_keys=stored.attachment_keys, attachment_sizes=stored.attachment_sizes,
-        redactions=dict(clean.findings),
+        redactions=dict(clean.findings), redaction_version=REDACTION_VERSION,
     )

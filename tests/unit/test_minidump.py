@@ -271,9 +271,9 @@ def test_every_module_pointing_at_one_long_name_hits_the_string_budget() -> None
     listing = U32.pack(2000) + bytes(entry) * 2000
     DIRECTORY_ENTRY.pack_into(data, _off, 4, len(listing), len(data))
     data.extend(listing)
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     assert parse_minidump(bytes(data)) == MinidumpInfo(ok=False, error="string_budget_exceeded")
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def _mutations(seed: int, count: int) -> list[bytes]:
@@ -307,7 +307,7 @@ def _mutations(seed: int, count: int) -> list[bytes]:
 
 def test_fuzzed_variants_never_raise_and_finish_quickly() -> None:
     variants = _mutations(seed=20240601, count=2000)
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     errors: set[str] = set()
     for data in variants:
         info = parse_minidump(data)
@@ -318,5 +318,5 @@ def test_fuzzed_variants_never_raise_and_finish_quickly() -> None:
             errors.add(info.error)
         assert len(info.modules) <= info.module_count <= len(data)
         assert all(len(m.path) <= 32767 for m in info.modules)
-    assert time.perf_counter() - started < 5.0
+    assert time.thread_time() - started < 5.0
     assert {"bad_signature", "truncated", "stream_out_of_bounds"} <= errors  # the fuzzer reaches deep checks

@@ -241,7 +241,7 @@ async def _transaction(intake: Intake, key: IngestKey, event: dict[str, Any], ev
 async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], items: list[Item]) -> web.Response:
     """An envelope's items (or a legacy store request as one item): the first event with its attachments, the
     first transaction; an event item that is not JSON is dropped and counted (`malformed_item`), the rest of the
-    envelope still goes through, as Relay does; an envelope of nothing but unreadable items is 400."""
+    envelope still goes through, as Relay does."""
     intake = request.app[INTAKE]
     metrics, limits = intake.metrics, intake.crash_limits
     sent_at = headers.get("sent_at")
@@ -265,9 +265,7 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
     event = _item_json(events[0], limits.max_report_bytes) if events else None
     transaction = _item_json(transactions[0], limits.max_report_bytes) if transactions else None
     if unread := (bool(events) and event is None) + (bool(transactions) and transaction is None):
-        if unread == len(items):  # nothing in the envelope can be read: the request itself is bad
-            raise Refusal("malformed_body", "no item of the envelope is a JSON object")
-        _dropped(metrics, "malformed_item", unread)
+        _dropped(metrics, "malformed_item", unread)  # even when it is all there is: resending cannot fix it
     files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
     if event is None and any(is_dump for is_dump, _ in files):
         event = {}  # a minidump is a crash of its own (as Relay makes one): the event the dump's upload would be
