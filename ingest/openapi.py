@@ -201,15 +201,24 @@ def _operations() -> dict[str, Any]:
             "summary": "PostHog remote config: session recording and other content capture off",
             "operationId": "posthogConfig", "parameters": [_path("key", "the project (ingest) key", TEXT)],
             "responses": _ok(200, "the config", ANY_OBJECT) | _refusals("unknown_ingest_key", "rate_limited")}},
+        "/array/{key}/config.js": {"get": {
+            "summary": "PostHog remote config as the script posthog-js loads", "operationId": "posthogConfigJs",
+            "parameters": [_path("key", "the project (ingest) key", TEXT)],
+            "responses": _ok(200, "the script", TEXT, "application/javascript")
+            | _refusals("unknown_ingest_key", "rate_limited")}},
         "/i/v1/analytics/events": {"post": {
             "summary": "PostHog v1 capture (Bearer project key)", "operationId": "posthogV1",
             "requestBody": v0_body,
             "responses": _ok(200, "per-event results", ANY_OBJECT) | _refusals(*SDK)}},
     }
     for path in ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/", "/engage/"):
-        paths[path] = {"post": {"summary": "PostHog v0 capture (api_key in the body)",
-                                "operationId": "posthog" + path.strip("/").replace("/", "_").title().replace("_", ""),
-                                "requestBody": v0_body, "responses": posthog_v0 | _refusals(*SDK)}}
+        name = "posthog" + path.strip("/").replace("/", "_").title().replace("_", "")
+        paths[path] = {"post": {"summary": "PostHog v0 capture (api_key in the body)", "operationId": name,
+                                "requestBody": v0_body, "responses": posthog_v0 | _refusals(*SDK)},
+                       "get": {"summary": "PostHog v0 capture as an image beacon (the body as ?data=)",
+                               "operationId": name + "Get", "parameters": [
+                                   _query("data", "the events: JSON or base64 JSON, as a form's data field", TEXT)],
+                               "responses": posthog_v0 | _refusals(*SDK)}}
     for path in ("/flags/", "/decide/"):
         paths[path] = {"post": {"summary": "PostHog feature flags: always none", "operationId": "posthogFlags"
                                 + path.strip("/").title(), "requestBody": v0_body,

@@ -199,7 +199,7 @@ class _Parser:
                     os_version = None  # a broken CSD string costs the version, not the dump
 
         code = address = thread_id = None
-        name = None if EXCEPTION_STREAM in streams else DUMP_WITHOUT_CRASH  # no fault recorded at all
+        name = None if EXCEPTION_STREAM in streams else DUMP_WITHOUT_CRASH  # no fault recorded: written on request
         if EXCEPTION_STREAM in streams:
             rva, size = streams[EXCEPTION_STREAM]
             if size < EXCEPTION.size:

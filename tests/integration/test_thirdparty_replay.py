@@ -12,6 +12,7 @@ import bz2
 import gzip
 import json
 import lzma
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -411,3 +412,40 @@ async def test_compressed_minidump_uploads(collector: tuple[TestClient, Settings
     for row in stored:  # the dump is stored decompressed, so it can be read back and symbolicated
         assert (row["minidump_parsed"], row["os"], row["os_version"], row["exception_type"], row["minidump_size"]) \
             == (True, "macos", "10.12.6", "EXC_BAD_ACCESS", len(dump))
+
+
+async def test_posthog_image_beacon_and_config_script(collector: tuple[TestClient, Settings],
+                                                      store: ClickHouseStore) -> None:
+    """posthog-js's image transport sends a recorded form body's `data` as a GET query; the config script."""
+    client, _ = collector
+    request, body = posthog_requests()[1]  # the $pageview form post, sent the way the GET transport sends it
+    data = dict(urllib.parse.parse_qsl(body.decode()))["data"]
+    response = await client.get(request["path"] + "&" + urllib.parse.urlencode({"data": data}))
+    assert (response.status, await response.json()) == (200, {"status": 1})
+    script = await client.get(f"/array/{POSTHOG_TOKEN}/config.js")
+    assert script.status == 200 and script.content_type == "application/javascript"
+    assert '"sessionRecording":false' in await script.text()
+    await drain(client)
+    assert [row["name"] for row in rows(store, "events", "name")] == ["posthog.pageview"]
+
+
+async def test_sentry_view_hierarchy_is_dropped(collector: tuple[TestClient, Settings],
+                                                store: ClickHouseStore) -> None:
+    """sentry-cocoa / -android attach the screen's view hierarchy (labels, typed text): never kept."""
+    client, _ = collector
+    event = {"event_id": uuid.uuid4().hex, "message": "tapped", "level": "error",
+             "timestamp": datetime.now(UTC).isoformat()}
+    hierarchy = json.dumps({"rendering_system": "UIKIT", "windows": [{"type": "UITextField",
+                                                                    "text": "jane@example.org"}]}).encode()
+    items = [({"type": "event"}, json.dumps(event).encode()),
+             ({"type": "attachment", "attachment_type": "event.view_hierarchy", "filename": "view-hierarchy.json",
+               "content_type": "application/json"}, hierarchy)]
+    lines = [json.dumps({"event_id": event["event_id"]}).encode()]
+    for header, payload in items:
+        lines += [json.dumps({**header, "length": len(payload)}).encode(), payload]
+    response = await client.post(f"/api/1/envelope/?sentry_key={SENTRY_KEY}", data=b"\n".join(lines))
+    assert response.status == 200
+    assert metric(client, "consentry_sdk_dropped_total", sdk="sentry", reason="view_hierarchy") == 1
+    await drain(client)
+    (row,) = rows(store, "crashes", "attachment_keys, exception_message")
+    assert row["attachment_keys"] == [] and row["exception_message"] == "tapped"

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
@@ -46,6 +47,7 @@ _OFF = (b'"sessionRecording":false,"heatmaps":false,"surveys":false,"capturePerf
 FLAGS_ANSWER = (b'{"flags":{},"errorsWhileComputingFlags":false,"featureFlags":{},"featureFlagPayloads":{},'
                 + _OFF + b'}')
 CONFIG_ANSWER = b'{"hasFeatureFlags":false,' + _OFF + b'}'
+FORM = "application/x-www-form-urlencoded"
 GZIP_MAGIC = b"\x1f\x8b\x08"  # what PostHog capture checks: gzip is detected, the marker is not trusted
 _CONSENTED = Consent(telemetry="granted")
 # Refusals of one $exception event that drop it (counted) rather than fail the whole mixed batch.
@@ -153,7 +155,14 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
 
 async def post_capture_v0(request: web.Request) -> web.Response:
     admit(request.app[INTAKE], request.remote)
-    body = parse_body(await _plain_body(request), request.content_type)
+    if request.method == "GET":  # an image beacon: the payload is the `data` query parameter, as a form sends it
+        limits = request.app[INTAKE].limits
+        data = request.query.get("data", "")
+        if len(data) > limits.max_body_bytes:
+            raise Refusal("body_too_large", f"the data parameter is over {limits.max_body_bytes} bytes")
+        body = parse_body(urlencode({"data": data}).encode(), FORM)
+    else:
+        body = parse_body(await _plain_body(request), request.content_type)
     key, events = capture_events(body)
     policy = authorize(request.app[SETTINGS], key)
     await _accept(request, policy, key or "", events, _sent_at(request, body))
@@ -197,6 +206,15 @@ async def get_config(request: web.Request) -> web.Response:
     return web.Response(status=200, body=CONFIG_ANSWER, content_type="application/json")
 
 
+async def get_config_js(request: web.Request) -> web.Response:
+    """The same config as the script posthog-js loads (`/array/{key}/config.js`), in PostHog's shape."""
+    response = await get_config(request)
+    key = msgspec.json.encode(request.match_info["key"]).decode()  # a known key (checked above), JSON-quoted
+    script = ("(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};"
+              f"window._POSTHOG_REMOTE_CONFIG[{key}]={{config:{CONFIG_ANSWER.decode()},siteApps:[]}}}})();")
+    return web.Response(status=response.status, text=script, content_type="application/javascript")
+
+
 async def post_recording(request: web.Request) -> web.Response:
     """Session recordings are screen content: never read, never stored. Answered as PostHog answers a stored
     one (`200 {"status": 1}`), so the SDK neither retries nor keeps the data, and counted."""
@@ -212,8 +230,9 @@ def setup_posthog(app: web.Application) -> None:
     intake = app[INTAKE]
     app[MAPPER] = Mapper(intake.redactor, intake.registry, intake.limits)
     for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track", "/engage"):  # /engage: old posthog-js $set
-        app.router.add_post(path, post_capture_v0)
-        app.router.add_post(path + "/", post_capture_v0)
+        for route in (path, path + "/"):
+            app.router.add_post(route, post_capture_v0)
+            app.router.add_get(route, post_capture_v0)  # image beacons (GET ?data=), as PostHog capture serves
     app.router.add_post("/i/v1/analytics/events", post_capture_v1)
     for path in ("/flags", "/decide"):
         app.router.add_post(path, post_flags)
@@ -221,3 +240,4 @@ def setup_posthog(app: web.Application) -> None:
     app.router.add_post("/s", post_recording)
     app.router.add_post("/s/", post_recording)
     app.router.add_get("/array/{key}/config", get_config)
+    app.router.add_get("/array/{key}/config.js", get_config_js)

@@ -65,6 +65,8 @@ ONLY_COUNTED = frozenset({"client_report", "session", "sessions"})  # SDK bookke
 # would only be logged by the SDK. Counted in consentry_sdk_dropped_total{reason=<code>}.
 DROPPED_CODES = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn"})
 MAX_FIELD_BYTES = 64 << 10
+# Attachments that hold what was on the screen (sentry-cocoa, -android, -flutter): dropped unread, counted.
+SCREEN_ATTACHMENTS = frozenset({"event.view_hierarchy"})
 MAX_LEGACY_BYTES = 8 << 20  # a decompressed legacy store body (base64 + zlib): past this, 413
 
 
@@ -257,7 +259,13 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
     if extras := len(events[1:]) + len(transactions[1:]):  # one event per envelope, as Sentry defines it
         _dropped(metrics, "duplicate_item", extras)
     answer_id = headers.get("event_id")
-    event = _item_json(events[0], limits.max_report_bytes, metrics) if events else None
+    if screens := [a for a in attachments if a.headers.get("attachment_type") in SCREEN_ATTACHMENTS]:
+        _dropped(metrics, "view_hierarchy", len(screens))  # what was on screen: user content, never kept
+        attachments = [a for a in attachments if a not in screens]
+    event = _item_json(events[0], limits.max_report_bytes) if events else None
+    transaction = _item_json(transactions[0], limits.max_report_bytes) if transactions else None
+    if unread := (bool(events) and event is None) + (bool(transactions) and transaction is None):
+        _dropped(metrics, "malformed_item", unread)  # even when it is all there is: resending cannot fix it
     files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
     if event is None and any(is_dump for is_dump, _ in files):
         event = {}  # a minidump is a crash of its own (as Relay makes one): the event the dump's upload would be
@@ -267,7 +275,6 @@ async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], 
         answer_id = answer_id or event_id.hex
     elif attachments:
         _dropped(metrics, "orphan_attachment", len(attachments))
-    transaction = _item_json(transactions[0], limits.max_report_bytes, metrics) if transactions else None
     if transaction is not None:
         event_id = event_uuid(transaction.get("event_id") or answer_id)
         await _transaction(intake, key, transaction, event_id, sent_at, reply)
@@ -288,15 +295,14 @@ def _minidump_part_limits(limits: CrashLimitSettings) -> PartLimits:
     return limit
 
 
-def _item_json(item: Item, limit: int, metrics: Metrics) -> dict[str, Any] | None:
-    """The item's JSON object, or None (counted `malformed_item`) when it is not one: a truncated event drops
-    that event, not the envelope. Over the size cap is still 413 (`part_too_large`)."""
+def _item_json(item: Item, limit: int) -> dict[str, Any] | None:
+    """The item's JSON object, or None when it is not one (cut off, a nesting bomb, not an object): that item is
+    dropped, not the envelope, unless nothing else is in it. Over the size cap is still 413 (`part_too_large`)."""
     try:
         return _json(item, limit)
     except Refusal as refusal:
         if refusal.code != "malformed_body":
             raise
-        _dropped(metrics, "malformed_item")
         return None
 
 
@@ -304,8 +310,8 @@ def envelope_dsn_key(plain: bytes) -> str | None:
     """The public key of the `dsn` in an envelope's header line (tunnels forward envelopes without auth)."""
     line = plain[:plain.find(b"\n")] if b"\n" in plain else plain
     try:
-        header = msgspec.json.decode(line)
-    except msgspec.DecodeError:
+        header = json_value(line, "the envelope header")
+    except Refusal:
         return None
     dsn = header.get("dsn") if isinstance(header, dict) else None
     if not isinstance(dsn, str) or len(dsn) > 2048:
