@@ -16,7 +16,8 @@ from ingest.stages.rescrub import Reredaction
 from redact import Redactor
 from storage.clickhouse.client import ClickHouseStore, QueryResult
 from storage.jobs import JOBS, JobContext, RetentionPolicy, ordered_jobs
-from storage.jobs.rescrub import CLASSES, StoredCrash, StoredEvent
+from storage.jobs.rescrub import CLASSES
+from storage.jobs.stored import StoredCrash, StoredEvent
 from storage.jobs.ttl import sync_ttl
 from storage.objects import open_object_store
 from storage.rollups import sync_breakdown_keys

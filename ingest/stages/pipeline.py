@@ -17,10 +17,8 @@ import msgspec
 from ingest.consent.blocklist import Blocklist
 from ingest.consent.registry import ConsentRegistry
 from ingest.consent.request import check_consent
-from ingest.crash.derive import with_dump_context
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
-from ingest.crash.unpack import unpack_dump
 from ingest.durable.records import SpoolBatch, SpoolCrash
 from ingest.durable.spool import SpoolAppender
 from ingest.errors import Refusal
@@ -28,9 +26,11 @@ from ingest.metrics import Metrics
 from ingest.model import Decoded, EventBatch
 from ingest.ratelimit import RateLimiter
 from ingest.settings import ConsentScope, CrashLimitSettings, LimitSettings
+from ingest.stages.derive import with_dump_context
 from ingest.stages.objects import StoredObjects, crash_prefix, put_objects, remove
 from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.redact_crash import RedactedCrash, redact_crash
+from ingest.stages.unpack import unpack_dump
 from ingest.stages.validate import validate_batch, validate_crash
 from redact import Redactor
 from redact.version import REDACTION_VERSION

@@ -22,7 +22,8 @@ import msgspec
 from ingest.stages.redact_crash import _Scrubber
 from redact import Redactor
 from redact.version import REDACTION_VERSION
-from storage.jobs.rescrub import CONTEXT, StoredCrash, StoredEvent
+from storage.jobs.rescrub import CONTEXT
+from storage.jobs.stored import StoredCrash, StoredEvent
 from storage.rows import FrameRow
 
 

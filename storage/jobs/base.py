@@ -5,16 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from storage.clickhouse.client import ClickHouseStore
 from storage.jobs.policy import RetentionPolicy
+from storage.jobs.stored import Reredactor
 from storage.objects import ObjectStore
-
-if TYPE_CHECKING:  # rescrub imports this module
-    from storage.jobs.rescrub import Reredactor
 
 
 @dataclass(frozen=True)

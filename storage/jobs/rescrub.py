@@ -30,7 +30,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
-from typing import Protocol
 
 import msgspec
 
@@ -41,8 +40,8 @@ from storage.jobs import ledger
 from storage.jobs.base import JobContext, JobResult
 from storage.jobs.sql import Partition, day_partitions, partition_of, table_exists
 from storage.jobs.staging import Staging
+from storage.jobs.stored import Reredactor, StoredCrash, StoredEvent
 from storage.objects import ObjectStore
-from storage.rows import FrameRow
 
 VERSION_METADATA = "redaction-version"  # object metadata of a text attachment: the version that redacted it
 STAGE_SUFFIX = "_rescrub_stage"
@@ -55,64 +54,6 @@ READ_SETTINGS = {"output_format_json_quote_64bit_integers": 0, "output_format_js
                  "output_format_json_escape_forward_slashes": 0}
 WRITE_SETTINGS = {"input_format_json_named_tuples_as_objects": 0}  # frames as arrays, as they were read
 CONTEXT = ("app", "app_version", "os", "os_version", "device_type", "policy_version")
-
-
-class StoredEvent(msgspec.Struct, array_like=True, frozen=True):
-    """The redacted columns of an events row, as stored (props_num as float, as the pipeline stores them)."""
-
-    event_id: str
-    app: str
-    app_version: str
-    os: str
-    os_version: str
-    device_type: str
-    policy_version: str
-    props_str: dict[str, str]
-    props_num: dict[str, float]
-    props_bool: dict[str, bool]
-    redactions: dict[str, int]
-
-
-class StoredCrash(msgspec.Struct, array_like=True, frozen=True):
-    """The redacted columns of a crashes row, as stored, and its attachments' keys and sizes."""
-
-    crash_id: str
-    app: str
-    app_version: str
-    os: str
-    os_version: str
-    device_type: str
-    policy_version: str
-    exception_type: str
-    exception_message: str
-    frames: list[FrameRow]
-    breadcrumbs: list[str]
-    extra: dict[str, str]
-    dump_modules: list[str]
-    attachment_keys: list[str]
-    attachment_sizes: list[int]
-    redactions: dict[str, int]
-
-
-class Reredactor(Protocol):
-    """The current rules applied to stored values (ingest/stages/rescrub.py); storage never imports them."""
-
-    @property
-    def version(self) -> int:
-        """redact/version.py REDACTION_VERSION: rows of a lower version are re-scrubbed."""
-        ...
-
-    def event(self, row: StoredEvent) -> StoredEvent | None:
-        """The row re-redacted with its counts merged, or None when no value changes."""
-        ...
-
-    def crash(self, row: StoredCrash) -> StoredCrash | None:
-        """As event(), for the crash's text columns (attachments are done by the job, through attachment())."""
-        ...
-
-    def attachment(self, text: str) -> tuple[str, dict[str, int]]:
-        """A stored text attachment re-redacted, and what the current rules found in it."""
-        ...
 
 
 class DataClass(msgspec.Struct, frozen=True):

@@ -25,7 +25,8 @@ from redact.version import REDACTION_VERSION
 from storage.clickhouse.client import ClickHouseStore
 from storage.clickhouse.migrate import migrate
 from storage.jobs import JobContext, LockOptions, RetentionPolicy, job_status, run_job
-from storage.jobs.rescrub import VERSION_METADATA, StoredCrash, StoredEvent
+from storage.jobs.rescrub import VERSION_METADATA
+from storage.jobs.stored import StoredCrash, StoredEvent
 from storage.objects import ObjectStore, open_object_store
 from storage.rows import CrashRow, EventRow, FrameRow, encode_event_lines
 

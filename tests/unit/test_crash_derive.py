@@ -7,9 +7,9 @@ import uuid
 import msgspec
 import pytest
 
-from ingest.crash.derive import with_dump_context
 from ingest.crash.minidump import MinidumpInfo, ModuleInfo
 from ingest.crash.model import CrashReport
+from ingest.stages.derive import with_dump_context
 
 DUMP = MinidumpInfo(ok=True, os="windows", os_version="10.0.22621", cpu_arch="amd64",
                     modules=[ModuleInfo("C:\\app\\app.exe", 0, 1, version="2.4.1.7")])

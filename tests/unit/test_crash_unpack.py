@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from ingest.crash.unpack import unpack_dump
 from ingest.errors import Refusal
+from ingest.stages.unpack import unpack_dump
 
 DUMP = (Path(__file__).parents[1] / "fixtures" / "thirdparty" / "symbolic" / "crash_linux.dmp").read_bytes()
 
