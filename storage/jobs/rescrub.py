@@ -135,7 +135,7 @@ def _rewrite(ctx: JobContext, fix: Reredactor, data: DataClass, before: Partitio
             return  # dropped (expired) meanwhile: nothing left to re-scrub
         for sql in patch.reset_sql():
             store.command(sql)
-        clock = time.monotonic()
+        clock, deletions = time.monotonic(), _deletion_mark(store)
         old, changed, objects = _patch(store, ctx.objects, fix, data, now, patch)
         tally.python_seconds += time.monotonic() - clock
         if changed:
@@ -146,7 +146,8 @@ def _rewrite(ctx: JobContext, fix: Reredactor, data: DataClass, before: Partitio
         store.command(stage.copy_sql(now.partition_id, _replace(data, patch if changed else None, fix.version)))
         after = partition_of(store, data.name, before.day)
         tally.attachments += objects  # rewritten in the object store whether or not the swap happens
-        if after is not None and after.max_block == now.max_block and after.rows == now.rows:
+        if (after is not None and after.max_block == now.max_block and after.rows == now.rows
+                and _deletion_mark(store) == deletions):
             store.command(stage.swap_sql(now.partition_id))
             swapped = partition_of(store, data.name, before.day)
             ledger.mark(store, progress_class(data, fix.version), before.day,
@@ -156,6 +157,19 @@ def _rewrite(ctx: JobContext, fix: Reredactor, data: DataClass, before: Partitio
             tally.partitions += 1
             return
     tally.changed_under_us += 1
+
+
+def _deletion_mark(store: ClickHouseStore) -> tuple[int, int]:
+    """Where the deletion audit stands: any request registered or completed later changes it (a new audit row).
+
+    Unlike de-identified rows, re-scrubbed rows keep their install id: a deletion that erased an install from this
+    day between the copy and the swap (the writer swaps unchecked on the embedded engine) would be undone by the
+    swap. The copy leaves out installs queued when it ran; a request registered later moves this mark, and the day
+    is copied again (the writer waits at least half a second after a registration before erasing,
+    ingest/durable/deletions.py SETTLE_S, so a request registered after the last look is not erased before the
+    swap that follows it). A merge of audit rows moves it too: one needless copy."""
+    rows = store.query(f"SELECT count(), max(version) FROM {store.database}.deletion_audit", read_only=False).rows
+    return (int(rows[0][0]), int(rows[0][1] or 0)) if rows else (0, 0)
 
 
 def _replace(data: DataClass, patch: Patch | None, version: int) -> str:
@@ -181,7 +195,9 @@ def _patch(store: ClickHouseStore, objects: ObjectStore, fix: Reredactor, data: 
         spread = f" AND cityHash64({data.key}) % {buckets} = {bucket}" if buckets > 1 else ""
         raw = store.query_raw(
             f"SELECT {', '.join(names)} FROM {store.database}.{data.name} WHERE _partition_id = "
-            f"{string(partition.partition_id)} AND redaction_version < {int(fix.version)}{spread}", LINES,
+            f"{string(partition.partition_id)} AND redaction_version < {int(fix.version)}{spread} "
+            # as the copy: installs with a pending deletion go with the swap, so they are not re-redacted
+            f"AND install_id GLOBAL NOT IN (SELECT install_id FROM {store.database}.deletion_queue)", LINES,
             READ_SETTINGS)
         out = bytearray()
         # A bucket is ~2M small objects that live until it is done: the cyclic collector would walk them all

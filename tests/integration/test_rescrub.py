@@ -25,6 +25,7 @@ from redact.version import REDACTION_VERSION
 from storage.clickhouse.client import ClickHouseStore
 from storage.clickhouse.migrate import migrate
 from storage.jobs import JobContext, LockOptions, RetentionPolicy, job_status, run_job
+from storage.jobs.deletions import DeletionRequest, register
 from storage.jobs.rescrub import VERSION_METADATA
 from storage.jobs.stored import StoredCrash, StoredEvent
 from storage.objects import ObjectStore, open_object_store
@@ -166,6 +167,41 @@ def test_a_day_changing_under_the_rewrite_is_retried_later(db: ClickHouseStore, 
     assert later.rows["events"] == 1 and later.details["changed_under_us"] == 0
     assert events(db)[row.event_id][0]["path"] == "~/notes/[file].md"
     assert per_day(db, "events")[0][1] == 1 + late
+
+
+def test_a_deletion_requested_during_the_rewrite_makes_the_day_start_over(db: ClickHouseStore, objects: ObjectStore,
+                                                                          current: Reredaction) -> None:
+    """A request registered after a day was read moves the deletion mark: that attempt is not swapped (a request
+    erased by the writer between the copy and the swap would otherwise come back), and the next attempt leaves the
+    queued install out of both the read and the copy."""
+    gone, kept = event(DAYS[0], OLD), event(DAYS[0], OLD)
+    db.insert_events([gone, kept])
+    asked: list[int] = []
+
+    class Withdrawing:
+        """The current rules, while the user of `gone` withdraws during the first read (before the copy)."""
+        version = current.version
+
+        def event(self, stored: StoredEvent) -> StoredEvent | None:
+            if not asked:
+                asked.append(1)
+                register(db, [DeletionRequest(uuid.uuid4(), gone.install_id, "withdrawn", datetime.now(UTC))],
+                         b"k" * 32, datetime.now(UTC))
+            return current.event(stored)
+
+        def crash(self, stored: StoredCrash) -> StoredCrash | None:
+            return current.crash(stored)
+
+        def attachment(self, text: str) -> tuple[str, dict[str, int]]:
+            return current.attachment(text)
+
+    result = run_job("rescrub", context(db, objects, Withdrawing()), holder="test", lock=FAST)
+
+    # The first attempt read the install's row and was not swapped; the second left the queued install out.
+    assert asked and result.rows["events"] == 1 and result.details["changed_under_us"] == 0
+    stored = events(db)
+    assert gone.event_id not in stored
+    assert stored[kept.event_id][0]["path"] == "~/notes/[file].md"
 
 
 def test_a_text_attachment_is_re_redacted_in_place(db: ClickHouseStore, objects: ObjectStore,
