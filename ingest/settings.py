@@ -140,6 +140,11 @@ class CrashLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     max_threads: Annotated[Positive, doc("threads per report")] = 64
     max_breadcrumbs: Annotated[NonNegative, doc("breadcrumbs per report")] = 100
     max_message_length: Annotated[Positive, doc("characters of the exception message")] = 8192
+    deep_chars_per_request: Annotated[Positive, doc(
+        "characters of free text (exception messages, extra values, text attachments) one request may give the "
+        "deep redaction tier (NER); past it a value gets the fast tier only, counted in "
+        "`consentry_deep_tier_skipped_total`. Bounds the CPU one request (a PostHog batch of `$exception` events) "
+        "can cost")] = 256 << 10
 
 
 class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
