@@ -20,25 +20,21 @@ import importlib.util
 import os
 import random
 import shutil
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+import rawhttp  # bench/rawhttp.py: this folder is on sys.path when run as a script
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
 CONSENTRY = str(Path(PYTHON).with_name("consentry"))
-HOST = "127.0.0.1"
+HOST = rawhttp.HOST
 BOUNDARY = "---------------------------crashpad-bench-7d8f2c1e9a"
 
 
@@ -148,133 +144,40 @@ def build_uploads(count: int, dump_kib: int, seed: int) -> list[bytes]:
 
 
 def _request(path: str, port: int, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUser-Agent: Crashpad/0.8.0\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
+    headers = {"User-Agent": "Crashpad/0.8.0", "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    return rawhttp.request_bytes("POST", path, f"{HOST}:{port}", headers, body)
 
 
-# -- the client ------------------------------------------------------------------------------------------------
-
-class Stats:
-    def __init__(self) -> None:
-        self.statuses: Counter[int] = Counter()
-        self.failures: Counter[str] = Counter()
-        self.latencies: list[float] = []
-
-
-async def _connection(port: int, requests: list[bytes], taken: list[int], stats: Stats, deadline: float,
-                      cycle: bool) -> None:
-    """One keep-alive connection: takes the next request until none is left (or, cycling, until the deadline),
-    reads each answer by its Content-Length."""
-    reader = writer = None
-    while (cycle or taken[0] < len(requests)) and time.perf_counter() < deadline:
-        request = requests[taken[0] % len(requests)]
-        taken[0] += 1
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(HOST, port)
-            assert reader is not None
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.lower().split(b"\r\n")
-            length = next((int(line[15:]) for line in lines if line.startswith(b"content-length:")), 0)
-            await reader.readexactly(length)
-            stats.statuses[int(head[9:12])] += 1
-            if b"connection: close" in lines:
-                writer.close()
-                writer = None
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-            stats.failures[type(exc).__name__] += 1
-            if writer is not None:
-                writer.close()
-            writer = None
-        stats.latencies.append(time.perf_counter() - started)
-    if writer is not None:
-        writer.close()
-
+# -- the client (bench/rawhttp.py) -----------------------------------------------------------------------------
 
 def send(path: str, port: int, bodies: list[bytes], concurrency: int, seconds: float = 600,
-         cycle: bool = False) -> tuple[Stats, float]:
-    """Every body once (or, cycling, round and round for `seconds`) over `concurrency` connections."""
+         cycle: bool = False) -> tuple[rawhttp.Tally, float]:
+    """Every body once (or, cycling, round and round for `seconds`) over `concurrency` keep-alive connections."""
     requests = [_request(path, port, body) for body in bodies]
-    stats, taken = Stats(), [0]
+    tally, taken = rawhttp.Tally(ok=200), [0]
+    deadline = time.perf_counter() + seconds
 
-    async def main() -> float:
-        started = time.perf_counter()
-        deadline = started + seconds
-        await asyncio.gather(*(_connection(port, requests, taken, stats, deadline, cycle) for _ in range(concurrency)))
-        return time.perf_counter() - started
+    def take() -> tuple[bytes, float] | None:
+        if (not cycle and taken[0] >= len(requests)) or time.perf_counter() >= deadline:
+            return None
+        taken[0] += 1
+        return requests[(taken[0] - 1) % len(requests)], 0.0
 
-    return stats, asyncio.run(main())
-
-
-# -- processes and CPU -----------------------------------------------------------------------------------------
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-    except OSError:
-        return []
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{url} server exited with {proc.returncode}; log:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
-@contextmanager
-def running(cmd: list[str], env: dict[str, str], cwd: Path, ready: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_ready(ready, proc, log)
-            yield proc
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    return tally, asyncio.run(rawhttp.drive(port, concurrency, take, tally))
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+    return rawhttp.percentile_ms(values, q)
 
 
 def measure(label: str, path: str, port: int, roles: dict[str, list[int]], warmup: list[bytes], bodies: list[bytes],
             args: argparse.Namespace, ok: int) -> dict[str, object]:
     send(path, port, warmup, args.concurrency)
-    before = {role: sum(cpu_seconds(p) for p in pids) for role, pids in roles.items()}
+    before = rawhttp.cpu_by_role(roles)
     client_before = time.process_time()
     stats, elapsed = send(path, port, bodies, args.concurrency)
     client = time.process_time() - client_before
-    after = {role: sum(cpu_seconds(p) for p in pids) for role, pids in roles.items()}
+    after = rawhttp.cpu_by_role(roles)
     if args.hold:
         send(path, port, warmup, args.concurrency, seconds=args.hold, cycle=True)
     done = stats.statuses[ok]
@@ -297,7 +200,7 @@ def run_antenna(args: argparse.Namespace, warmup: list[bytes], bodies: list[byte
     gunicorn = checkout / ".venv" / "bin" / "gunicorn"
     if not gunicorn.exists():
         raise SystemExit(f"no {gunicorn}: set Antenna up as bench/README.md says, then pass --antenna DIR")
-    port = free_port()
+    port = rawhttp.free_port()
     with tempfile.TemporaryDirectory(prefix="antenna-bench-") as tmp, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as statsd:
         statsd.bind((HOST, 0))  # a sink for Antenna's statsd packets (never read; the kernel drops the overflow)
@@ -311,8 +214,8 @@ def run_antenna(args: argparse.Namespace, warmup: list[bytes], bodies: list[byte
         cmd = [str(gunicorn), f"--workers={args.antenna_workers}", "--worker-class=sync", f"--bind={HOST}:{port}",
                "--log-level=warning", "antenna.wsgi:application"]
         log = Path(tmp) / "antenna.log"
-        with running(cmd, env, checkout, f"http://{HOST}:{port}/__lbheartbeat__", log) as proc:
-            roles = {"master": [proc.pid], "workers": children(proc.pid)}
+        with rawhttp.running(cmd, env, checkout, f"http://{HOST}:{port}/__lbheartbeat__", log) as proc:
+            roles = {"master": [proc.pid], "workers": rawhttp.children(proc.pid)}
             result = measure("antenna", "/submit", port, roles, warmup, bodies, args, 200)
         saved = sum(1 for _ in (Path(tmp) / "crashes").glob("*/upload_file_minidump/*"))
         print(f"{'':<10} saved {saved} minidumps", flush=True)
@@ -320,7 +223,7 @@ def run_antenna(args: argparse.Namespace, warmup: list[bytes], bodies: list[byte
 
 
 def run_consentry(args: argparse.Namespace, warmup: list[bytes], bodies: list[bytes]) -> dict[str, object]:
-    port = free_port()
+    port = rawhttp.free_port()
     data = tempfile.mkdtemp(prefix="consentry-crash-bench-")
     # One loopback client would trip the per-client and per-install rate limits: off for the benchmark.
     env = os.environ | {"CONSENTRY_DATA_DIR": data, "CONSENTRY_HTTP_PORT": str(port),
@@ -329,9 +232,8 @@ def run_consentry(args: argparse.Namespace, warmup: list[bytes], bodies: list[by
     env |= dict(item.split("=", 1) for item in args.env)
     log = Path(data) / "serve.log"
     try:
-        with running([CONSENTRY, "serve"], env, args.source, f"http://{HOST}:{port}/healthz", log) as proc:
-            kids = children(proc.pid)
-            roles = {"supervisor": [proc.pid], "writer": kids[:1], "workers": kids[1:]}
+        with rawhttp.running([CONSENTRY, "serve"], env, args.source, f"http://{HOST}:{port}/healthz", log) as proc:
+            roles = rawhttp.collector_roles(proc.pid)
             result = measure("consentry", "/v1/crashes", port, roles, warmup, bodies, args, 200)
         dumps = sum(1 for _ in Path(data).rglob("minidump.dmp~data"))
         print(f"{'':<10} stored {dumps} minidumps", flush=True)

@@ -27,7 +27,8 @@ from storage.jobs import JobContext, LockOptions, RetentionPolicy, run_job
 from storage.objects import LocalObjectStore
 
 GENERATE = """
-INSERT INTO {db}.events
+INSERT INTO {db}.events (event_id, install_id, session_id, name, ts, received_at, app, app_version, os,
+                         os_version, device_type, policy_version, props_str, props_num, props_bool, redactions)
 SELECT generateUUIDv4(number), generateUUIDv4(number + 1), generateUUIDv4(number + 2),
        ['editor.opened', 'file.saved', 'app.started', 'search.run', 'settings.changed'][number % 5 + 1],
        now64(3) - toIntervalDay(31 + number % {days}) - toIntervalMillisecond(rand() % 86400000),

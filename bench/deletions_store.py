@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 import uuid
 
-from storage.clickhouse import ClickHouseStore
+from storage.clickhouse.client import ClickHouseStore
 
 EVENTS_PER_INSTALL = 200  # issue 22: 10M events, 50k installs
 
 _INSTALL = "toUUID(concat('00000000-0000-4000-8000-', leftPad(lower(hex(toUInt64({k}))), 12, '0')))"
 
 EVENTS = """
-INSERT INTO {db}.events
+INSERT INTO {db}.events (event_id, install_id, session_id, name, ts, received_at, app, app_version, os,
+                         os_version, device_type, policy_version, props_str, props_num, props_bool, redactions)
 SELECT generateUUIDv4(number), {install}, generateUUIDv4(number + 2),
        ['editor.opened', 'file.saved', 'app.started', 'search.run', 'settings.changed'][number % 5 + 1],
        now64(3) - toIntervalDay(1 + number % {days}) - toIntervalMillisecond(rand() % 86400000),

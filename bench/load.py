@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
+import rawhttp  # bench/rawhttp.py: this folder is on sys.path when run as a script
 import zstandard
 
 ENCODINGS = ("json", "msgpack", "gzip", "zstd")
@@ -92,18 +93,35 @@ def _props(rng: random.Random) -> dict[str, str | int | float | bool]:
     return props
 
 
-def _event(rng: random.Random, ts: str, session_id: str) -> dict[str, object]:
-    return {"event_id": str(uuid.uuid4()), "name": rng.choice(EVENT_NAMES), "ts": ts,
-            "session_id": session_id, "props": _props(rng)}
+USERS = ("alice", "bob.smith", "chen", "dmitri", "emma.j", "fatima", "george", "hana")
 
 
-def _batch(rng: random.Random, install_id: str, events: int) -> dict[str, object]:
+def _personal(rng: random.Random, user: str) -> dict[str, str]:
+    """A prop that holds something personal, as real telemetry sometimes does: a path in the install's user's
+    home directory or the user's e-mail address inside a message."""
+    if rng.random() < 0.5:
+        project, ext = rng.choice(("api", "web", "tools")), rng.choice(("py", "rs"))
+        return {"file_path": f"/home/{user}/src/{project}/main.{ext}"}
+    return {"error": f"could not notify {user}@example.org: mailbox full"}
+
+
+def _event(rng: random.Random, ts: str, session_id: str, personal_share: float = 0.0,
+           user: str = "") -> dict[str, object]:
+    props = _props(rng)
+    if personal_share and rng.random() < personal_share:
+        props |= _personal(rng, user)
+    return {"event_id": str(uuid.uuid4()), "name": rng.choice(EVENT_NAMES), "ts": ts, "session_id": session_id,
+            "props": props}
+
+
+def _batch(rng: random.Random, install_id: str, events: int, personal_share: float = 0.0,
+           user: str = "") -> dict[str, object]:
     ts = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     session_id = str(uuid.uuid4())
     return {"install_id": install_id,
             "consent": {"telemetry": "granted", "policy_version": "2026-01-21"},
             "context": rng.choice(CONTEXTS),
-            "events": [_event(rng, ts, session_id) for _ in range(events)]}
+            "events": [_event(rng, ts, session_id, personal_share, user) for _ in range(events)]}
 
 
 def encode(doc: dict[str, object], encoding: str) -> tuple[bytes, dict[str, str]]:
@@ -119,13 +137,17 @@ def encode(doc: dict[str, object], encoding: str) -> tuple[bytes, dict[str, str]
     return raw, headers
 
 
-def build_bodies(count: int, concurrency: int, events: int, encoding: str, seed: int) -> list[Body]:
-    """Pre-build every request body (unique event ids throughout); worker i posts as install i."""
+def build_bodies(count: int, concurrency: int, events: int, encoding: str, seed: int, *,
+                 installs: int | None = None, personal_share: float = 0.0) -> list[Body]:
+    """Pre-build every request body (unique event ids throughout); body i posts as install i mod `installs`
+    (default: one install per connection). `personal_share` of the events carry a path or an e-mail address."""
     rng = random.Random(seed)
-    installs = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(concurrency)]
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(installs or concurrency)]
     bodies = []
     for i in range(count):
-        data, headers = encode(_batch(rng, installs[i % concurrency], events), encoding)
+        install = i % len(ids)
+        user = f"{USERS[install % len(USERS)]}{install}"  # one user per install: their values repeat, not others'
+        data, headers = encode(_batch(rng, ids[install], events, personal_share, user), encoding)
         bodies.append(Body(data, headers, events))
     return bodies
 
@@ -151,61 +173,23 @@ async def _worker(session: aiohttp.ClientSession, url: str, bodies: list[Body], 
         await _post(session, url, body, stats)
 
 
-def _raw_request(path: str, host: str, body: Body) -> bytes:
-    head = "".join(f"{name}: {value}\r\n" for name, value in body.headers.items())
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{head}Content-Length: {len(body.data)}\r\n\r\n").encode() \
-        + body.data
-
-
-async def _raw_worker(url: str, requests: list[bytes], deadline: float, stats: Stats) -> None:
-    """One keep-alive connection speaking just enough HTTP/1.1: the request bytes are built before timing, the
-    response is read by its Content-Length. A tenth of aiohttp's client CPU per request, so on a shared machine
-    more of the cores are left to the server under test."""
-    parts = urlsplit(url)
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
-    for request in requests:
-        if time.perf_counter() >= deadline:
-            break
-        started = time.perf_counter()
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
-            assert reader is not None
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            lines = head.lower().split(b"\r\n")
-            length = next((int(line[15:]) for line in lines if line.startswith(b"content-length:")), 0)
-            payload = await reader.readexactly(length)
-            stats.statuses[status] += 1
-            if status == 202:
-                stats.accepted += msgspec.json.decode(payload)["accepted"]
-            if b"connection: close" in lines:
-                writer.close()
-                writer = None
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-            stats.failures[type(exc).__name__] += 1
-            if writer is not None:
-                writer.close()
-            writer = None
-        stats.latencies.append(time.perf_counter() - started)
-    if writer is not None:
-        writer.close()
-
-
 async def run_raw_load(url: str, bodies: list[Body], concurrency: int,
                        seconds: float | None) -> tuple[Stats, float]:
-    """run_load with the raw client (--client raw)."""
-    stats = Stats()
-    host = urlsplit(url).netloc
-    requests = [_raw_request("/v1/events", host, body) for body in bodies]
+    """run_load with the raw client (--client raw, bench/rawhttp.py)."""
+    parts = urlsplit(url)
+    requests = iter([rawhttp.request_bytes("POST", "/v1/events", parts.netloc, body.headers, body.data)
+                     for body in bodies])
+    tally = rawhttp.Tally(ok=202, count_accepted=True)
     cpu_started = time.process_time()
-    started = time.perf_counter()
-    deadline = started + seconds if seconds else float("inf")
-    await asyncio.gather(*(_raw_worker(url, requests[w::concurrency], deadline, stats) for w in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    stats.cpu_seconds = time.process_time() - cpu_started
+    deadline = time.perf_counter() + seconds if seconds else float("inf")
+
+    def take() -> tuple[bytes, float] | None:
+        request = next(requests, None)
+        return None if request is None or time.perf_counter() >= deadline else (request, 0.0)
+
+    elapsed = await rawhttp.drive(parts.port or 80, concurrency, take, tally)
+    stats = Stats(tally.latencies, tally.statuses, tally.accepted, tally.failures,
+                  time.process_time() - cpu_started)
     return stats, elapsed
 
 

@@ -2,10 +2,13 @@
 
     python bench/redaction_eval.py --split dev --tier fast [--misses]
     python bench/redaction_eval.py --split test --tier deep
+    python bench/redaction_eval.py --split fresh --tier fast
 
 A sensitive span is caught when it no longer occurs anywhere in the output; a keep string is kept when it still
 occurs; a negative (`"unchanged": true`) passes when the output equals the input. `--misses` lists what leaked
-and what was damaged, on the dev split only: the test split is held out, its misses are never printed.
+and what was damaged, on the dev split only: the test and fresh splits are held out, their misses are never
+printed (fresh is a second held-out set, written later by a writer who never read redact/, to check that rule
+changes tuned on dev generalise).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "real"
+SPLITS = ("dev", "test", "fresh")
+HELD_OUT = ("test", "fresh")  # misses are never listed for these
 
 
 @dataclass
@@ -119,13 +124,13 @@ def render(split: str, tier: str, report: Report) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--split", choices=SPLITS, default="dev")
     parser.add_argument("--tier", choices=("fast", "deep"), default="fast")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--misses", action="store_true", help="list leaks and damage (dev split only)")
     args = parser.parse_args(argv)
-    if args.misses and args.split == "test":
-        parser.error("the test split is held out: its misses are never listed")
+    if args.misses and args.split in HELD_OUT:
+        parser.error(f"the {args.split} split is held out: its misses are never listed")
     from redact import Redactor
 
     report = evaluate(load(args.split, args.corpus), args.tier, Redactor())

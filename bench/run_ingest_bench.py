@@ -6,8 +6,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,12 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
+import rawhttp  # bench/rawhttp.py: this folder is on sys.path when run as a script
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
 CONSENTRY = str(Path(PYTHON).with_name("consentry"))
-HOST = "127.0.0.1"
+HOST = rawhttp.HOST
 _METRIC = re.compile(r"^(consentry_insert_(?:rows|seconds)_(?:sum|count)|consentry_events_accepted_total) "
                      r"([0-9.e+-]+)$", re.M)
 
@@ -46,42 +45,11 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode} before /healthz answered")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"/healthz on port {port} did not answer within {timeout}s")
-
-
 @contextmanager
 def server(cmd: list[str], port: int, env: dict[str, str], log: Path,
            cwd: Path = ROOT) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a server until the block ends, then SIGTERM it (and SIGKILL if it does not stop in 30 s)."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_healthy(port, proc)
-            yield proc
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with rawhttp.running(cmd, os.environ | env, cwd, f"http://{HOST}:{port}/healthz", log) as proc:
+        yield proc
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -108,21 +76,6 @@ def run_load(port: int, concurrency: int, batches: int, args: argparse.Namespace
     return _summary(done.stdout, done.stderr)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (all its threads), from /proc; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def roles(server_pid: int) -> dict[str, list[int]]:
-    """The collector's processes by role: the supervisor, the writer (its first child) and the workers."""
-    children = sorted(int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split())
-    return {"supervisor": [server_pid], "writer": children[:1], "workers": children[1:]}
-
-
 class Sample(msgspec.Struct):
     t: float
     accepted: float
@@ -134,14 +87,14 @@ def _sample(port: int, pids: dict[str, list[int]]) -> Sample:
     values = scrape(port)
     return Sample(time.perf_counter(), values.get("consentry_events_accepted_total", 0.0),
                   values.get("consentry_insert_rows_sum", 0.0),
-                  {role: sum(cpu_seconds(pid) for pid in group) for role, group in pids.items()})
+                  rawhttp.cpu_by_role(pids))
 
 
 def measured_run(port: int, server_pid: int, concurrency: int, args: argparse.Namespace) -> dict[str, object]:
     """One load run against the collector, watched through /metrics every 50 ms: the end-to-end rate is the
     acknowledged events over the time from the first acknowledgement until the writer has inserted them all
     (no CLI start-up in the figure), and each role's CPU per event says where the time went."""
-    pids = roles(server_pid)
+    pids = rawhttp.collector_roles(server_pid)
     first = _sample(port, pids)
     load = subprocess.Popen(load_cmd(port, concurrency, args.batches, args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -209,7 +162,7 @@ def collector_env(port: int, data_dir: str, linger_ms: int | None, args: argpars
 
 
 def bench_collector(linger_ms: int | None, args: argparse.Namespace) -> list[dict[str, object]]:
-    port, data_dir = free_port(), tempfile.mkdtemp(prefix="consentry-bench-")
+    port, data_dir = rawhttp.free_port(), tempfile.mkdtemp(prefix="consentry-bench-")
     env = collector_env(port, data_dir, linger_ms, args)
     log = Path(data_dir) / "serve.log"
     label = "consentry" if linger_ms is None else f"consentry linger={linger_ms}"
@@ -223,7 +176,7 @@ def bench_collector(linger_ms: int | None, args: argparse.Namespace) -> list[dic
 
 
 def bench_ceiling(args: argparse.Namespace) -> list[dict[str, object]]:
-    port = free_port()
+    port = rawhttp.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [PYTHON, str(BENCH / "ceiling_server.py"), "--port", str(port)]
         with server(cmd, port, {}, Path(tmp) / "ceiling.log"):

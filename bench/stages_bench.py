@@ -3,6 +3,7 @@ record (row encoding), framing (checksum). The same bodies as bench/load.py.
 
     .venv/bin/python bench/stages_bench.py                  # 2000 batches of 100 events
     .venv/bin/python bench/stages_bench.py --batches 500 --encoding msgpack
+    .venv/bin/python bench/stages_bench.py --installs 500 --personal 0.03    # events_vs_ceiling.py's bodies
 
 Prints microseconds per batch and per event for each stage, best of --repeat passes (the machine's other load
 only ever adds time).
@@ -35,8 +36,12 @@ def main() -> None:
     parser.add_argument("--events-per-batch", type=int, default=100)
     parser.add_argument("--encoding", choices=tuple(CONTENT_TYPES), default="json")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--installs", type=int, help="installs the bodies come from (default: 32)")
+    parser.add_argument("--personal", type=float, default=0.0,
+                        help="share of events with a path or an e-mail (bench/events_vs_ceiling.py: 0.03)")
     args = parser.parse_args()
-    bodies = [body.data for body in build_bodies(args.batches, 32, args.events_per_batch, args.encoding, 1)]
+    bodies = [body.data for body in build_bodies(args.batches, 32, args.events_per_batch, args.encoding, 1,
+                                                 installs=args.installs, personal_share=args.personal)]
     content_type, limits, redactor, now = CONTENT_TYPES[args.encoding], LimitSettings(), Redactor(), datetime.now(UTC)
     # Each stage's inputs are the previous stage's outputs, made once up front so each is timed alone.
     decoded = [decode_events(body, content_type) for body in bodies]

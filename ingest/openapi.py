@@ -183,12 +183,30 @@ def _operations() -> dict[str, Any]:
             "requestBody": {"required": True, **_body({"type": "object", "properties": {
                 "upload_file_minidump": BINARY, "sentry": TEXT}}, "multipart/form-data")},
             "responses": _ok(200, "the event id", TEXT, "text/plain") | no_project | _refusals(*SDK)}},
+        "/api/{project}/store/": {"post": {
+            "summary": "Sentry legacy store (raven-js, older SDKs): one event JSON", "operationId": "sentryStore",
+            "parameters": [project, sentry_key], "requestBody": {"required": True, **_body(ANY_OBJECT, JSON)},
+            "responses": sentry_reply | no_project | _refusals(*SDK)}},
+        "/api/{project}/security/": {"post": {
+            "summary": "Browser security reports (CSP): never read or stored, answered 200 and counted",
+            "operationId": "sentrySecurity", "parameters": [project, sentry_key],
+            "requestBody": {"required": False, **_body(ANY_OBJECT, JSON)},
+            "responses": _ok(200, "dropped", ANY_OBJECT) | no_project
+            | _refusals("unknown_ingest_key", "rate_limited")}},
+        "/s/": {"post": {
+            "summary": "PostHog session recordings: never read or stored, answered 200 and counted",
+            "operationId": "posthogRecording", "requestBody": {"required": False, **_body(BINARY, "text/plain")},
+            "responses": posthog_v0 | _refusals("rate_limited")}},
+        "/array/{key}/config": {"get": {
+            "summary": "PostHog remote config: session recording and other content capture off",
+            "operationId": "posthogConfig", "parameters": [_path("key", "the project (ingest) key", TEXT)],
+            "responses": _ok(200, "the config", ANY_OBJECT) | _refusals("unknown_ingest_key", "rate_limited")}},
         "/i/v1/analytics/events": {"post": {
             "summary": "PostHog v1 capture (Bearer project key)", "operationId": "posthogV1",
             "requestBody": v0_body,
             "responses": _ok(200, "per-event results", ANY_OBJECT) | _refusals(*SDK)}},
     }
-    for path in ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/"):
+    for path in ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/", "/engage/"):
         paths[path] = {"post": {"summary": "PostHog v0 capture (api_key in the body)",
                                 "operationId": "posthog" + path.strip("/").replace("/", "_").title().replace("_", ""),
                                 "requestBody": v0_body, "responses": posthog_v0 | _refusals(*SDK)}}

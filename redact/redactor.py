@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -54,6 +56,10 @@ _NO_DEEP = frozenset(("keep", "enum"))
 _WHOLE = frozenset(("remove", "content"))
 _CLEAN_MAX_LEN = 160  # clean strings up to this length are remembered (they contain nothing removable)
 _CLEAN_MAX_ENTRIES = 65_536
+# Values the fast tier found something in (a user's e-mail in a message, an IP in a log line) recur within an
+# install's events; their outcome is remembered under a keyed hash (the text itself is never kept).
+_FOUND_MAX_LEN = 512
+_FOUND_MAX_ENTRIES = 16_384
 # redact_columns' result: strings, numbers (as float) and booleans, by key.
 Columns = tuple[dict[str, str], dict[str, float], dict[str, bool]]
 
@@ -77,6 +83,9 @@ class Redactor:
         self._names = NameFinder() if any(r.startswith("name.") for r in enabled) else None
         self._name_word = self._names.name_word if self._names is not None else None
         self._clean: dict[str, None] = {}
+        # keyed digest of (treatment, text) -> (redacted text, findings): see _fast_found
+        self._found: dict[bytes, tuple[str, dict[str, int]]] = {}
+        self._found_key = os.urandom(16)
         # Per key as sent: 1 = plain (copy numbers, booleans, clean strings), 2 = keep, 0 = walk it.
         self._plain_keys: dict[str, int] = {}
 
@@ -214,6 +223,36 @@ class Redactor:
         if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and how in _COPY_CLEAN:
             self._remember_clean(text)
             return text
+        if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
+            return self._fast_checked(text, field, how, ctx)
+        return self._fast_found(text, field, how, ctx)
+
+    def _fast_found(self, text: str, field: str | None, how: Treatment, ctx: Context) -> str:
+        """_fast_checked, remembered. Exact: with nothing learned yet in this call, the outcome depends on the
+        treatment, whether a field is named and the text only (the policy is fixed per Redactor); a value that
+        learned nothing leaves nothing in the context but its findings, which a hit replays."""
+        kind = (how + ("/field" if field else "")).encode()[:16]  # a JSON text is walked only under a field
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
+                                 person=kind).digest()
+        known = self._found.get(digest)
+        if known is not None:
+            out, found = known
+            for rule, count in found.items():
+                ctx.findings[rule] = ctx.findings.get(rule, 0) + count
+            return out
+        before = dict(ctx.findings)
+        out = self._fast_checked(text, field, how, ctx)
+        found = {rule: count - before.get(rule, 0) for rule, count in ctx.findings.items()
+                 if count != before.get(rule, 0)}
+        # Not remembered: values without findings (the clean memo has those it may keep), and values that taught
+        # the call a name (a home path's user): the name is removed text, and later values need it.
+        if found and not ctx.learned:
+            if len(self._found) >= _FOUND_MAX_ENTRIES:
+                self._found.clear()
+            self._found[digest] = (out, found)
+        return out
+
+    def _fast_checked(self, text: str, field: str | None, how: Treatment, ctx: Context) -> str:
         if ONE_BIT.fullmatch(text) or MASKED.fullmatch(text):
             return text  # "true", "null": one bit; "4111********1111": masked by the sender already
         if field and how not in _WHOLE and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):

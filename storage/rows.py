@@ -30,6 +30,9 @@ class EventRow(msgspec.Struct, frozen=True, array_like=True):
     props_num: dict[str, float]
     props_bool: dict[str, bool]
     redactions: dict[str, int]
+    # redact/version.py REDACTION_VERSION of the rules that ran; 0 (before versioning) if a builder leaves it out,
+    # which is the safe mistake: the re-scrub job rewrites such rows with the current rules.
+    redaction_version: int = 0
 
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(field.name for field in msgspec.structs.fields(EventRow))
@@ -42,7 +45,7 @@ EVENT_LINES_STRUCTURE = (
     "event_id UUID, install_id UUID, session_id UUID, name String, ts DateTime64(3, 'UTC'), "
     "received_at DateTime64(3, 'UTC'), app String, app_version String, os String, os_version String, "
     "device_type String, policy_version String, props_str Map(String, String), props_num Map(String, Float64), "
-    "props_bool Map(String, Bool), redactions Map(String, UInt32)"
+    "props_bool Map(String, Bool), redactions Map(String, UInt32), redaction_version UInt16"
 )
 _lines_encoder = msgspec.json.Encoder()
 
@@ -94,6 +97,7 @@ class CrashRow(msgspec.Struct, frozen=True, array_like=True):
     attachment_keys: list[str]
     attachment_sizes: list[int]
     redactions: dict[str, int]
+    redaction_version: int = 0  # as EventRow's
 
 
 CRASH_COLUMNS: tuple[str, ...] = tuple(field.name for field in msgspec.structs.fields(CrashRow))

@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 from clickhouse_connect.driver.client import Client
 
+from ingest.stages.rescrub import Reredaction
+from redact import Redactor
 from storage.clickhouse.client import ClickHouseStore, QueryResult
 from storage.jobs import JOBS, JobContext, RetentionPolicy, ordered_jobs
+from storage.jobs.rescrub import CLASSES, StoredCrash, StoredEvent
 from storage.jobs.ttl import sync_ttl
 from storage.objects import open_object_store
 from storage.rollups import sync_breakdown_keys
@@ -37,6 +41,9 @@ ANSWERS: list[tuple[str, list[list[Any]]]] = [
     ("SELECT DISTINCT toDate(ts)", []),
     ("SELECT DISTINCT key", [["retired_prop"]]),
     ("SELECT DISTINCT toString(crash_id)", []),
+    ("min(redaction_version)", [[OLD_DAY, 0]]),  # re-scrub: the old day holds rows of an older version
+    ("FROM system.columns", [[field.name, "String"] for data in CLASSES
+                             for field in msgspec.structs.fields(data.row)]),
     ("count()", [[3]]),
 ]
 
@@ -49,6 +56,20 @@ class RecordingStore(ClickHouseStore):
 
     def command(self, sql: str) -> None:
         self.commands.append(sql)
+
+    def query_raw(self, sql: str, fmt: str, settings: dict[str, Any] | None = None) -> bytes:
+        """The re-scrub job's read of old rows: one row each, with a home path the current rules remove."""
+        self.queries.append(sql)
+        leak = "/home/alice/notes/plan.md"
+        row: StoredEvent | StoredCrash = (
+            StoredCrash(str(uuid.uuid4()), "a", "1", "linux", "6", "", "", "E", leak, [], [], {}, [], [], [], {})
+            if "crash_id" in sql else
+            StoredEvent(str(uuid.uuid4()), "a", "1", "linux", "6", "", "", {"path": leak}, {}, {}, {}))
+        return msgspec.json.encode(row) + b"\n"
+
+    def insert_lines(self, table: str, structure: str, fmt: str, lines: bytes,
+                     settings: dict[str, Any] | None = None) -> None:
+        self.commands.append(f"INSERT INTO {self.database}.{table} FORMAT {fmt}")
 
     def query(self, sql: str, *, read_only: bool = True) -> QueryResult:
         self.queries.append(sql)
@@ -69,7 +90,8 @@ def run_every_job(cluster: str, workdir: Path) -> RecordingStore:
     store = RecordingStore(cluster)
     with open_object_store(f"file://{workdir / 'objects'}", workdir) as objects:
         objects.put(f"crashes/2025/01/01/{CRASH_ID}/minidump", b"MDMP")
-        ctx = JobContext(store, objects, RetentionPolicy(), lambda: NOW, lambda done, total: None, b"k" * 32)
+        ctx = JobContext(store, objects, RetentionPolicy(), lambda: NOW, lambda done, total: None, b"k" * 32,
+                         Reredaction(Redactor()))
         sync_ttl(store, ctx.policy)
         sync_breakdown_keys(store, ["mode"])
         for name in ordered_jobs():

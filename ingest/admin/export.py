@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ingest.admin.auth import require_token
-from ingest.admin.writer_client import WriterClient
+from ingest.durable.writer_client import WriterClient
 from ingest.errors import Refusal
 from ingest.state import INTAKE, SETTINGS
 from storage.clickhouse.client import QueryResult

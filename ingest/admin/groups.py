@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingest.admin.writer_client import WriterClient
+from ingest.durable.writer_client import WriterClient
 from ingest.reports import spread, triage
 
 GROUP_DAYS = 30  # the group page's per-day chart; the list's sparklines cover the list's own window

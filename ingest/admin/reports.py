@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ingest.admin.auth import require_token
-from ingest.admin.writer_client import WriterClient
+from ingest.durable.writer_client import WriterClient
 from ingest.errors import Refusal
 from ingest.reports.base import assemble
 from ingest.reports.params import ReportArgumentError

@@ -14,7 +14,7 @@ from ingest.admin.export import export_route
 from ingest.admin.groups import group_list, group_page
 from ingest.admin.page import setup_page
 from ingest.admin.reports import report_route
-from ingest.admin.writer_client import WriterClient
+from ingest.durable.writer_client import WriterClient
 from ingest.errors import Refusal
 from ingest.reports import triage
 from ingest.state import INTAKE, SETTINGS

@@ -49,7 +49,7 @@ def add_parser(commands: Any) -> None:
     jobs = commands.add_parser("jobs", help="retention jobs: run them (cron), or show their status")
     sub = jobs.add_subparsers(dest="jobs_command", required=True)
     run = sub.add_parser("run", help="run one job, or all of them in order; a job running elsewhere is skipped")
-    run.add_argument("job", metavar="JOB", help="deidentify, expire, deletions or all")
+    run.add_argument("job", metavar="JOB", help="deletions, expire, deidentify, rescrub, reconcile or all")
     status = sub.add_parser("status", help="one line per job: last run, last success, rows and objects affected")
     status.add_argument("--format", choices=("table", "json"), default="table")
 

@@ -10,6 +10,7 @@ ELF build ids as CodeView records).
 
 from __future__ import annotations
 
+import re
 import struct
 
 import msgspec
@@ -24,8 +25,9 @@ HEADER = struct.Struct("<IIIIIIQ")
 # StreamType, Location.DataSize, Location.Rva.
 DIRECTORY_ENTRY = struct.Struct("<III")
 # ProcessorArchitecture, ProcessorLevel, ProcessorRevision, NumberOfProcessors, ProductType,
-# MajorVersion, MinorVersion, BuildNumber, PlatformId (the CSD string and CPU block are not read).
-SYSTEM_INFO = struct.Struct("<HHHBBIIII")
+# MajorVersion, MinorVersion, BuildNumber, PlatformId, CSDVersionRva (the CPU block is not read).
+SYSTEM_INFO = struct.Struct("<HHHBBIIIII")
+SYSTEM_INFO_V0 = struct.Struct("<HHHBBIIII")  # the same without the CSD string
 # ThreadId, alignment, ExceptionCode, ExceptionFlags, ExceptionRecord, ExceptionAddress.
 EXCEPTION = struct.Struct("<IIIIQQ")
 U32 = struct.Struct("<I")
@@ -60,7 +62,7 @@ WINDOWS_EXCEPTIONS = {
     0x80000001: "EXCEPTION_GUARD_PAGE", 0x80000002: "EXCEPTION_DATATYPE_MISALIGNMENT",
     0x80000003: "EXCEPTION_BREAKPOINT", 0x80000004: "EXCEPTION_SINGLE_STEP",
     0xC0000005: "EXCEPTION_ACCESS_VIOLATION", 0xC0000006: "EXCEPTION_IN_PAGE_ERROR",
-    0xC0000008: "EXCEPTION_INVALID_HANDLE", 0xC0000017: "EXCEPTION_NO_MEMORY",
+    0xC0000008: "EXCEPTION_INVALID_HANDLE", 0xC000000D: "STATUS_INVALID_PARAMETER", 0xC0000017: "EXCEPTION_NO_MEMORY",
     0xC000001D: "EXCEPTION_ILLEGAL_INSTRUCTION", 0xC0000025: "EXCEPTION_NONCONTINUABLE_EXCEPTION",
     0xC0000026: "EXCEPTION_INVALID_DISPOSITION", 0xC000008C: "EXCEPTION_ARRAY_BOUNDS_EXCEEDED",
     0xC000008D: "EXCEPTION_FLT_DENORMAL_OPERAND", 0xC000008E: "EXCEPTION_FLT_DIVIDE_BY_ZERO",
@@ -85,6 +87,16 @@ MACH_EXCEPTIONS = {
     5: "EXC_SOFTWARE", 6: "EXC_BREAKPOINT", 7: "EXC_SYSCALL", 8: "EXC_MACH_SYSCALL", 9: "EXC_RPC_ALERT",
     10: "EXC_CRASH", 11: "EXC_RESOURCE", 12: "EXC_GUARD", 13: "EXC_CORPSE_NOTIFY",
 }
+# Codes that name no fault: the writer was asked for a dump (Crashpad's DumpWithoutCrash / SimulateCrash,
+# Breakpad's WriteMinidump), the process may well have kept running. Triage must tell them from real faults.
+DUMP_WITHOUT_CRASH = "DUMP_WITHOUT_CRASH"  # exception code 0: the exception stream records no exception
+SIMULATED_CRASH = "SIMULATED_CRASH"
+SIMULATED = {
+    "windows": {0x0517A7ED: SIMULATED_CRASH},  # Crashpad's kSimulatedExceptionCode
+    "macos": {0x43507378: SIMULATED_CRASH,  # 'CPsx': Crashpad's kMachExceptionSimulated
+              0x43506E78: "NSEXCEPTION_UNCAUGHT"},  # 'CPnx': an uncaught NSException, a real (fatal) crash
+}
+SIMULATED["ios"] = SIMULATED["macos"]
 # fmt: on
 
 
@@ -174,13 +186,20 @@ class _Parser:
         os_name = os_version = cpu_arch = None
         if SYSTEM_INFO_STREAM in streams:
             rva, size = streams[SYSTEM_INFO_STREAM]
-            if size < SYSTEM_INFO.size:
+            if size < SYSTEM_INFO_V0.size:
                 raise _Invalid("bad_system_info")
-            arch, _lvl, _rev, _ncpu, _ptype, major, minor, build, platform = SYSTEM_INFO.unpack_from(data, rva)
+            arch, _lvl, _rev, _ncpu, _ptype, major, minor, build, platform, csd_rva = SYSTEM_INFO.unpack_from(
+                data, rva) if size >= SYSTEM_INFO.size else (*SYSTEM_INFO_V0.unpack_from(data, rva), 0)
             os_name, cpu_arch = PLATFORMS.get(platform), ARCHES.get(arch)
-            os_version = f"{major}.{minor}.{build}"
+            os_version = f"{major}.{minor}.{build}" if (major, minor, build) != (0, 0, 0) else None
+            if os_version is None and csd_rva and os_name in ("linux", "android"):
+                try:
+                    os_version = _kernel_release(self.string(csd_rva))
+                except _Invalid:
+                    os_version = None  # a broken CSD string costs the version, not the dump
 
-        code = name = address = thread_id = None
+        code = address = thread_id = None
+        name = None if EXCEPTION_STREAM in streams else DUMP_WITHOUT_CRASH  # no fault recorded at all
         if EXCEPTION_STREAM in streams:
             rva, size = streams[EXCEPTION_STREAM]
             if size < EXCEPTION.size:
@@ -282,7 +301,23 @@ def _guid_hex(raw: bytes) -> str:
     return f"{data1:08X}{data2:04X}{data3:04X}{data4.hex().upper()}"
 
 
+_KERNEL_RELEASE = re.compile(r"\d+(?:\.\d+){1,3}")
+
+
+def _kernel_release(csd: str) -> str | None:
+    """Breakpad on Linux leaves the version numbers 0 and writes `uname` as the CSD string
+    ("Linux 4.9.60-linuxkit-aufs #1 SMP ... x86_64"): the kernel release's numbers are the OS version."""
+    words = csd.split()
+    found = _KERNEL_RELEASE.match(words[1]) if len(words) > 1 and words[0] == "Linux" else None
+    return found.group(0) if found else None
+
+
 def _exception_name(code: int, os_name: str | None) -> str | None:
+    if code == 0:
+        return DUMP_WITHOUT_CRASH
+    simulated = SIMULATED.get(os_name or "windows", {}).get(code)
+    if simulated is not None:
+        return simulated
     if os_name in ("linux", "android"):
         return LINUX_SIGNALS.get(code)
     if os_name in ("macos", "ios"):

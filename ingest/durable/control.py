@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ingest.durable.jobs import JOBS_SERVICE, JobsService, run_route, status_route
 from ingest.durable.writer import SpoolWriter
+from ingest.durable.writer_client import QueryRequest
 from ingest.settings import ConfigError
 from storage.clickhouse.executor import AsyncStore
 from storage.errors import StorageError
@@ -23,10 +24,6 @@ STORE = web.AppKey("control_store", AsyncStore)
 WRITER = web.AppKey("control_writer", SpoolWriter)
 
 
-class QueryRequest(msgspec.Struct, frozen=True):
-    sql: str
-
-
 def _failed(message: str) -> web.Response:
     return web.json_response({"error": {"code": "query_failed", "message": message}}, status=400)
 
@@ -34,7 +31,8 @@ def _failed(message: str) -> web.Response:
 async def _query(request: web.Request) -> web.Response:
     try:
         query = msgspec.json.decode(await request.read(), type=QueryRequest)
-        await request.app[WRITER].flush()  # the caller sees every event acknowledged before it asked
+        if query.barrier != "none":
+            await request.app[WRITER].flush(erase=query.barrier == "erase")
         result = await request.app[STORE].query(query.sql)
     except (msgspec.DecodeError, StorageError) as exc:
         return _failed(str(exc))

@@ -19,7 +19,9 @@ from aiohttp import web
 from ingest.consent.keys import hash_key
 from ingest.metrics import Metrics
 from ingest.settings import Settings
+from ingest.stages.rescrub import Reredaction
 from ingest.stores import open_clickhouse, open_objects
+from redact import Redactor
 from storage.clickhouse.client import ClickHouseStore
 from storage.errors import StorageError
 from storage.jobs import JOBS, JobBusy, JobContext, JobResult, LockOptions, job_status, ordered_jobs, run_job
@@ -71,9 +73,11 @@ def run_named(names: list[str], store: ClickHouseStore, objects: ObjectStore, se
               progress: Progress, *, now: Callable[[], datetime] = now_utc) -> list[JobOutcome]:
     """Run jobs one after another; a busy or failed job does not stop the next."""
     outcomes = []
+    # The re-scrub job gets the rules a collector runs (the default policy, as create_app builds it).
+    reredactor = Reredaction(Redactor()) if "rescrub" in names else None
     for name in names:
         ctx = JobContext(store, objects, settings.retention, now, partial(progress, name),
-                         hash_key(settings))
+                         hash_key(settings), reredactor)
         try:
             result = run_job(name, ctx, holder=who, lock=lock_options(settings))
             outcomes.append(JobOutcome(name, "ok", result))

@@ -70,13 +70,13 @@ class SpoolWriter:
         except (TimeoutError, StorageError) as exc:
             log.warning("shutdown left spooled rows for the next start: %s", exc)
 
-    async def flush(self) -> int:
+    async def flush(self, *, erase: bool = True) -> int:
         """Drain everything spooled until now (a read-your-writes barrier, reports included); raise if storage
-        refuses."""
+        refuses. `erase`: also erase the deletion requests registered so far instead of waiting for their batch."""
         total = 0
         while inserted := await self.drain_once():
             total += inserted
-        if self.gate is not None:  # deletion requests drained above are erased before the barrier returns
+        if erase and self.gate is not None:  # deletion requests drained above are erased before the barrier returns
             async with self._lock:
                 await self.gate.run_if_due(settled=True)
         if self.trailing is not None:

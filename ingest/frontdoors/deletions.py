@@ -11,8 +11,8 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
-from ingest.admin.writer_client import WriterClient
 from ingest.durable.records import SpoolDeletion
+from ingest.durable.writer_client import WriterClient
 from ingest.errors import Refusal
 from ingest.ratelimit import RateLimiter
 from ingest.stages.decode import check_media_type, decode_json, read_body
@@ -62,9 +62,13 @@ async def get_deletion(request: web.Request) -> web.Response:
     except ValueError:
         raise Refusal("malformed_parameter", "the deletion request id must be a UUID") from None
     database = request.app[SETTINGS].clickhouse.database
-    result = await request.app[STATUS_CLIENT].query(
-        f"SELECT status, toString(requested_at), toString(completed_at) FROM {database}.deletion_audit "
-        f"WHERE request_id = '{request_id}'")
+    sql = (f"SELECT status, toString(requested_at), toString(completed_at) FROM {database}.deletion_audit "
+           f"WHERE request_id = '{request_id}'")
+    # SDKs poll this: it reads the audit as it stands and never forces the erase (that would split the batch of
+    # erases into one per poll). Only an id not registered yet waits for the writer to drain the spool.
+    result = await request.app[STATUS_CLIENT].query(sql, barrier="none")
+    if not result.rows:
+        result = await request.app[STATUS_CLIENT].query(sql, barrier="drain")
     if not result.rows:
         raise Refusal("not_found", f"no deletion request {request_id}")
     status, requested_at, completed_at = result.rows[0]

@@ -8,6 +8,8 @@ from datetime import datetime
 
 import msgspec
 
+from redact.version import REDACTION_VERSION
+from storage.jobs.rescrub import VERSION_METADATA
 from storage.objects import ObjectStore
 
 
@@ -41,7 +43,7 @@ def put_objects(store: ObjectStore, prefix: str, minidump: bytes | None, attachm
             data = text.encode()
             key = f"{prefix}attachment-{index}.txt"
             store.put(key, data, content_type="text/plain; charset=utf-8",
-                      metadata={"sha256": hashlib.sha256(data).hexdigest()})
+                      metadata={"sha256": hashlib.sha256(data).hexdigest(), VERSION_METADATA: str(REDACTION_VERSION)})
             written.append(key)
             keys.append(key)
             sizes.append(len(data))

@@ -12,11 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from ingest.consent.blocklist import Blocklist
 from ingest.consent.registry import ConsentRegistry
 from ingest.consent.request import check_consent
+from ingest.crash.derive import with_dump_context
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
 from ingest.crash.model import CrashReport, CrashUpload
+from ingest.crash.unpack import unpack_dump
 from ingest.durable.records import SpoolBatch, SpoolCrash
 from ingest.durable.spool import SpoolAppender
 from ingest.errors import Refusal
@@ -29,6 +33,7 @@ from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.redact_crash import DeepBudget, RedactedCrash, redact_crash
 from ingest.stages.validate import validate_batch, validate_crash
 from redact import Redactor
+from redact.version import REDACTION_VERSION
 from storage.objects import ObjectStore
 from storage.rows import CrashRow
 
@@ -118,6 +123,9 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     without an exception of their own). `findings`: counts the front door adds to the row's redactions.
     `budget`: the request's deep-tier budget, shared by the crashes of one request (default: this crash's own)."""
     check_consent(upload.report, "crash_report")                                               # consent (request)
+    if upload.minidump:  # gzip / zstd / bzip2 / xz dumps, as Relay accepts them
+        upload = msgspec.structs.replace(upload, minidump=unpack_dump(upload.minidump,
+                                                                      intake.crash_limits.max_minidump_bytes))
     now = datetime.now(UTC)
     report = validate_crash(upload.report, intake.crash_limits, intake.limits, now)           # validate
     _admit_install(intake, report.install_id, "crash_report")                                 # consent (install)
@@ -148,6 +156,7 @@ def _dump_redact_store(upload: CrashUpload, report: CrashReport, intake: Intake,
     """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects."""
     dump = parse_minidump(upload.minidump) if upload.minidump else None
     kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
+    report = with_dump_context(report, dump)  # OS, OS version, app version the upload did not give
     clean = redact_crash(report, dump, upload.attachments, intake.redactor,
                          exception_type=kind or report.exception.type, budget=budget)
     return dump, clean, put_objects(intake.objects, prefix, upload.minidump, clean.attachments)
@@ -169,5 +178,5 @@ def _crash_row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | No
         dump_exception_name=(dump.exception_name or "") if dump else "", dump_os=(dump.os or "") if dump else "",
         dump_cpu_arch=(dump.cpu_arch or "") if dump else "", dump_modules=clean.dump_modules,
         attachment_keys=stored.attachment_keys, attachment_sizes=stored.attachment_sizes,
-        redactions=dict(clean.findings),
+        redactions=dict(clean.findings), redaction_version=REDACTION_VERSION,
     )

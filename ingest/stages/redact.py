@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ingest.model import EventBatch
 from redact import Redactor
+from redact.version import REDACTION_VERSION
 from storage.rows import NIL_UUID, EventRow
 
 
@@ -65,5 +66,5 @@ def redact_batch(batch: EventBatch, redactor: Redactor, received_at: datetime) -
         strings, numbers, flags = result.value
         rows.append(EventRow(event.event_id, install_id, event.session_id or NIL_UUID, event.name, event.ts,
                              received_at, app, app_version, os, os_version, device_type, policy_version, strings,
-                             numbers, flags, found))
+                             numbers, flags, found, REDACTION_VERSION))
     return RedactedBatch(rows, totals)

@@ -3,7 +3,9 @@ exception message, extra values, text attachments) then also passes the deep tie
 
 Code identifiers (frame functions, modules, file paths, exception types) get the fast tier only: its path
 rules remove user names while keeping the code-location tail, and NER on identifiers mangles them
-(`_client.py` read as a person) without finding anything the fast tier misses.
+(`_client.py` read as a person) without finding anything the fast tier misses. A frame's module (or, for native
+frames, its package: the binary image) carries versions (`System.Runtime, Version=4.2.1.0`, `actionpack
+(7.1.3.2)`): it is scanned by every rule but the IP-address rules, so a four-part version is never an address.
 
 What a crash carries repeats from crash to crash (module paths, frames, product names, versions, channels), and
 both tiers give the same answer for the same input under one policy: results are kept in a bounded LRU per
@@ -91,6 +93,23 @@ _CACHES: weakref.WeakKeyDictionary[Redactor, Caches] = weakref.WeakKeyDictionary
 _CACHES_LOCK = threading.Lock()
 
 
+VERSION_SAFE_OFF = ("ip.v4", "ip.v6")  # the rules a version number trips; everything else still runs
+_VERSION_SAFE: weakref.WeakKeyDictionary[Redactor, Redactor] = weakref.WeakKeyDictionary()
+
+
+def version_safe(redactor: Redactor) -> Redactor:
+    """The same policy without the IP rules, for version-bearing fields (built once per Redactor: ~0.3 s)."""
+    found = _VERSION_SAFE.get(redactor)
+    if found is None:
+        with _CACHES_LOCK:
+            found = _VERSION_SAFE.get(redactor)
+            if found is None:
+                policy = redactor.policy
+                rules = {**policy.rules, **{rule: False for rule in VERSION_SAFE_OFF}}
+                found = _VERSION_SAFE[redactor] = Redactor(msgspec.structs.replace(policy, rules=rules))
+    return found
+
+
 def caches(redactor: Redactor) -> Caches:
     """The result caches of one Redactor (its policy decides the results, so they live and die with it)."""
     found = _CACHES.get(redactor)
@@ -161,6 +180,14 @@ class _Scrubber:
 
         return self._cached(self.caches.fast, f"f:{field or ''}", text, compute)
 
+    def versioned(self, text: str) -> str:
+        """A version-bearing code identifier (a frame's module): the fast tier without the IP rules."""
+        def compute() -> Result:
+            result = version_safe(self.redactor).redact_text(text)
+            return result.value, tuple(result.findings.items())
+
+        return self._cached(self.caches.fast, "v:", text, compute) if text else text
+
     def prose(self, text: str, field: str) -> str:
         """Free text: the fast tier, then the deep tier where NER can find something."""
         def compute() -> Result:
@@ -210,7 +237,7 @@ class _Scrubber:
 
 def _frame(frame: Frame, scrub: _Scrubber) -> FrameRow:
     # field=None: crash text is scrubbed inside but never replaced whole as "content".
-    return FrameRow(module=scrub.text(frame.module or ""), function=scrub.text(frame.function or ""),
+    return FrameRow(module=scrub.versioned(frame.module or ""), function=scrub.text(frame.function or ""),
                     file=scrub.text(frame.file or ""), line=frame.line or 0, in_app=frame.in_app)
 
 
@@ -237,7 +264,7 @@ def redact_crash(report: CrashReport, dump: MinidumpInfo | None, attachments: li
     message = scrub.prose(report.exception.message, "exception.message")
     kind = scrub.text(exception_type)
     frames = [_frame(f, scrub) for f in _crashing_frames(report)]
-    modules = [scrub.text(m.path) for m in dump.modules] if dump and dump.ok else []
+    modules = [scrub.versioned(m.path) for m in dump.modules] if dump and dump.ok else []
     if not frames and dump is not None and dump.ok:
         frames = _faulting_module(dump, modules)
     extra = scrub.extra({key: str(value) for key, value in report.extra.items()})

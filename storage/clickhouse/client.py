@@ -32,7 +32,10 @@ INSERT_SETTINGS = {"optimize_on_insert": 0}
 # input_format_parallel_parsing=0: parsing the lines is half the writer's CPU (perf: ClickHouse's ChunkParser
 # threads); split across threads it costs ~10% more CPU in total, which on the embedded engine the workers
 # would otherwise have. A server with idle cores only loses a little latency per insert.
-EVENT_INSERT_SETTINGS = {**INSERT_SETTINGS, "date_time_input_format": "best_effort", "input_format_parallel_parsing": 0}
+# input_format_json_compact_allow_variable_number_of_columns=1: lines spooled by an older release (fewer columns,
+# e.g. before redaction_version) still insert, the missing trailing columns taking their defaults.
+EVENT_INSERT_SETTINGS = {**INSERT_SETTINGS, "date_time_input_format": "best_effort", "input_format_parallel_parsing": 0,
+                         "input_format_json_compact_allow_variable_number_of_columns": 1}
 
 # readonly=2: no writes or DDL, but the query may still carry its own SETTINGS clause.
 # final=1: ReplacingMergeTree tables read as if merged, so retried batches never show twice.
@@ -89,6 +92,18 @@ def event_lines_insert(database: str, path: str) -> str:
     columns = ", ".join(EVENT_COLUMNS)
     return (f"INSERT INTO {database}.events ({columns}) SELECT {columns} "
             f"FROM file({string(path)}, '{EVENT_LINES_FORMAT}', {string(EVENT_LINES_STRUCTURE)})")
+
+
+def _split_structure(structure: str) -> list[str]:
+    """ "a UInt8, b Map(String, UInt32)" -> ["a UInt8", "b Map(String, UInt32)"]: commas inside types stay."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(structure):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(structure[start:index].strip())
+            start = index + 1
+    parts.append(structure[start:].strip())
+    return [part for part in parts if part]
 
 
 def string(value: str) -> str:
@@ -162,6 +177,31 @@ class ClickHouseStore:
         with _translated(f"insert into {table}"):
             self.client.insert(table, columns, column_names=names, database=self.database, column_oriented=True,
                                settings=INSERT_SETTINGS)
+
+    def query_raw(self, sql: str, fmt: str, settings: dict[str, Any] | None = None) -> bytes:
+        """A query's result as ClickHouse formats it, for a job that parses many rows itself (no FINAL)."""
+        with _translated("query"):
+            return bytes(self.client.raw_query(sql, fmt=fmt, settings=settings))
+
+    def insert_lines(self, table: str, structure: str, fmt: str, lines: bytes,
+                     settings: dict[str, Any] | None = None) -> None:
+        """Insert rows formatted as `fmt`, their columns named and typed by `structure` ("name Type, ...")."""
+        if not lines:
+            return
+        settings = {**INSERT_SETTINGS, **(settings or {})}
+        columns = [part.split(" ", 1)[0] for part in _split_structure(structure)]
+        with _translated(f"insert into {table}"):
+            if not self.embedded:
+                self.client.raw_insert(f"{self.database}.{table}", column_names=columns, insert_block=lines,
+                                       fmt=fmt, settings=settings)
+                return
+            with tempfile.NamedTemporaryFile(prefix="consentry-insert-", suffix=".lines") as scratch:
+                scratch.write(lines)
+                scratch.flush()
+                names = ", ".join(columns)
+                self.client.command(f"INSERT INTO {self.database}.{table} ({names}) SELECT {names} FROM "
+                                    f"file({string(scratch.name)}, '{fmt}', {string(structure)})",
+                                    settings=settings)
 
     def query(self, sql: str, *, read_only: bool = True) -> QueryResult:
         settings = READ_SETTINGS if read_only else {}

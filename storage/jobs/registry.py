@@ -22,11 +22,14 @@ from storage.jobs.deletions import deletions_job, pending_summary
 from storage.jobs.expire import expire
 from storage.jobs.lock import ClaimLock, LockOptions
 from storage.jobs.reconcile import reconcile
+from storage.jobs.rescrub import rescrub
 from storage.jobs.sql import timestamp
 
 # The order `jobs run all` uses: deletions first (a withdrawn consent is the most urgent), then expire (dropped
-# days need no de-identification), then de-identify, then reconcile (orphaned objects).
-JOBS: dict[str, Job] = {"deletions": deletions_job, "expire": expire, "deidentify": deidentify, "reconcile": reconcile}
+# days need no de-identification), then de-identify, then re-scrub (after the day swaps that drop deleted
+# installs' rows; it skips days already current), then reconcile (orphaned objects).
+JOBS: dict[str, Job] = {"deletions": deletions_job, "expire": expire, "deidentify": deidentify, "rescrub": rescrub,
+                        "reconcile": reconcile}
 ORDER = tuple(JOBS)
 # name -> extra figures for `consentry jobs status` (deletions: pending count, oldest pending age).
 STATUS_HOOKS: dict[str, Callable[[JobContext], dict[str, object]]] = {

@@ -23,11 +23,12 @@ STAGE_SUFFIX = "_deidentify_stage"
 
 
 class Staging:
-    def __init__(self, store: ClickHouseStore, table: str) -> None:
+    def __init__(self, store: ClickHouseStore, table: str, suffix: str = STAGE_SUFFIX) -> None:
+        """`suffix`: each job that rewrites days has its own stage, so two jobs never fill the same one."""
         self._store = store
         self._target = Target.of(store)
         self._table = table
-        self.name = table + STAGE_SUFFIX
+        self.name = table + suffix
 
     @property
     def _distributed(self) -> str:

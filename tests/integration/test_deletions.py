@@ -283,8 +283,11 @@ async def test_a_burst_is_erased_once_it_has_settled(client: TestClient, store: 
     request_id = await request_deletion(client, install)
     monkeypatch.setattr(gate_module, "SETTLE_S", 60.0)
     await writer.drain_once()  # registers it; the burst may go on
-    # (Asked here, not through GET /v1/deletion-requests/{id}: that read is a barrier, which erases at once.)
     audit = f"SELECT status FROM {store.database}.deletion_audit FINAL WHERE request_id = '{request_id}'"
+    assert store.query(audit).rows == [["pending"]]
+    # An SDK polling the status sees it pending, and the poll does not force the erase (it would split the batch).
+    for _ in range(3):
+        assert (await (await client.get(f"/v1/deletion-requests/{request_id}")).json())["status"] == "pending"
     assert store.query(audit).rows == [["pending"]]
     assert count(store, "events", install) == 2
     assert (await client.post("/v1/events", json=make_batch(1, install_id=install))).status == 403  # blocked now

@@ -29,10 +29,10 @@ async def served(make_settings: Any) -> AsyncIterator[TestClient]:
 
 
 async def _send(client: TestClient, shape: hostile.Shape) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     response = await client.request(shape.method, shape.path, data=shape.body or None, headers=shape.headers)
     answer = await response.read()
-    took = time.perf_counter() - started
+    took = time.thread_time() - started
     assert response.status in shape.statuses, (shape.name, response.status, answer[:300])
     if shape.code is not None:
         assert (await response.json())["error"]["code"] == shape.code, shape.name

@@ -152,7 +152,7 @@ REPLAY = {
     "04-message-pii-true-uncompressed": ("dropped", "marker_denies"),
     "05-exception-pii-true-uncompressed": ("dropped", "marker_denies"),
     "06-message-with-attachment": ("crash", "message.info"),
-    "07-minidump-handcrafted-envelope": ("crash", "NativeCrash"),
+    "07-minidump-handcrafted-envelope": ("crash", "DUMP_WITHOUT_CRASH"),  # its dump has no exception stream
     "08-message-answered-429": ("crash", "message.info"),
     "09-client-report-answered-429": ("counted", "client_report"),
     "10-message-brotli-default": ("crash", "message.info"),
@@ -307,12 +307,27 @@ async def test_oversize_body_is_refused(make_settings: Any, store: ClickHouseSto
         assert response.status == 413 and (await response.json())["error"]["code"] == "body_too_large"
 
 
-@pytest.mark.parametrize("body", [b"not json\n", b"[]\n", b'{}\n{"type":"event","length":99}\n{}\n',
-                                  b'{}\n{"type":"event"}\n[1]\n'])
+@pytest.mark.parametrize("body", [b"not json\n", b"[]\n", b'{}\n{"type":"event","length":99}\n{}\n'])
 async def test_malformed_envelope(sentry: tuple[TestClient, Settings], body: bytes) -> None:
     client, _ = sentry
     response = await client.post("/api/42/envelope/", data=body, headers=auth())
     assert response.status == 400 and (await response.json())["error"]["code"] == "malformed_body"
+
+
+@pytest.mark.parametrize("bad", [b"[1]", b'{"event_id": "0b6d3f5e8f5a4c1e9d436f1f0f2a7c11", "message": "cut o'])
+async def test_a_bad_event_item_drops_that_item_only(sentry: tuple[TestClient, Settings], store: ClickHouseStore,
+                                                     bad: bytes) -> None:
+    """As Relay does: the envelope's other items go through, the bad event is counted `malformed_item`."""
+    client, _ = sentry
+    transaction = {"type": "transaction", "event_id": uuid.uuid4().hex, "transaction": "/checkout",
+                   "start_timestamp": time.time() - 1, "timestamp": time.time(), "contexts": {"trace": {"op": "http"}}}
+    body = frame({"event_id": "0b6d3f5e8f5a4c1e9d436f1f0f2a7c11"},
+                 [({"type": "event"}, bad), ({"type": "transaction"}, json.dumps(transaction).encode())])
+    response = await client.post("/api/42/envelope/", data=body, headers=auth())
+    assert response.status == 200 and (await response.json()) == {"id": "0b6d3f5e8f5a4c1e9d436f1f0f2a7c11"}
+    assert dropped(client, "malformed_item") == 1
+    await settle(client)
+    assert crashes(store) == [] and [e["name"] for e in events(store)] == ["sentry.transaction"]
 
 
 async def test_unknown_items_are_skipped_and_counted(sentry: tuple[TestClient, Settings],

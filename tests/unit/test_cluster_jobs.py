@@ -106,7 +106,7 @@ def test_deletions_rewrite_cold_days_and_mutate_hot_ones_on_each_shard(cluster_s
 
 def test_other_inserts_and_reads_use_the_distributed_names(cluster_store: RecordingStore) -> None:
     for sql in cluster_store.commands:
-        if sql.startswith("INSERT") and "_deidentify_stage" not in sql:
+        if sql.startswith("INSERT") and "_deidentify_stage" not in sql and "_rescrub_stage" not in sql:
             assert "_local" not in sql, sql
     for sql in cluster_store.queries:
         names = set(NAMES.findall(sql))
@@ -140,3 +140,24 @@ def test_the_cluster_setting(tmp_path: Path) -> None:
         load_settings(environ=server | {"CONSENTRY_CLICKHOUSE_CLUSTER": "x' SETTINGS y=1"})
     with pytest.raises(ConfigError, match="clickhouse.cluster.*embedded chDB"):
         load_settings(environ={"CONSENTRY_DATA_DIR": str(tmp_path), "CONSENTRY_CLICKHOUSE_CLUSTER": "prod"})
+
+
+def test_rescrub_loads_the_patch_on_every_node_and_copies_per_shard(cluster_store: RecordingStore) -> None:
+    """The re-scrub copy looks changed rows up with joinGet, so it stays the per-shard INSERT ... SELECT; the Join
+    table it reads is made on every node from a feed replicated to every node, after the feed is synced."""
+    commands = cluster_store.commands
+    for table, key in (("events", "event_id"), ("crashes", "crash_id")):
+        feed, patch = f"{DATABASE}.{table}_rescrub_patch_feed", f"{DATABASE}.{table}_rescrub_patch"
+        create = next(sql for sql in commands if sql.startswith(f"CREATE TABLE {feed} {ON}"))
+        assert f"ReplicatedMergeTree('/clickhouse/tables/all/{DATABASE}/{table}_rescrub_patch_feed'" in create
+        order = [commands.index(sql) for sql in (
+            f"INSERT INTO {feed} FORMAT JSONCompactEachRow",
+            f"SYSTEM SYNC REPLICA {ON} {feed}",
+            f"CREATE TABLE {patch} {ON} ENGINE = Join(ANY, LEFT, {key}) AS SELECT * FROM {feed}")]
+        copy = next(sql for sql in commands if sql.startswith(f"INSERT INTO {DATABASE}.{table}_rescrub_stage_all "))
+        swap = f"ALTER TABLE {DATABASE}.{table}_local {ON} REPLACE PARTITION ID '{OLD_DAY}' FROM " \
+               f"{DATABASE}.{table}_rescrub_stage "
+        swaps = [i for i, sql in enumerate(commands) if sql.startswith(swap)]
+        assert order == sorted(order) and order[-1] < commands.index(copy) < swaps[0]
+        assert f"joinGet('{patch}', 'hit', {key})" in copy and "parallel_distributed_insert_select = 2" in copy
+        assert f"FROM {DATABASE}.{table} WHERE _partition_id = '{OLD_DAY}'" in copy

@@ -85,9 +85,9 @@ def test_many_empty_gzip_members_take_one_pass() -> None:
     rest of the body per member (that was quadratic: 9 s here)."""
     empty = gzip.compress(b"", mtime=0)
     body = empty * ((4 << 20) // len(empty))
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     assert decompress(body, "gzip", 1 << 20) == b""
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     tail = gzip.compress(b'{"a": 1}')
     assert decompress(body[: 100 * len(empty)] + tail, "gzip", 1 << 20) == b'{"a": 1}'
 

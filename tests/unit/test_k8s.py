@@ -36,7 +36,7 @@ EXAMPLE_SECRETS = {
     "base": "base/secret.example.yaml",
     "overlays/production": "overlays/production/secrets.example.yaml",
 }
-CRON_JOBS = {"deidentify", "expire", "deletions"}
+CRON_JOBS = {"deidentify", "expire", "deletions", "rescrub"}
 WRITABLE = {"/var/lib/consentry", "/tmp"}
 
 Doc = dict[str, Any]

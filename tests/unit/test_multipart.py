@@ -160,12 +160,12 @@ def test_one_huge_part_is_refused_at_its_limit_with_bounded_memory() -> None:
     reader = FormReader(TYPE, limits=lambda name, is_file: PartLimit(1 << 20))
     reader.feed(f'--{B}\r\nContent-Disposition: form-data; name="upload_file_minidump"; filename="d"\r\n\r\n'.encode())
     chunk = b"\xff\n" * (32 << 10)
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     with pytest.raises(Refusal) as refused:
         for _ in range(63 * 16):
             reader.feed(chunk)
     assert refused.value.code == "part_too_large"
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 @pytest.mark.parametrize("shape", ["crlf", "bare-lf"])
@@ -175,8 +175,8 @@ def test_many_empty_parts_are_refused_quickly(shape: str) -> None:
     body = one * 164_000 + f"--{B}--\r\n".encode()
     if shape == "bare-lf":
         body = body.replace(b"\r\n", b"\n")
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time of this thread: a bound on the work done, not on how busy the machine is
     with pytest.raises(Refusal) as refused:
         parse_form(body, TYPE)
     assert refused.value.code == "malformed_body"
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5

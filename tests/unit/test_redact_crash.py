@@ -178,3 +178,39 @@ def test_the_deep_tier_budget_is_per_request_and_spent_results_are_not_cached(re
     redact_crash(report(message), None, [], redactor, exception_type="NativeCrash", budget=fresh)
     assert fresh.skipped == 0 and fresh.remaining < 1000
     assert len(deep_cache) == cached + 1
+
+
+def test_versions_in_modules_are_not_addresses(redactor: Redactor) -> None:
+    """A frame's module carries versions; the IP rules never read them, every other rule still does."""
+    crash = msgspec.convert({
+        "crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()), "consent": {"crash_report": "granted"},
+        "context": {"app": "example", "app_version": "1.0", "os": "linux"}, "exception": {"type": "E"},
+        "threads": [{"crashed": True, "frames": [
+            {"function": "call", "module": "actionpack (7.1.3.2)", "file": "lib/action_dispatch/routing.rb"},
+            {"function": "run", "module": "/home/alice/.gem/ruby/3.2.0/gems/rack-2.2.8.1/lib/rack.rb"},
+            {"function": "f", "file": "//10.1.2.3/share/app.py"}]}],
+    }, CrashReport)
+    clean = redact_crash(crash, None, [], redactor, exception_type="E")
+    modules = [frame.module for frame in clean.frames]
+    assert modules[0] == "actionpack (7.1.3.2)"
+    assert "rack-2.2.8.1" in modules[1] and "alice" not in modules[1]  # the home path still goes
+    assert "10.1.2.3" not in clean.frames[2].file  # an address in a file path is still an address
+    assert clean.findings.get("ip.v4", 0) == 1
+
+
+@pytest.mark.parametrize("path", [
+    "/private/var/containers/Bundle/Application/0346EA7B-282A-4ADA-A0C8-31BBE777EA8E/App.app/App",
+    "/var/mobile/Containers/Data/Application/0346EA7B-282A-4ADA-A0C8-31BBE777EA8E/Library/Caches/x",
+    "/Users/jane/Library/Developer/CoreSimulator/Devices/0346EA7B-282A-4ADA-A0C8-31BBE777EA8E/data/App.app/App",
+])
+def test_ios_container_and_simulator_ids_are_replaced(redactor: Redactor, path: str) -> None:
+    """Per-install iOS container / simulator device ids, in a frame's module and file."""
+    crash = msgspec.convert({
+        "crash_id": str(uuid.uuid4()), "install_id": str(uuid.uuid4()), "consent": {"crash_report": "granted"},
+        "context": {"app": "example", "app_version": "1.0", "os": "ios"}, "exception": {"type": "E"},
+        "threads": [{"crashed": True, "frames": [{"function": "main", "module": path, "file": path}]}],
+    }, CrashReport)
+    clean = redact_crash(crash, None, [], redactor, exception_type="E")
+    (frame,) = clean.frames
+    for text in (frame.module, frame.file):
+        assert "0346EA7B" not in text and "jane" not in text and "[id]" in text

@@ -14,13 +14,10 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from consentry_client import _limits
 from consentry_client._redaction import Scrubber
-
-if TYPE_CHECKING:
-    from consentry_client._client import Client
 
 FrameTuple = tuple[str, str, str, int]  # module, function, file, line
 
@@ -112,11 +109,18 @@ def write_pending(directory: Path, report: dict[str, Any]) -> Path:
     return final
 
 
+class CrashSender(Protocol):
+    """What a pending crash needs from its client (the client's queue), named here so this module does not
+    import the client that imports it."""
+
+    def _send_crash(self, report: dict[str, Any], path: Path) -> None: ...
+
+
 class PendingCrash:
     """A crash report waiting for the user's decision: `preview()` shows exactly what `send()` would post;
     `discard()` (or declining) deletes it. Until then it exists only as a file in the client's data directory."""
 
-    def __init__(self, client: Client, path: Path, report: dict[str, Any]) -> None:
+    def __init__(self, client: CrashSender, path: Path, report: dict[str, Any]) -> None:
         self._client = client
         self._path = path
         self._report = report

@@ -7,7 +7,11 @@ Rules (docs/sdks.md "PostHog SDKs" has the table):
   or inside properties) are dropped and counted; so are identifiers and network data (`$ip`, `$geoip_*`, ...).
 - Event names outside the native pattern: `$name` → `posthog.name`, others lower-cased with every run of other
   characters turned into `_`. Property keys the same way. Nested objects are flattened to dotted keys down to
-  MAX_DEPTH levels; lists and anything deeper are dropped and counted.
+  MAX_DEPTH levels; lists and anything deeper are kept as JSON text (redacted as a JSON document: its own keys
+  choose their treatments), or dropped as `long_property` past the string limit.
+- URL properties (`$current_url`, `$pathname`, `$referrer`, ...) lose the path segments and query values that are
+  ids (UUIDs, hashes, long numbers, random tokens: `/person/<uuid>` → `/person/[id]`), keeping the route shape;
+  a string that is an id under a key naming one (`query.personid`) is dropped (`identifier_property`).
 - `$exception` events become native crash reports (`exception_report`): the first entry of `$exception_list`, its
   frames innermost first; source context and code variables are never read.
 """
@@ -36,10 +40,11 @@ from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME, PROP_KEY
 from redact import Redactor
 
 SDK = "posthog"
-MAX_DEPTH = 3  # a.b.c: nested objects deeper than this are dropped (counted nested_property)
+MAX_DEPTH = 3  # a.b.c: nested objects deeper than this are kept as JSON text
 MAX_IDENTITY = 200  # the longest distinct_id mapped (as PUT /v1/installs/{identity}/consent accepts)
 UNKNOWN = "unknown"  # context value when the event does not say ($app_version, $os)
 _MEMO_LIMIT = 50_000
+CLOCK_DRIFT_MIN = timedelta(minutes=55)  # as on the Sentry door: a smaller gap is latency, not a wrong clock
 _EVENT_NS = uuid.UUID("5b0c2a5e-7f3e-4f57-9a57-3c1f0e6c9a11")  # event ids made for events without a uuid
 
 # Events that only carry person / group profile data: dropped whole.
@@ -64,6 +69,30 @@ _NAME_CHARS = re.compile(r"[^a-z0-9]+")
 # Markers for top-level keys that are not kept (never valid native keys: they hold a NUL).
 _SILENT, _PERSON, _IDENTIFIER, _INVALID = "\0silent", "\0person", "\0identifier", "\0invalid"
 _SCALARS = frozenset({bool, int, float})
+ID_TOKEN = "[id]"  # what an id in a URL becomes (the redaction engine's token for per-install ids)
+# An id in a URL path segment or query value: a UUID, a hex hash, a long number, or a random token (letters and
+# digits mixed, 16+ characters, as posthog-js distinct ids and session tokens are).
+_ID_SHAPE = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{16,}|[0-9]{6,}|(?=[A-Za-z_-]*[0-9])(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
+_URL_KEY = re.compile(r"(?:^|[._])(?:url|href|uri|pathname|path|referrer|referer)$")
+_ID_KEY = re.compile(r"(?:^|[._])[a-z_]*id$")  # personid, user_id, visitorId (keys are lower-cased here)
+_URL_ID = re.compile(r"(?<=[/=])([^/?#&=;]+)(?=$|[/?#&;])")
+
+
+def _is_id(text: str) -> bool:
+    return _ID_SHAPE.fullmatch(text) is not None
+
+
+def strip_url_ids(url: str) -> str:
+    """A URL or path with its id-shaped path segments and query values replaced by `[id]`: the route stays
+    (`/person/[id]?tab=events`), the identity goes. The scheme and host are left alone."""
+    start = url.find("//")
+    start = url.find("/", start + 2) if start >= 0 and url[:start].rstrip(":").isalpha() else 0
+    if start < 0:
+        return url
+    head, rest = url[:start], url[start:]
+    return head + _URL_ID.sub(lambda m: ID_TOKEN if _is_id(m.group(1)) else m.group(1), rest)
 
 
 class Kept(msgspec.Struct, frozen=True):
@@ -147,7 +176,9 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _timestamp(event: dict[str, Any], now: datetime) -> datetime | None:
+def _timestamp(event: dict[str, Any], now: datetime, sent_at: datetime | None = None) -> datetime | None:
+    """The event time. `sent_at` (when the client sent the request, by its own clock): a device clock off by
+    CLOCK_DRIFT_MIN or more is corrected as PostHog does, `now + (timestamp - sent_at)`."""
     value = event.get("timestamp")
     if value is None:
         offset = event.get("offset")  # posthog-js without a timestamp: milliseconds before sending
@@ -160,7 +191,13 @@ def _timestamp(event: dict[str, Any], now: datetime) -> datetime | None:
         ts = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)  # PostHog reads a naive time as UTC
+    ts = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)  # PostHog reads a naive time as UTC
+    if sent_at is not None and abs(now - sent_at) >= CLOCK_DRIFT_MIN:
+        try:
+            return now + (ts - sent_at)
+        except OverflowError:
+            return None
+    return ts
 
 
 def _context_value(value: Any) -> str | None:
@@ -243,7 +280,6 @@ class Mapper:
     def props(self, props: Mapping[str, Any], dropped: Counter[str]) -> dict[str, PropValue]:
         """Native props: scalars kept (redaction comes later, in the native stage), the rest dropped and counted."""
         out: dict[str, PropValue] = {}
-        max_length = self._limits.max_string_length
         for key, value in props.items():
             kind = self._top_key(key)
             if kind is _SILENT or value is None:
@@ -255,10 +291,7 @@ class Mapper:
             elif kind is _INVALID:
                 dropped["property_key"] += 1
             elif type(value) is str:
-                if len(value) > max_length:
-                    dropped["long_property"] += 1
-                else:
-                    out[kind] = value
+                self._text(out, kind, value, dropped)
             elif type(value) in _SCALARS:
                 out[kind] = value
             else:
@@ -268,6 +301,17 @@ class Mapper:
             out = dict(list(out.items())[:self._limits.max_props_per_event])
         return out
 
+    def _text(self, out: dict[str, PropValue], name: str, value: str, dropped: Counter[str]) -> None:
+        """A string prop: too long → dropped; an id under an id key → dropped; a URL → its ids replaced."""
+        if len(value) > self._limits.max_string_length:
+            dropped["long_property"] += 1
+        elif _ID_KEY.search(name) and _is_id(value):
+            dropped["identifier_property"] += 1
+        elif _URL_KEY.search(name) and ("/" in value or "=" in value):
+            out[name] = strip_url_ids(value)
+        else:
+            out[name] = value
+
     def _add(self, out: dict[str, PropValue], key: Any, value: Any, parent: str, depth: int,
              dropped: Counter[str]) -> None:
         if value is None:
@@ -275,25 +319,19 @@ class Mapper:
         name = self.prop_key(key, parent) if isinstance(key, str) else None
         if name is None:
             dropped["property_key"] += 1
-        elif isinstance(value, dict):
-            if depth >= MAX_DEPTH:
-                dropped["nested_property"] += 1
-                return
+        elif isinstance(value, dict) and depth < MAX_DEPTH:
             for sub_key, sub_value in value.items():
                 self._add(out, sub_key, sub_value, name, depth + 1, dropped)
         elif isinstance(value, str):
-            if len(value) > self._limits.max_string_length:
-                dropped["long_property"] += 1
-            else:
-                out[name] = value
+            self._text(out, name, value, dropped)
         elif isinstance(value, bool | int | float):
             out[name] = value
-        else:  # lists
-            dropped["nested_property"] += 1
+        else:  # a list, or an object deeper than MAX_DEPTH: JSON text, redacted as a JSON document
+            self._text(out, name, msgspec.json.encode(value).decode(), dropped)
 
     # --- events ---------------------------------------------------------------------------------------------
     def map_event(self, raw: Any, policy: IngestKey, key: str, now: datetime, dropped: Counter[str],
-                  cache: dict[Any, Any] | None = None) -> Outcome:
+                  cache: dict[Any, Any] | None = None, *, sent_at: datetime | None = None) -> Outcome:
         """One event's outcome. Consent (key scopes, `$consent` marker, registry) is decided here, per event.
         `cache` (one dict per request) remembers install ids and consent decisions across the batch's events."""
         cache = {} if cache is None else cache
@@ -328,7 +366,7 @@ class Mapper:
             reason = cache[decided] = refusal_reason(policy, scope, markers, self._registry, install_id)
         if reason:
             return Dropped(reason)
-        ts = _timestamp(raw, now)
+        ts = _timestamp(raw, now, sent_at)
         if ts is None:
             return Dropped("invalid_timestamp")
         if not (now - timedelta(days=self._limits.max_event_age_days) <= ts

@@ -6,7 +6,12 @@ here and gets the native API's guarantees. See docs/sdks.md and tests/fixtures/s
   {"status": 1}` (posthog-python retries a 202).
 - v1 `POST /i/v1/analytics/events`: `Authorization: Bearer <key>` is checked before the body is read; answers
   `200 {"results": {"<uuid>": {"result": "ok" | "drop"}}}`.
-- `POST /flags/`, `/decide/`: key checked, an empty flag set answered, nothing read further or stored.
+- `POST /flags/`, `/decide/`, `GET /array/{key}/config`: key checked, an empty flag set and a remote config that
+  turns session recording (and the other features that would send content: heatmaps, surveys) off.
+- `POST /s/` (session recordings, posthog-js / -android / -ios): never stored, never read: screen recordings are
+  user content. Answered `200 {"status": 1}` (a 4xx / 5xx only makes the SDK retry) and counted as
+  consentry_sdk_dropped_total{sdk="posthog",reason="session_recording"}; the config answers keep SDKs that ask
+  from recording at all.
 
 Each event is mapped (mapping.py), consent is decided per event (key, `$consent` marker, registry);
 the events kept are grouped per install and run through the native validate → redact stages, and each install's
@@ -36,7 +41,13 @@ from ingest.state import INTAKE, SETTINGS
 
 MAPPER = web.AppKey("posthog_mapper", Mapper)
 V0_OK = b'{"status":1}'
-FLAGS_ANSWER = b'{"flags":{},"errorsWhileComputingFlags":false,"featureFlags":{},"featureFlagPayloads":{}}'
+# Recording, heatmaps and surveys off: each would send user content (screens, pointer trails, free-text answers).
+_OFF = (b'"sessionRecording":false,"heatmaps":false,"surveys":false,"capturePerformance":false,'
+        b'"autocaptureExceptions":false,"siteApps":[],"supportedCompression":["gzip","gzip-js"]')
+FLAGS_ANSWER = (b'{"flags":{},"errorsWhileComputingFlags":false,"featureFlags":{},"featureFlagPayloads":{},'
+                + _OFF + b'}')
+CONFIG_ANSWER = b'{"hasFeatureFlags":false,' + _OFF + b'}'
+GZIP_MAGIC = b"\x1f\x8b\x08"  # what PostHog capture checks: gzip is detected, the marker is not trusted
 _CONSENTED = Consent(telemetry="granted")
 # Refusals of one $exception event that drop it (counted) rather than fail the whole mixed batch.
 CRASH_DROPPED = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn", "invalid_field",
@@ -53,16 +64,36 @@ class Results(msgspec.Struct, frozen=True):
 
 
 async def _plain_body(request: web.Request) -> bytes:
-    """The body with Content-Encoding (or posthog-js's `?compression=gzip-js`) undone, both sizes capped."""
+    """The body with its compression undone, both sizes capped. `Content-Encoding` is followed; without one, a
+    body that starts with gzip's magic bytes is gzip whatever the `?compression=` marker says (posthog-js sends
+    gzip without the marker and the marker on plain bodies; PostHog capture detects, so does this)."""
     limits = request.app[INTAKE].limits
     body = await read_body(request, limits.max_body_bytes)
     encoding = request.headers.get("Content-Encoding")
-    compression = request.query.get("compression", "").lower()
-    if encoding is None and compression in ("gzip-js", "gzip"):
-        encoding = "gzip"
-    elif compression == "lz64":
+    if request.query.get("compression", "").lower() == "lz64":
         raise Refusal("unsupported_encoding", "compression=lz64 is not supported; use gzip-js or none")
+    if encoding is None and body.startswith(GZIP_MAGIC):
+        encoding = "gzip"
     return decompress(body, encoding, limits.max_decompressed_bytes)
+
+
+def _sent_at(request: web.Request, body: Any) -> datetime | None:
+    """When the client sent the request, by its own clock: the body's `sent_at` (posthog-python, -android,
+    -ios batches) or posthog-js's `_` query parameter (milliseconds since the epoch)."""
+    sent = body.get("sent_at") if isinstance(body, dict) else None
+    if isinstance(sent, str) and len(sent) <= 64:
+        try:
+            when = datetime.fromisoformat(sent)
+            return when if when.tzinfo else when.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    value = request.query.get("_", "")
+    if not value.isdigit() or len(value) > 15:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -70,7 +101,8 @@ def _bearer(request: web.Request) -> str | None:
     return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
-async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any]) -> list[tuple[Any, str]]:
+async def _accept(request: web.Request, policy: IngestKey, key: str, events: list[Any],
+                  sent_at: datetime | None = None) -> list[tuple[Any, str]]:
     """Map and consent-check each event, then hand the kept ones to the pipeline grouped per install, and each
     $exception event as a crash; returns (uuid as sent, "ok" | drop reason) per event. Raises only for what should
     fail the whole request (too many events, rate limit, spool)."""
@@ -86,7 +118,7 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
     crashes: list[tuple[int, Crash]] = []  # (index in outcomes, the $exception event's crash report)
     cache: dict[Any, Any] = {}
     for raw in events:
-        outcome = mapper.map_event(raw, policy, key, now, dropped, cache)
+        outcome = mapper.map_event(raw, policy, key, now, dropped, cache, sent_at=sent_at)
         sent_id = raw.get("uuid") if isinstance(raw, dict) else None
         if isinstance(outcome, Kept):
             metrics.sdk_items.labels(SDK, "event").inc()
@@ -123,9 +155,10 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
 
 async def post_capture_v0(request: web.Request) -> web.Response:
     admit(request.app[INTAKE], request.remote)
-    key, events = capture_events(parse_body(await _plain_body(request), request.content_type))
+    body = parse_body(await _plain_body(request), request.content_type)
+    key, events = capture_events(body)
     policy = authorize(request.app[SETTINGS], key)
-    await _accept(request, policy, key or "", events)
+    await _accept(request, policy, key or "", events, _sent_at(request, body))
     return web.Response(status=200, body=V0_OK, content_type="application/json")
 
 
@@ -137,7 +170,7 @@ async def post_capture_v1(request: web.Request) -> web.Response:
     events = body.get("batch") if isinstance(body, dict) else None
     if not isinstance(events, list):
         raise Refusal("malformed_body", 'expected {"batch": [...]}')
-    outcomes = await _accept(request, policy, key or "", events)
+    outcomes = await _accept(request, policy, key or "", events, _sent_at(request, body))
     results = {sent: Result("ok") if result == "ok" else Result("drop", result)
                for sent, result in outcomes if isinstance(sent, str)}
     return web.Response(status=200, body=msgspec.json.encode(Results(results)), content_type="application/json")
@@ -156,13 +189,37 @@ async def post_flags(request: web.Request) -> web.Response:
     return web.Response(status=200, body=FLAGS_ANSWER, content_type="application/json")
 
 
+async def get_config(request: web.Request) -> web.Response:
+    """Remote config (`GET /array/{key}/config`, posthog-js and the mobile SDKs): everything that would send
+    content turned off, session recording first."""
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
+    authorize(request.app[SETTINGS], request.match_info["key"])
+    intake.metrics.sdk_items.labels(SDK, "config").inc()
+    return web.Response(status=200, body=CONFIG_ANSWER, content_type="application/json")
+
+
+async def post_recording(request: web.Request) -> web.Response:
+    """Session recordings are screen content: never read, never stored. Answered as PostHog answers a stored
+    one (`200 {"status": 1}`), so the SDK neither retries nor keeps the data, and counted."""
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
+    await request.release()  # discard the body unread
+    intake.metrics.sdk_items.labels(SDK, "recording").inc()
+    intake.metrics.sdk_dropped.labels(SDK, "session_recording").inc()
+    return web.Response(status=200, body=V0_OK, content_type="application/json")
+
+
 def setup_posthog(app: web.Application) -> None:
     intake = app[INTAKE]
     app[MAPPER] = Mapper(intake.redactor, intake.registry, intake.limits)
-    for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track"):
+    for path in ("/batch", "/capture", "/e", "/i/v0/e", "/track", "/engage"):  # /engage: old posthog-js $set
         app.router.add_post(path, post_capture_v0)
         app.router.add_post(path + "/", post_capture_v0)
     app.router.add_post("/i/v1/analytics/events", post_capture_v1)
     for path in ("/flags", "/decide"):
         app.router.add_post(path, post_flags)
         app.router.add_post(path + "/", post_flags)
+    app.router.add_post("/s", post_recording)
+    app.router.add_post("/s/", post_recording)
+    app.router.add_get("/array/{key}/config", get_config)

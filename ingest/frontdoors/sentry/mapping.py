@@ -4,8 +4,9 @@ Pure functions, no I/O. What each Sentry field becomes (everything not listed is
 
 * `exception.values[-1]` (the exception that was raised) → `exception.type` / `exception.message`; its
   `stacktrace.frames` (else the crashed thread's, else the top-level `stacktrace`) → the native crashing thread,
-  innermost frame first: `module`, `function`, `abs_path` (else `filename`, else `package`) as `file`, `lineno`,
-  `in_app`. Frame `vars` (locals), `context_line` / `pre_context` / `post_context` (source) are dropped.
+  innermost frame first: `module` (else `package`, a native frame's binary image), `function`, `abs_path` (else
+  `filename`) as `file`, `lineno`, `in_app`. Frame `vars` (locals), `context_line` / `pre_context` /
+  `post_context` (source) are dropped.
 * no exception → a crash report of type `message.<level>` whose message is `logentry.formatted` / `message`.
 * `release` (`pkg@1.2.3` → `1.2.3`) → `context.app_version`; `contexts.os.name/version` → `context.os` /
   `os_version`; the ingest key's `app` → `context.app`.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +37,7 @@ import msgspec
 from ingest.consent.registry import ConsentRegistry
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
-from ingest.stages.decode import json_value
+from ingest.stages.decode import json_value, msgpack_value
 from ingest.stages.patterns import CONTEXT_VALUE, EVENT_NAME
 
 # Item types the Python SDK (and others) send; used as the `type` metric label, anything else is "other".
@@ -228,9 +230,10 @@ def _frames(stacktrace: dict[str, Any], limit: int, dropped: Counter[str]) -> li
         if frame.get("context_line") or frame.get("pre_context") or frame.get("post_context"):
             dropped["sentry.drop.source"] += 1
         line = frame.get("lineno")
-        path = _text(frame.get("abs_path")) or _text(frame.get("filename")) or _text(frame.get("package"))
+        path = _text(frame.get("abs_path")) or _text(frame.get("filename"))
+        module = _text(frame.get("module")) or _text(frame.get("package"))  # native: the binary image
         out.append({"function": (_text(frame.get("function")) or "")[:512] or None,
-                    "module": (_text(frame.get("module")) or "")[:512] or None,
+                    "module": (module or "")[:512] or None,
                     "file": path[:2048] if path else None,
                     "line": line if type(line) is int and 0 <= line < 2**32 else None,
                     "in_app": frame.get("in_app") is True})
@@ -353,16 +356,40 @@ def event_uuid(value: Any) -> uuid.UUID:
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 
 
-def form_event(fields: dict[str, str]) -> dict[str, Any]:
-    """The event of a minidump upload: the `sentry` field (JSON) and / or `sentry[a][b]=value` fields."""
-    event: dict[str, Any] = {}
+_CHUNK = re.compile(r"sentry__(\d{1,3})")
+INITIAL_SCOPE = "sentry___initialScope"  # sentry-electron: the scope as Crashpad annotations (JSON)
+EVENT_PART = "__sentry-event"  # sentry-native's Crashpad backend: the event as a MessagePack file part
+BREADCRUMB_PARTS = frozenset({"__sentry-breadcrumb1", "__sentry-breadcrumb2"})  # MessagePack, dropped unread
+
+
+def _object(decode: Callable[[bytes], Any], data: bytes) -> dict[str, Any]:
+    """A form field's object through the bounded decoders; not one (bad syntax, a nesting bomb, an array): {},
+    the field is ignored like any field the form cannot use."""
+    try:
+        value = decode(data)
+    except Refusal:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def packed_event(data: bytes) -> dict[str, Any]:
+    """sentry-native's `__sentry-event` part: the event as MessagePack ({} when it is not one)."""
+    return _object(msgpack_value, data)
+
+
+def form_event(fields: dict[str, str], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The event of a minidump upload, as Relay assembles it: `base` (sentry-native's `__sentry-event`), the
+    `sentry` field (JSON) or its `sentry__1`, `sentry__2`, ... chunks (sentry-electron), the
+    `sentry___initialScope` annotation (sentry-electron: release, user, tags, contexts), then `sentry[a][b]=value`
+    fields; later sources win."""
+    event: dict[str, Any] = dict(base or {})
+    chunks = sorted((int(m.group(1)), value) for name, value in fields.items() if (m := _CHUNK.fullmatch(name)))
     if "sentry" in fields:
-        try:
-            value = json_value(fields["sentry"].encode())
-        except Refusal:  # not JSON, or nested too deep: the field is ignored, as any field the form cannot use
-            value = None
-        if isinstance(value, dict):
-            event.update(value)
+        event.update(_object(json_value, fields["sentry"].encode()))
+    elif chunks:
+        event.update(_object(json_value, "".join(value for _, value in chunks).encode()))
+    if INITIAL_SCOPE in fields:
+        event.update(_object(json_value, fields[INITIAL_SCOPE].encode()))
     for name, value in fields.items():
         if not name.startswith("sentry["):
             continue

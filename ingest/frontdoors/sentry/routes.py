@@ -16,11 +16,15 @@ SDK process from sending the crashes of every other user.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import web
@@ -31,6 +35,8 @@ from ingest.crash.multipart import PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.frontdoors.sentry.envelope import Item, parse_envelope
 from ingest.frontdoors.sentry.mapping import (
+    BREADCRUMB_PARTS,
+    EVENT_PART,
     event_uuid,
     form_event,
     install_id,
@@ -38,6 +44,7 @@ from ingest.frontdoors.sentry.mapping import (
     map_event,
     map_transaction,
     markers,
+    packed_event,
 )
 from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
@@ -58,6 +65,7 @@ ONLY_COUNTED = frozenset({"client_report", "session", "sessions"})  # SDK bookke
 # would only be logged by the SDK. Counted in consentry_sdk_dropped_total{reason=<code>}.
 DROPPED_CODES = frozenset({"timestamp_out_of_range", "consent_denied", "consent_withdrawn"})
 MAX_FIELD_BYTES = 64 << 10
+MAX_LEGACY_BYTES = 8 << 20  # a decompressed legacy store body (base64 + zlib): past this, 413
 
 
 class Reply:
@@ -113,15 +121,26 @@ def sentry_replies(handler: Callable[[web.Request], Awaitable[web.Response]]) ->
     return wrapped
 
 
-async def _admitted_body(request: web.Request) -> tuple[IngestKey, bytes]:
+async def _admitted_body(request: web.Request,
+                         body_key: Callable[[bytes], str | None] | None = None) -> tuple[IngestKey, bytes]:
     """Key first (401 before a byte is read), then back-pressure and the client's rate, then the bounded body.
-    Caps: crash_limits.max_upload_bytes on the wire and again after Content-Encoding (gzip, br, deflate, zstd)."""
-    key = authorize(request.app[SETTINGS], sentry_key(request))
+    Caps: crash_limits.max_upload_bytes on the wire and again after Content-Encoding (gzip, br, deflate, zstd).
+    `body_key`: where a request without a key in its headers or query carries it in the body (an envelope's
+    `dsn` header, as tunnels and browser SDKs send): only then is the key decided after the body is read."""
+    settings = request.app[SETTINGS]
+    key = sentry_key(request)
+    policy = authorize(settings, key) if key is not None or body_key is None else None
     intake = request.app[INTAKE]
     admit(intake, request.remote)
     cap = intake.crash_limits.max_upload_bytes
-    body = await read_body(request, cap)
-    return key, decompress(body, request.headers.get("Content-Encoding"), cap)
+    try:
+        body = await read_body(request, cap)
+        plain = decompress(body, request.headers.get("Content-Encoding"), cap)
+    except Refusal:
+        if policy is None:  # no key anywhere we could read: the missing key is the answer, not the body
+            authorize(settings, None)
+        raise
+    return policy or authorize(settings, body_key(plain) if body_key is not None else None), plain
 
 
 def _json(item: Item, limit: int) -> dict[str, Any]:
@@ -217,18 +236,18 @@ async def _transaction(intake: Intake, key: IngestKey, event: dict[str, Any], ev
     return True
 
 
-@sentry_replies
-async def post_envelope(request: web.Request) -> web.Response:
+async def _items(request: web.Request, key: IngestKey, headers: dict[str, Any], items: list[Item]) -> web.Response:
+    """An envelope's items (or a legacy store request as one item): the first event with its attachments, the
+    first transaction; an event item that is not JSON is dropped and counted (`malformed_item`), the rest of the
+    envelope still goes through, as Relay does."""
     intake = request.app[INTAKE]
     metrics, limits = intake.metrics, intake.crash_limits
-    key, plain = await _admitted_body(request)
-    envelope = parse_envelope(plain)
-    sent_at = envelope.headers.get("sent_at")
+    sent_at = headers.get("sent_at")
     reply = Reply()
     events: list[Item] = []
     transactions: list[Item] = []
     attachments: list[Item] = []
-    for item in envelope.items:
+    for item in items:
         metrics.sdk_items.labels(SDK, item_label(item.type)).inc()
         target = {"event": events, "transaction": transactions, "attachment": attachments}.get(item.type)
         if target is not None:
@@ -237,19 +256,21 @@ async def post_envelope(request: web.Request) -> web.Response:
             _dropped(metrics, "unknown_item")  # never stored, never refused: a newer SDK keeps working
     if extras := len(events[1:]) + len(transactions[1:]):  # one event per envelope, as Sentry defines it
         _dropped(metrics, "duplicate_item", extras)
-    answer_id = envelope.headers.get("event_id")
-    if events:
-        event = _json(events[0], limits.max_report_bytes)
+    answer_id = headers.get("event_id")
+    event = _item_json(events[0], limits.max_report_bytes, metrics) if events else None
+    files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
+    if event is None and any(is_dump for is_dump, _ in files):
+        event = {}  # a minidump is a crash of its own (as Relay makes one): the event the dump's upload would be
+    if event is not None:
         event_id = event_uuid(event.get("event_id") or answer_id)
-        files = [(a.headers.get("attachment_type") == "event.minidump", a.payload) for a in attachments]
         await _crash(intake, key, event, event_id, sent_at, files, reply, 1 + len(files))
         answer_id = answer_id or event_id.hex
     elif attachments:
         _dropped(metrics, "orphan_attachment", len(attachments))
-    if transactions:
-        event = _json(transactions[0], limits.max_report_bytes)
-        event_id = event_uuid(event.get("event_id") or answer_id)
-        await _transaction(intake, key, event, event_id, sent_at, reply)
+    transaction = _item_json(transactions[0], limits.max_report_bytes, metrics) if transactions else None
+    if transaction is not None:
+        event_id = event_uuid(transaction.get("event_id") or answer_id)
+        await _transaction(intake, key, transaction, event_id, sent_at, reply)
         answer_id = answer_id or event_id.hex
     body = msgspec.json.encode({"id": answer_id} if isinstance(answer_id, str) else {})
     return web.Response(status=200, body=body, content_type="application/json", headers=reply.headers())
@@ -267,6 +288,69 @@ def _minidump_part_limits(limits: CrashLimitSettings) -> PartLimits:
     return limit
 
 
+def _item_json(item: Item, limit: int, metrics: Metrics) -> dict[str, Any] | None:
+    """The item's JSON object, or None (counted `malformed_item`) when it is not one: a truncated event drops
+    that event, not the envelope. Over the size cap is still 413 (`part_too_large`)."""
+    try:
+        return _json(item, limit)
+    except Refusal as refusal:
+        if refusal.code != "malformed_body":
+            raise
+        _dropped(metrics, "malformed_item")
+        return None
+
+
+def envelope_dsn_key(plain: bytes) -> str | None:
+    """The public key of the `dsn` in an envelope's header line (tunnels forward envelopes without auth)."""
+    line = plain[:plain.find(b"\n")] if b"\n" in plain else plain
+    try:
+        header = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return None
+    dsn = header.get("dsn") if isinstance(header, dict) else None
+    if not isinstance(dsn, str) or len(dsn) > 2048:
+        return None
+    try:
+        return urlsplit(dsn).username or None
+    except ValueError:
+        return None
+
+
+@sentry_replies
+async def post_envelope(request: web.Request) -> web.Response:
+    key, plain = await _admitted_body(request, envelope_dsn_key)
+    envelope = parse_envelope(plain)
+    return await _items(request, key, envelope.headers, envelope.items)
+
+
+def _legacy_body(plain: bytes) -> bytes:
+    """A store body: JSON, or what old SDKs (raven-python) sent, base64 of zlib-compressed JSON."""
+    if plain.lstrip()[:1] == b"{":
+        return plain
+    try:
+        # max_length bounds the output: a zlib bomb stops one byte past the cap
+        return zlib.decompressobj().decompress(base64.b64decode(plain, validate=False), MAX_LEGACY_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        return plain  # not JSON either: refused below as malformed_body
+
+
+@sentry_replies
+async def post_store(request: web.Request) -> web.Response:
+    """The legacy `POST /api/{project}/store/` (raven-js, older SDKs): one event JSON as the body, key in
+    `X-Sentry-Auth` or `?sentry_key=`; mapped as an envelope holding that one item (an event, or a transaction
+    when its `type` says so) and answered like one: `200 {"id": ...}`."""
+    key, plain = await _admitted_body(request)
+    body = _legacy_body(plain)
+    if len(body) > MAX_LEGACY_BYTES:
+        raise Refusal("decompressed_too_large", f"the store body is over {MAX_LEGACY_BYTES} bytes decompressed")
+    item = Item({"type": "event"}, body)
+    event = _json(item, request.app[INTAKE].crash_limits.max_report_bytes)  # a bad body is the whole request
+    kind = "transaction" if event.get("type") == "transaction" else "event"
+    event_id = event.get("event_id")
+    return await _items(request, key, {"event_id": event_id} if isinstance(event_id, str) else {},
+                        [Item({"type": kind}, body)])
+
+
 @sentry_replies
 async def post_minidump(request: web.Request) -> web.Response:
     """Crashpad / Breakpad / sentry-native minidump upload: `upload_file_minidump` plus the event as a `sentry`
@@ -281,9 +365,13 @@ async def post_minidump(request: web.Request) -> web.Response:
         raise Refusal("malformed_body", f"exactly one `{CRASHPAD_DUMP}` part is required")
     metrics.sdk_items.labels(SDK, "minidump").inc()
     fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file and not p.dropped}
-    event = form_event(fields)
+    packed = [p for p in parts if p.name == EVENT_PART and not p.dropped and len(p.data) <= limits.max_report_bytes]
+    event = form_event(fields, packed_event(packed[0].data) if packed else None)
     event_id = event_uuid(event.get("event_id"))
-    others = [p for p in parts if p.is_file and p.name != CRASHPAD_DUMP]
+    skipped = {CRASHPAD_DUMP, EVENT_PART} | BREADCRUMB_PARTS  # read above, or dropped unread (breadcrumbs)
+    if dropped_crumbs := sum(p.name in BREADCRUMB_PARTS for p in parts):
+        _dropped(metrics, "native_breadcrumbs", dropped_crumbs)
+    others = [p for p in parts if p.is_file and p.name not in skipped]
     if too_large := sum(p.dropped for p in others):
         _dropped(metrics, "attachment_too_large", too_large)
     files = [(True, dumps[0].data)] + [(False, p.data) for p in others if not p.dropped]
@@ -292,9 +380,24 @@ async def post_minidump(request: web.Request) -> web.Response:
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
 
 
+async def post_security(request: web.Request) -> web.Response:
+    """Browser security reports (CSP, Expect-CT, HPKP; `?sentry_key=`): the page URLs they carry are browsing
+    history, not crash data. Key checked, body discarded unread, answered 200 so the browser does not resend,
+    counted consentry_sdk_dropped_total{sdk="sentry",reason="security_report"}."""
+    authorize(request.app[SETTINGS], sentry_key(request))
+    intake = request.app[INTAKE]
+    intake.client_limiter.check(request.remote or "unknown")
+    await request.release()
+    intake.metrics.sdk_items.labels(SDK, "security").inc()
+    _dropped(intake.metrics, "security_report")
+    return web.Response(status=200, body=b"{}", content_type="application/json")
+
+
 def setup_sentry(app: web.Application) -> None:
     """The DSN `http://KEY@host:port/1` posts to /api/1/envelope/; `http://KEY@host/some/prefix/1` to
     /some/prefix/api/1/envelope/ (a DSN path before the project id becomes a prefix)."""
     for prefix in ("", "/{prefix:.+}"):
         app.router.add_post(prefix + r"/api/{project:\d+}/envelope/", post_envelope)
         app.router.add_post(prefix + r"/api/{project:\d+}/minidump/", post_minidump)
+        app.router.add_post(prefix + r"/api/{project:\d+}/store/", post_store)
+        app.router.add_post(prefix + r"/api/{project:\d+}/security/", post_security)

@@ -17,7 +17,16 @@ import pytest
 from ingest.consent.registry import ConsentRegistry
 from ingest.crash.model import CrashReport
 from ingest.errors import Refusal
-from ingest.frontdoors.posthog.mapping import Crash, Dropped, Kept, Mapper, capture_events, exception_report, parse_body
+from ingest.frontdoors.posthog.mapping import (
+    Crash,
+    Dropped,
+    Kept,
+    Mapper,
+    capture_events,
+    exception_report,
+    parse_body,
+    strip_url_ids,
+)
 from ingest.model import Context
 from ingest.settings import IngestKey, LimitSettings
 from redact import Redactor
@@ -73,8 +82,35 @@ def test_props_are_flattened_filtered_and_counted(mapper: Mapper) -> None:
         "$set_once": {"a": 1}, "address": {"city": "Paris", "geo": {"lat": 1.5, "deeper": {"x": 1}}},
         "tags": ["a"], "long": "y" * 21,
     }, found)
-    assert props == {"plan": "pro", "n": 3, "ok": True, "address.city": "Paris", "address.geo.lat": 1.5}
-    assert found == {"identifier_property": 3, "person_properties": 2, "nested_property": 2, "long_property": 1}
+    assert props == {"plan": "pro", "n": 3, "ok": True, "address.city": "Paris", "address.geo.lat": 1.5,
+                     "address.geo.deeper": '{"x":1}', "tags": '["a"]'}  # deeper and lists: JSON text
+    assert found == {"identifier_property": 3, "person_properties": 2, "long_property": 1}
+
+
+@pytest.mark.parametrize(("url", "kept"), [
+    ("http://localhost:8000/person/018a981f-4b2d-78ae-947b-bedbaa02a0f4?personid=018a981f-4b2d-78ae-947b-bedbaa02a0f4"
+     "#events", "http://localhost:8000/person/[id]?personid=[id]#events"),
+    ("/person/pWAkITyQ3CN7332UqQxnH6p3FV8VJd7pY647EdNkxWc", "/person/[id]"),
+    ("https://app.example/project/1/insights/new?tab=trends&h=5f4dcc3b5aa765d61d8327deb882cf99",
+     "https://app.example/project/1/insights/new?tab=trends&h=[id]"),
+    ("https://host.example:8000/recordings/123456789?page=2", "https://host.example:8000/recordings/[id]?page=2"),
+    ("/", "/"), ("https://ex.example/docs/getting-started", "https://ex.example/docs/getting-started"),
+])
+def test_url_ids_are_removed_and_the_route_kept(redactor: Redactor, registry: ConsentRegistry, url: str,
+                                               kept: str) -> None:
+    found: Counter[str] = Counter()
+    props = Mapper(redactor, registry, LimitSettings()).props({"$current_url": url, "$pathname": url}, found)
+    assert props["posthog.current_url"] == props["posthog.pathname"] == kept
+    assert strip_url_ids(url) == kept
+
+
+def test_an_id_under_an_id_key_is_dropped(redactor: Redactor, registry: ConsentRegistry) -> None:
+    found: Counter[str] = Counter()
+    props = Mapper(redactor, registry, LimitSettings()).props({
+        "query": {"personid": "018a981f-4b2d-78ae-947b-bedbaa02a0f4", "tab": "events"}, "grid": "3x3",
+        "order_id": "A-17"}, found)
+    assert props == {"query.tab": "events", "grid": "3x3", "order_id": "A-17"}
+    assert found == {"identifier_property": 1}
 
 
 def test_too_many_props_are_cut_and_counted(mapper: Mapper) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from ingest.frontdoors.sentry.mapping import (
     map_event,
     map_transaction,
     markers,
+    packed_event,
 )
 from ingest.settings import CrashLimitSettings, IngestKey, LimitSettings
 from ingest.stages.validate import validate_crash
@@ -208,6 +210,21 @@ def test_minidump_form_fields_become_an_event() -> None:
                         "sentry[user][id]": "u-9", "sentry[bad": "x", "other": "y"})
     assert event == {"release": "a@1", "tags": {"x": "1", "consent": "crash"}, "user": {"id": "u-9"}}
     assert form_event({"sentry": "not json"}) == {}
+
+
+def test_form_event_from_native_and_electron_uploads() -> None:
+    """As Relay assembles it: sentry-native's MessagePack `__sentry-event`, sentry-electron's chunked `sentry__N`
+    JSON and its `sentry___initialScope` annotation; later sources win."""
+    native = packed_event(msgspec.msgpack.encode({"release": "app@1.0", "level": "fatal",
+                                                  "contexts": {"os": {"name": "Windows"}}}))
+    assert native == {"release": "app@1.0", "level": "fatal", "contexts": {"os": {"name": "Windows"}}}
+    assert packed_event(b"\xc1 not msgpack") == {} and packed_event(msgspec.msgpack.encode([1])) == {}
+    whole = '{"release": "app@2.0", "environment": "prod", "tags": {"a": "1"}}'
+    chunks = {"sentry__2": whole[20:], "sentry__1": whole[:20], "sentry__10": ""}
+    scope = {"sentry___initialScope": '{"user": {"id": "u-1"}, "tags": {"b": "2"}}'}
+    assert form_event(chunks | scope, native) == {"release": "app@2.0", "level": "fatal", "environment": "prod",
+                                                  "contexts": {"os": {"name": "Windows"}}, "tags": {"b": "2"},
+                                                  "user": {"id": "u-1"}}
 
 
 _KEYS = st.sampled_from(["values", "type", "value", "stacktrace", "frames", "function", "module", "abs_path",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import msgspec
@@ -13,8 +14,16 @@ from storage.errors import StorageUnavailable
 TIMEOUT_S = 60.0  # an admin request is interactive; `consentry query` is the place for long analytics
 
 
+Barrier = Literal["none", "drain", "erase"]
+
+
 class QueryRequest(msgspec.Struct, frozen=True):
     sql: str
+    # "erase" (the default, what `consentry query` and the reports use): every event acknowledged before the
+    # question is stored and drained deletion requests are erased, so the answer reads its own writes. "drain":
+    # stored, but no erase is forced (a deletion status poll must not defeat the batching of erases it asks about).
+    # "none": read what is there now.
+    barrier: Barrier = "erase"
 
 
 class WriterClient:
@@ -24,10 +33,11 @@ class WriterClient:
         self._session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(socket_path)),
                                               timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
 
-    async def query(self, sql: str) -> QueryResult:
-        """Run read-only SQL (`readonly=2`, `final=1`) after the writer drained what was acknowledged."""
+    async def query(self, sql: str, barrier: Barrier = "erase") -> QueryResult:
+        """Run read-only SQL (`readonly=2`, `final=1`) after the writer's barrier: by default it drained what was
+        acknowledged and erased the deletion requests it found; `drain` skips the erase, `none` waits for nothing."""
         try:
-            async with self._session.post("http://writer/query", data=msgspec.json.encode(QueryRequest(sql)),
+            async with self._session.post("http://writer/query", data=msgspec.json.encode(QueryRequest(sql, barrier)),
                                           headers={"Content-Type": "application/json"}) as response:
                 body = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
