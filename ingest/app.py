@@ -24,6 +24,7 @@ from ingest.metrics import Metrics
 from ingest.middleware import forwarded_client, refusals
 from ingest.ratelimit import RateLimiter
 from ingest.settings import Settings
+from ingest.stages.gate import GATE, BodyGate
 from ingest.stages.pipeline import Intake
 from ingest.state import INTAKE, METRICS, SETTINGS, WRITER_SERVICE
 from ingest.stores import open_objects
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, worker: str = "w0", embedded_writer: bool 
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[INTAKE] = _intake(settings, worker, metrics, redactor)
+    app[GATE] = BodyGate(settings.http.max_concurrent_uploads, settings.http.read_timeout_s)
     if embedded_writer:
         app.cleanup_ctx.append(_writer_service)
     app.cleanup_ctx.append(_objects)

@@ -47,10 +47,13 @@ REFUSALS: dict[str, tuple[int, str]] = {
                       "64-bit integer range, NaN or infinity); the message names it (`$.events[1].name`)"),
     "timestamp_out_of_range": (422, "an event timestamp is outside the clock window (older than "
                                "`limits.max_event_age_days`, or further ahead than `limits.max_clock_skew_seconds`)"),
+    "request_timeout": (408, "the body did not arrive within `http.read_timeout_s` of the request's headers"),
     "rate_limited": (429, "the install id or client address is over its token bucket; `Retry-After` says when to "
                      "retry"),
     "spool_full": (503, "the spool is at `spool.max_bytes`, the disk is nearly full, or the collector is stopping; "
                    "`Retry-After: 5`"),
+    "uploads_busy": (503, "this worker is already reading `http.max_concurrent_uploads` request bodies; "
+                     "`Retry-After: 5`"),
     "storage_unavailable": (503, "storage refused a synchronous operation; retry after `Retry-After` (not a client "
                             "mistake)"),
 }

@@ -40,6 +40,9 @@ class Metrics:
             "consentry_insert_seconds", "Latency of grouped ClickHouse inserts", buckets=_LATENCY_BUCKETS, registry=r
         )
         self.redactions = Counter("consentry_redactions", "Redactions applied, by rule id", ["rule"], registry=r)
+        self.deep_tier_skipped = Counter(
+            "consentry_deep_tier_skipped", "Free-text crash values given the fast redaction tier only: their "
+            "request had spent crash_limits.deep_chars_per_request", registry=r)
         self.crashes_accepted = Counter(
             "consentry_crashes_accepted", "Crash reports acknowledged, by upload format", ["source"], registry=r
         )

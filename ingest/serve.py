@@ -94,7 +94,8 @@ async def _until_signalled() -> None:
 
 async def _serve_single(settings: Settings, tls: ssl.SSLContext | None) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+                           keepalive_timeout=settings.http.read_timeout_s)  # also bounds the headers' arrival
     await runner.setup()  # opens storage and migrates before anything listens
     _prepare_heap(app)
     try:
@@ -108,7 +109,8 @@ async def _serve_single(settings: Settings, tls: ssl.SSLContext | None) -> None:
 
 async def _worker_main(settings: Settings, index: int, port: int, tls: ssl.SSLContext | None) -> None:
     app = create_app(settings, worker=f"w{index}", embedded_writer=False)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+                           keepalive_timeout=settings.http.read_timeout_s)  # also bounds the headers' arrival
     await runner.setup()
     _prepare_heap(app)
     try:

@@ -47,6 +47,16 @@ class HttpSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         "client address taken from `http.forwarded_header`: its rightmost hop outside these ranges. Empty: the "
         "direct peer is the client and both headers are ignored. The client address keys the per-client rate "
         "limit only: it is never stored or logged")] = msgspec.field(default_factory=list)
+    read_timeout_s: Annotated[float, msgspec.Meta(gt=0), doc(
+        "how long a client has to send its request line and headers (from connecting, or from its previous "
+        "answer on a kept-alive connection; also how long an idle kept-alive connection stays open: a proxy's "
+        "upstream keep-alive timeout should be shorter), and its whole body (from the headers); past it the "
+        "connection is closed, or the body refused with 408 `request_timeout`. Raise it for large crash uploads "
+        "over slow links")] = 30.0
+    max_concurrent_uploads: Annotated[Positive, doc(
+        "request bodies one worker process reads at once; one more is refused at once with 503 `uploads_busy` "
+        "(with `http.read_timeout_s`, a client that trickles bodies holds few sockets, each for a bounded "
+        "time)")] = 256
     forwarded_header: Annotated[Literal["x-forwarded-for", "forwarded"], doc(
         "the one header the trusted proxies append the client address to: `x-forwarded-for` (ingress-nginx and "
         "most load balancers) or `forwarded` (RFC 7239 `for=`). The other header is ignored, since a client could "
@@ -130,6 +140,11 @@ class CrashLimitSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     max_threads: Annotated[Positive, doc("threads per report")] = 64
     max_breadcrumbs: Annotated[NonNegative, doc("breadcrumbs per report")] = 100
     max_message_length: Annotated[Positive, doc("characters of the exception message")] = 8192
+    deep_chars_per_request: Annotated[Positive, doc(
+        "characters of free text (exception messages, extra values, text attachments) one request may give the "
+        "deep redaction tier (NER); past it a value gets the fast tier only, counted in "
+        "`consentry_deep_tier_skipped_total`. Bounds the CPU one request (a PostHog batch of `$exception` events) "
+        "can cost")] = 256 << 10
 
 
 class AdminSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

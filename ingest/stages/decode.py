@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -13,6 +13,7 @@ from ingest.crash.multipart import FormReader, Part, PartLimits
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
 from ingest.stages.encodings import Identity, decoder_for
+from ingest.stages.gate import gate
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -21,40 +22,45 @@ T = TypeVar("T")
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
-    """Read the raw body, refusing (before buffering it) anything over max_bytes."""
+    """Read the raw body, refusing (before buffering it) anything over max_bytes; the read holds one of the
+    worker's body slots and must end within `http.read_timeout_s` (ingest/stages/gate.py)."""
     length = request.content_length
     if length is not None and length > max_bytes:
         raise Refusal("body_too_large", f"body of {length} bytes exceeds {max_bytes}")
-    if length is not None:  # the usual case: one read, no copy through a growing buffer
-        try:
-            return await request.content.readexactly(length)
-        except asyncio.IncompleteReadError as exc:
-            raise Refusal("malformed_body", f"body ended after {len(exc.partial)} of {length} bytes") from None
-    body = bytearray()
-    while chunk := await request.content.read(_CHUNK):
-        body += chunk
-        if len(body) > max_bytes:
-            raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
-    return bytes(body)
+    async with gate(request).slot() as deadline:
+        if length is not None:  # the usual case: one read, no copy through a growing buffer
+            try:
+                return await deadline.wait(request.content.readexactly(length))
+            except asyncio.IncompleteReadError as exc:
+                raise Refusal("malformed_body", f"body ended after {len(exc.partial)} of {length} bytes") from None
+        body = bytearray()
+        while chunk := await deadline.wait(request.content.read(_CHUNK)):
+            body += chunk
+            if len(body) > max_bytes:
+                raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
+        return bytes(body)
 
 
-async def plain_pieces(request: web.Request, max_bytes: int, max_plain_bytes: int) -> AsyncIterator[bytes]:
-    """The body as it arrives with Content-Encoding undone, in bounded pieces: both the size on the wire and the
-    size after decoding are capped while reading, so a caller that parses as it goes never holds the body."""
+async def stream_body(request: web.Request, max_bytes: int, max_plain_bytes: int,
+                      sink: Callable[[bytes], None]) -> None:
+    """Hand `sink` the body as it arrives with Content-Encoding undone, in bounded pieces: both the size on the
+    wire and the size after decoding are capped while reading, so a sink that parses as it goes never holds the
+    body. Holds a body slot, within the read deadline, as read_body does."""
     length = request.content_length
     if length is not None and length > max_bytes:
         raise Refusal("body_too_large", f"body of {length} bytes exceeds {max_bytes}")
     decoder = decoder_for(request.headers.get("Content-Encoding"))
     wire = plain = 0
-    async for chunk in request.content.iter_any():
-        wire += len(chunk)
-        if wire > max_bytes:
-            raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
-        for piece in decoder.feed(chunk):
-            plain += len(piece)
-            if plain > max_plain_bytes:
-                raise Refusal("decompressed_too_large", f"decompressed body exceeds {max_plain_bytes} bytes")
-            yield piece
+    async with gate(request).slot() as deadline:
+        while chunk := await deadline.wait(request.content.readany()):
+            wire += len(chunk)
+            if wire > max_bytes:
+                raise Refusal("body_too_large", f"body exceeds {max_bytes} bytes")
+            for piece in decoder.feed(chunk):
+                plain += len(piece)
+                if plain > max_plain_bytes:
+                    raise Refusal("decompressed_too_large", f"decompressed body exceeds {max_plain_bytes} bytes")
+                sink(piece)
     if length is not None and wire < length:
         raise Refusal("malformed_body", f"body ended after {wire} of {length} bytes")
     decoder.finish()
@@ -64,8 +70,7 @@ async def read_form(request: web.Request, max_bytes: int, limits: PartLimits) ->
     """The multipart form, parsed as the (decompressing) body arrives: the media type is checked before a byte is
     read, the part count and sizes while reading."""
     reader = FormReader(request.headers.get("Content-Type", ""), limits=limits)
-    async for piece in plain_pieces(request, max_bytes, max_bytes):
-        reader.feed(piece)
+    await stream_body(request, max_bytes, max_bytes, reader.feed)
     return reader.close()
 
 

@@ -29,7 +29,7 @@ from ingest.settings import ConsentScope, CrashLimitSettings, LimitSettings
 from ingest.stages.derive import with_dump_context
 from ingest.stages.objects import StoredObjects, crash_prefix, put_objects, remove
 from ingest.stages.redact import RedactedBatch, redact_batch
-from ingest.stages.redact_crash import RedactedCrash, redact_crash
+from ingest.stages.redact_crash import DeepBudget, RedactedCrash, redact_crash
 from ingest.stages.unpack import unpack_dump
 from ingest.stages.validate import validate_batch, validate_crash
 from redact import Redactor
@@ -114,12 +114,14 @@ async def accept_installs(intake: Intake, batches: Mapping[uuid.UUID, list[Event
 
 
 async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_exception: bool = False,
-                       findings: Mapping[str, int] | None = None) -> tuple[CrashReport, RedactedCrash]:
+                       findings: Mapping[str, int] | None = None,
+                       budget: DeepBudget | None = None) -> tuple[CrashReport, RedactedCrash]:
     """One crash report: its objects stored and its row spooled (fsync'd) and counted, or refused with nothing
     left behind.
 
     `dump_names_exception`: a parsed minidump's exception name replaces the report's exception type (uploads
-    without an exception of their own). `findings`: counts the front door adds to the row's redactions."""
+    without an exception of their own). `findings`: counts the front door adds to the row's redactions.
+    `budget`: the request's deep-tier budget, shared by the crashes of one request (default: this crash's own)."""
     check_consent(upload.report, "crash_report")                                               # consent (request)
     if upload.minidump:  # gzip / zstd / bzip2 / xz dumps, as Relay accepts them
         upload = msgspec.structs.replace(upload, minidump=unpack_dump(upload.minidump,
@@ -128,9 +130,13 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     report = validate_crash(upload.report, intake.crash_limits, intake.limits, now)           # validate
     _admit_install(intake, report.install_id, "crash_report")                                 # consent (install)
     when = report.ts or now
+    budget = budget or DeepBudget(intake.crash_limits.deep_chars_per_request)
+    skipped = budget.skipped
     dump, clean, stored = await asyncio.to_thread(                                              # minidump, redact,
         _dump_redact_store, upload, report, intake, crash_prefix(report.crash_id, when),
-        dump_names_exception)                                                                   # objects
+        dump_names_exception, budget)                                                           # objects
+    if budget.skipped > skipped:
+        intake.metrics.deep_tier_skipped.inc(budget.skipped - skipped)
     if findings:
         clean.findings.update(findings)
     try:
@@ -145,13 +151,14 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
 
 
 def _dump_redact_store(upload: CrashUpload, report: CrashReport, intake: Intake, prefix: str,
-                       dump_names_exception: bool) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
+                       dump_names_exception: bool,
+                       budget: DeepBudget) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
     """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects."""
     dump = parse_minidump(upload.minidump) if upload.minidump else None
     kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
     report = with_dump_context(report, dump)  # OS, OS version, app version the upload did not give
     clean = redact_crash(report, dump, upload.attachments, intake.redactor,
-                         exception_type=kind or report.exception.type)
+                         exception_type=kind or report.exception.type, budget=budget)
     return dump, clean, put_objects(intake.objects, prefix, upload.minidump, clean.attachments)
 
 

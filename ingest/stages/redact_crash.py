@@ -129,13 +129,32 @@ def needs_ner(text: str) -> bool:
     return _LETTER.search(text) is not None
 
 
+class DeepBudget:
+    """How many characters of free text one request may give the deep tier (`crash_limits.deep_chars_per_request`):
+    NER costs milliseconds per value, and one small request can carry a thousand crash reports (PostHog
+    $exception events). Past the budget a value gets the fast tier only and is counted in `skipped`."""
+
+    def __init__(self, chars: int) -> None:
+        self.remaining = chars
+        self.skipped = 0
+
+    def take(self, text: str) -> bool:
+        if len(text) > self.remaining:
+            self.skipped += 1
+            return False
+        self.remaining -= len(text)
+        return True
+
+
 class _Scrubber:
     """Runs one tier over many strings and adds up the findings; results are cached per Redactor."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, budget: DeepBudget | None = None) -> None:
         self.redactor = redactor
         self.findings: Counter[str] = Counter()
         self.caches = caches(redactor)
+        self.budget = budget or DeepBudget(1 << 62)
+        self._partial = False  # the last computed result skipped the deep tier: not to be cached as its answer
 
     def _cached(self, cache: ResultCache, kind: str, text: str, compute: Callable[[], Result]) -> str:
         if len(text) > CACHE_MAX_CHARS:
@@ -144,8 +163,10 @@ class _Scrubber:
             key = _key(kind, text)
             found = cache.get(key)
             if found is None:
+                self._partial = False
                 found = compute()
-                cache.put(key, found)
+                if not self._partial:
+                    cache.put(key, found)
             value, findings = found
         for rule, count in findings:
             self.findings[rule] += count
@@ -173,7 +194,7 @@ class _Scrubber:
             fast = self.redactor.redact_text(text, field=field)
             findings = Counter(fast.findings)
             value = fast.value
-            if needs_ner(value):
+            if needs_ner(value) and self._deep_allowed(value):
                 deep = self.redactor.redact_text(value, field=field, tier="deep")
                 findings.update(deep.findings)
                 value = deep.value
@@ -181,12 +202,20 @@ class _Scrubber:
 
         return self._cached(self.caches.deep, f"d:{field}", text, compute)
 
+    def _deep_allowed(self, text: str) -> bool:
+        if self.budget.take(text):
+            return True
+        self._partial = True
+        return False
+
     def extra(self, extra: dict[str, str]) -> dict[str, str]:
         """`extra` values are free text: each value as redact_mapping gives it, fast then deep tier."""
         if len(extra) > self.redactor.policy.max_items:  # the walker's size limit applies to the whole mapping
             fast = self.redactor.redact_mapping(extra)
-            deep = self.redactor.redact_mapping(fast.value, tier="deep")
             self.findings.update(fast.findings)
+            if not self._deep_allowed("".join(str(value) for value in fast.value.values())):
+                return {key: str(value) for key, value in fast.value.items()}
+            deep = self.redactor.redact_mapping(fast.value, tier="deep")
             self.findings.update(deep.findings)
             return {key: str(value) for key, value in deep.value.items()}
         out: dict[str, str] = {}
@@ -195,7 +224,7 @@ class _Scrubber:
                 fast = self.redactor.redact_mapping({key: value})
                 findings = Counter(fast.findings)
                 ((new_key, new_value),) = fast.value.items()
-                if isinstance(new_value, str) and needs_ner(new_value):
+                if isinstance(new_value, str) and needs_ner(new_value) and self._deep_allowed(new_value):
                     deep = self.redactor.redact_mapping({new_key: new_value}, tier="deep")
                     findings.update(deep.findings)
                     ((new_key, new_value),) = deep.value.items()
@@ -230,8 +259,8 @@ def _faulting_module(dump: MinidumpInfo, modules: list[str]) -> list[FrameRow]:
 
 
 def redact_crash(report: CrashReport, dump: MinidumpInfo | None, attachments: list[Attachment],
-                 redactor: Redactor, *, exception_type: str) -> RedactedCrash:
-    scrub = _Scrubber(redactor)
+                 redactor: Redactor, *, exception_type: str, budget: DeepBudget | None = None) -> RedactedCrash:
+    scrub = _Scrubber(redactor, budget)
     message = scrub.prose(report.exception.message, "exception.message")
     kind = scrub.text(exception_type)
     frames = [_frame(f, scrub) for f in _crashing_frames(report)]

@@ -4,11 +4,13 @@ its expected refusal within a second, never a 500."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import hostile
 import msgspec
 import pytest
@@ -82,9 +84,10 @@ async def test_multipart_bombs_are_refused_while_reading(served: TestClient, sha
 @pytest.fixture
 async def runner(make_settings: Any) -> AsyncIterator[tuple[web.Application, int]]:
     """The app as `consentry serve` runs it (AppRunner, no handler cancellation: a disconnect reaches the
-    handler as an error while it reads, not as a cancellation)."""
-    app = create_app(make_settings())
-    app_runner = web.AppRunner(app, access_log=None)
+    handler as an error while it reads, not as a cancellation), with a 0.5 s read timeout and 2 body slots."""
+    settings = make_settings(CONSENTRY_HTTP_READ_TIMEOUT_S="0.5", CONSENTRY_HTTP_MAX_CONCURRENT_UPLOADS="2")
+    app = create_app(settings)
+    app_runner = web.AppRunner(app, access_log=None, keepalive_timeout=settings.http.read_timeout_s)
     await app_runner.setup()
     site = web.TCPSite(app_runner, "127.0.0.1", 0)
     await site.start()
@@ -120,3 +123,60 @@ async def test_a_client_gone_mid_body_is_its_own_outcome(runner: tuple[web.Appli
     assert _requests(app, "aborted") == 20
     assert _requests(app, "500") == 0
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def _partial_upload(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 1000\r\n\r\n{")
+    await writer.drain()
+    return reader, writer
+
+
+async def test_a_trickled_body_is_cut_at_the_read_timeout(runner: tuple[web.Application, int]) -> None:
+    app, port = runner
+    reader, writer = await _partial_upload(port)
+    started = time.perf_counter()
+
+    async def trickle() -> None:  # one byte every 0.1 s: never idle, but never done
+        with contextlib.suppress(ConnectionError):
+            for _ in range(20):
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.1)
+
+    trickling = asyncio.create_task(trickle())
+    answer = await asyncio.wait_for(reader.read(4096), 2)
+    trickling.cancel()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"request_timeout" in answer
+    assert time.perf_counter() - started < 1.5
+    writer.close()
+
+
+async def test_uploads_past_the_cap_are_refused_at_once(runner: tuple[web.Application, int]) -> None:
+    app, port = runner
+    held = [await _partial_upload(port) for _ in range(2)]
+    await asyncio.sleep(0.1)
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        response = await session.post(f"http://127.0.0.1:{port}/v1/events", json=hostile.event_batch())
+        assert response.status == 503 and (await response.json())["error"]["code"] == "uploads_busy"
+        assert response.headers["Retry-After"] == "5"
+        assert time.perf_counter() - started < 0.5
+        for _, writer in held:
+            writer.close()
+        await asyncio.sleep(0.7)  # the slots are free again once the held reads end (here: their deadline)
+        response = await session.post(f"http://127.0.0.1:{port}/v1/events", json=hostile.event_batch())
+        assert response.status == 202, await response.text()
+
+
+async def test_headers_never_finished_are_dropped_at_the_read_timeout(runner: tuple[web.Application, int]) -> None:
+    app, port = runner
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /v1/events HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    await writer.drain()
+    started = time.perf_counter()
+    assert await asyncio.wait_for(reader.read(), 3) == b""  # closed without an answer
+    assert time.perf_counter() - started < 1.5
+    writer.close()

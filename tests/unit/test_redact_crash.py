@@ -164,6 +164,22 @@ def test_context_strings_get_the_fast_tier_as_on_the_events_path(redactor: Redac
     assert clean.findings["card"] == 1 and clean.findings["email"] == 1
 
 
+def test_the_deep_tier_budget_is_per_request_and_spent_results_are_not_cached(redactor: Redactor) -> None:
+    """Past the request's budget a free-text value gets the fast tier only (counted); that answer is not cached
+    as the value's answer, so a later request with budget left runs the deep tier on it."""
+    message = f"Alice Johnson could not save {uuid.uuid4().hex}"  # unique: no cached answer yet
+    deep_cache = caches(redactor).deep
+    cached = len(deep_cache)
+    spent = stage.DeepBudget(10)
+    redact_crash(report(message), None, [], redactor, exception_type="NativeCrash", budget=spent)
+    assert spent.skipped == 1 and spent.remaining == 10
+    assert len(deep_cache) == cached
+    fresh = stage.DeepBudget(1000)
+    redact_crash(report(message), None, [], redactor, exception_type="NativeCrash", budget=fresh)
+    assert fresh.skipped == 0 and fresh.remaining < 1000
+    assert len(deep_cache) == cached + 1
+
+
 def test_versions_in_modules_are_not_addresses(redactor: Redactor) -> None:
     """A frame's module carries versions; the IP rules never read them, every other rule still does."""
     crash = msgspec.convert({

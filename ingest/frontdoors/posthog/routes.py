@@ -37,6 +37,7 @@ from ingest.model import Consent, Context, Event, EventBatch
 from ingest.settings import IngestKey
 from ingest.stages.decode import decompress, read_body
 from ingest.stages.pipeline import accept_crash, accept_installs, admit
+from ingest.stages.redact_crash import DeepBudget
 from ingest.state import INTAKE, SETTINGS
 
 MAPPER = web.AppKey("posthog_mapper", Mapper)
@@ -139,9 +140,10 @@ async def _accept(request: web.Request, policy: IngestKey, key: str, events: lis
     withdrawn = await accept_installs(intake, batches, now)
     for install_id in withdrawn:
         dropped["consent_withdrawn"] += sum(len(batch.events) for batch in batches[install_id])
+    budget = DeepBudget(intake.crash_limits.deep_chars_per_request)  # one for the whole request
     for index, crash in crashes:  # each through the pipeline's crash path, like POST /v1/crashes
         try:
-            await accept_crash(intake, CrashUpload(SDK, crash.report, None, []))
+            await accept_crash(intake, CrashUpload(SDK, crash.report, None, []), budget=budget)
         except Refusal as refusal:
             if refusal.code not in CRASH_DROPPED:
                 raise
