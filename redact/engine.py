@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from redact.rules import PATTERN_RULES, Context, Rule
 from redact.rules.base import anonymous
@@ -29,6 +29,8 @@ class Engine:
         self.enabled = enabled
         self.tokens = dict(tokens)
         self.code_markers = tuple(code_markers)
+        # Is a decoded value a person's full name? The Redactor sets it from its name finder (URL query values).
+        self.person: Callable[[str], bool] | None = None
 
     def _without(self, skip: frozenset[str]) -> re.Pattern[str]:
         """The joined alternation minus some rules, compiled on first use (a handful of sets ever occur)."""
@@ -39,7 +41,8 @@ class Engine:
         return regex
 
     def context(self) -> Context:
-        return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan)
+        return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan,
+                       person=self.person)
 
     def scan(self, text: str, ctx: Context, skip: frozenset[str] = frozenset()) -> str:
         if ctx.depth >= MAX_NESTING:  # a URL in a query value in a URL ...: hostile input, fail closed

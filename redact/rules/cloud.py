@@ -84,8 +84,9 @@ RULES: tuple[Rule, ...] = (
         id="cloud.account",
         token="[account]",
         why="customer account, subscription, tenant and project ids where cloud tools print them: AWS account "
-        "numbers in ECR/CodeArtifact hosts and `Account` fields, Azure subscription/tenant/client GUIDs, "
-        "OpenStack project ids in `/v2/<project>/` routes",
+        "numbers in ECR/CodeArtifact hosts, `Account` fields and after the word account, Azure subscription/tenant/"
+        "client GUIDs, OpenStack project ids in `/v2/<project>/` routes, GCP project ids in resource names and GKE "
+        "contexts, payment processors' customer ids (Stripe cus_/acct_, Paddle ctm_)",
         pattern=rf"""
             (?<![\w-])\d{{12}}(?=\.dkr\.ecr\.)                                     # ECR registry host
           | (?<=-)\d{{12}}(?=\.d\.codeartifact\.)                                  # CodeArtifact domain-owner
@@ -94,6 +95,15 @@ RULES: tuple[Rule, ...] = (
           | "(?:homeTenantId|tenantId|subscriptionId|clientId|appId|objectId)"\s*:\s*"{_UUID}(?=")
           | (?:[Tt]he[ ]client|object[ ]id|application|[Tt]enant|[Ss]ubscription)[ ]'{_UUID}(?=')
           | (?<=/v2/){_HEX32}(?=/)|(?<=/v2\.1/){_HEX32}(?=/)                      # nova API tenant routes
+          | (?<![\w-])(?i:account)(?:[ _-]?(?i:id|number|no\.?))?["']?                 # accountId: 123456789012,
+            (?:[ ]?[:=#][ ]?|[ ])["']?\d{{12}}(?![\w-])                            # "in account 123456789012"
+          | (?<=(?<![\w-])gke_)[a-z][a-z0-9-]{{4,28}}[a-z0-9]                          # kubectl context
+            (?=_[a-z]{{2,12}}-[a-z]{{2,12}}\d{{1,2}}(?:-[a-z])?_)                        # gke_<project>_<zone>_<name>
+          | (?<=(?<![\w-])projects/)[a-z][a-z0-9-]{{4,28}}[a-z0-9]                     # GCP resource names:
+            (?=/(?:locations|zones|regions|global|datasets|topics|subscriptions|instances|secrets|serviceAccounts
+                 |databases|buckets|repositories|jobs|clusters|services|logs|sinks|operations|keyRings)/)
+          | (?:(?<=(?<![\w-])cus_)|(?<=(?<![\w-])acct_)|(?<=(?<![\w-])ctm_)|(?<=(?<![\w-])cust_))  # payment
+            [A-Za-z0-9]{{10,32}}(?![\w-])                                              # customer ids
         """,
         rewrite=_account,
         matches=("123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
@@ -102,8 +112,12 @@ RULES: tuple[Rule, ...] = (
                  "The client '500aefe7-2b09-4721-8ba0-3f1c2d7e9a64' with",
                  "with object id '7c3e19b2-5d84-4a06-b1f7-92e0c4a6d835' does not",
                  '"homeTenantId": "e2c7a519-3b08-4d6f-91a4-c58f0d2b7e63"',
-                 '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"'),
+                 '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"',
+                 "User with accountId: 845120637719 is not authorized", "occured in account 480317265509 by",
+                 "gke_acme-prod-381204_europe-west1_payments", "projects/acme-billing-7731/locations/us/jobs/x",
+                 "customer cus_Q7mX2kLp9RtZ4v"),
         must_not_match=("request 550e8400-e29b-41d4-a716-446655440000 failed", "1712345678901 ms",
+                        "account 12345 created", "/v1/projects/7/forms/x", "cus_test", "focus_1234567890ab",
                         '"traceId": "550e8400-e29b-41d4-a716-446655440000"'),
     ),
     Rule(
