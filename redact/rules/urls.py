@@ -45,6 +45,23 @@ _NOT_USER_SEGMENTS = frozenset(
 )
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 CODE_HOSTS = frozenset("github.com www.github.com gitlab.com bitbucket.org codeberg.org gitee.com".split())
+# Social networks put the account in the first path segment (x.com/<u>, instagram.com/<u>/, t.me/<u>).
+SOCIAL_HOSTS = frozenset(
+    """twitter.com x.com instagram.com facebook.com fb.com threads.net tiktok.com t.me telegram.me vk.com
+    pinterest.com snapchat.com tumblr.com flickr.com soundcloud.com twitch.tv patreon.com ko-fi.com
+    buymeacoffee.com linktr.ee mastodon.social keybase.io""".split()
+)
+_SOCIAL_ROUTES = frozenset(
+    """home explore search settings login logout signup i intent share hashtag about help privacy terms policies
+    notifications messages watch reel reels p stories tv groups pages events marketplace gaming direct accounts
+    legal tos developers business ads jobs download""".split()
+)
+# Hosts that give every account its own subdomain: <u>.github.io, <u>.substack.com, <u>.bsky.social.
+PERSONAL_SUBDOMAIN_HOSTS = (
+    ".github.io", ".gitlab.io", ".substack.com", ".medium.com", ".tumblr.com", ".wordpress.com", ".blogspot.com",
+    ".bsky.social", ".hashnode.dev", ".neocities.org", ".itch.io",
+)
+_SOCIAL_PATH = re.compile(r"/(?P<name>[A-Za-z0-9_.][A-Za-z0-9_.-]{0,49})(?=/|\Z)")
 _PROFILE_PATH = re.compile(r"/(?P<name>[A-Za-z0-9][A-Za-z0-9-]{0,38})/?\Z")
 _OWNER_REPO = re.compile(r"/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,38})/[A-Za-z0-9._-]+")
 _HANDLE_PARTS = re.compile(r"[-_.]")
@@ -128,6 +145,13 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
         return m.group()[: m.start("name") - m.start()] + ctx.hit("url.user")
 
     path = _USER_SEGMENT.sub(one, path)
+    bare = host.lower().removeprefix("www.").removeprefix("m.").removeprefix("mobile.")
+    if bare in SOCIAL_HOSTS:
+        account = _SOCIAL_PATH.match(path)
+        if account is not None and account["name"].lower() not in _SOCIAL_ROUTES and not account["name"].isdigit():
+            ctx.learn(account["name"], "url.user")
+            return "/" + ctx.hit("url.user") + path[account.end("name") :]
+        return path
     if host.lower() not in CODE_HOSTS:
         return path
     profile = _PROFILE_PATH.fullmatch(path)
@@ -168,6 +192,12 @@ def _params(text: str, ctx: Context) -> str:
 
 
 def _host(host: str, ctx: Context) -> str:
+    lower = host.lower()
+    for suffix in PERSONAL_SUBDOMAIN_HOSTS:
+        label = lower[: -len(suffix)]
+        if lower.endswith(suffix) and label and "." not in label and label != "www" and ctx.on("url.user"):
+            ctx.learn(host[: len(label)], "url.user")
+            return ctx.hit("url.user") + host[len(label) :]
     if host.startswith("["):
         inner = ctx.rescan(host[1:-1], ctx)
         return host if inner == host[1:-1] else "[" + inner.strip("[]") + "]"
@@ -306,10 +336,13 @@ RULES: tuple[Rule, ...] = (
                  "https://x.example/cb#id_token=eyJabc", "https://appcenter.ms/users/Orvyn/apps/Fluff/crashes",
                  "https://www.linkedin.com/in/adaeze-nwosu-4b1a7290/", "https://github.com/mkhalil-dev?tab=repositories",
                  "https://admin.example.gov.uk/platform-admin/user?email-or-name=Hannah+Whitcombe",
-                 "https://shop.example/?customer_name=%E5%B1%B1%E7%94%B0", "https://x.example/r?ref=YWxpY2VAZXhhbXBsZS5jb20="),
+                 "https://shop.example/?customer_name=%E5%B1%B1%E7%94%B0", "https://x.example/r?ref=YWxpY2VAZXhhbXBsZS5jb20=",
+                 "https://x.com/kemi_adebayo_/status/1790000000000", "https://www.instagram.com/hana.suzuki/",
+                 "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why"),
         must_not_match=("https://example.com/docs/page?lang=en", "http://localhost:8080/health", "https://x.example/?theme=dark",
                         "https://github.com/rust-lang/cargo/issues/2675", "https://api.example.com/v1/users/me",
                         "https://example.com/?page_name=home&ref=docs",
-                        "https://github.com/encode/httpx/blob/master/httpx/_client.py#L120"),
+                        "https://github.com/encode/httpx/blob/master/httpx/_client.py#L120",
+                        "https://x.com/home", "https://www.instagram.com/explore/tags/x/", "https://docs.github.com/en/pages"),
     ),
 )

@@ -91,6 +91,20 @@ CASES: list[tuple[str | None, Any, list[str], list[str]]] = [
     ("searchString", "cheap flights to lisbon", ["cheap flights"], []),
     ("search_type", "web", [], ["web"]),
     ("search_location", "header", [], ["header"]),
+    # where a person is: coordinates and street addresses by their printed forms
+    ("location", "48.858370, 2.294481", ["48.858370"], []),
+    (None, "Location[fused -33,868820,151,209290 hAcc=12", ["-33,868820,151,209290"], ["hAcc=12"]),
+    ("text", "Deliver to 221B Baker Street, London NW1 6XE", ["Baker Street", "NW1 6XE"], ["Deliver to"]),
+    ("note", "Pickup at 4500 Oak Grove Drive, Austin, TX 78745 at noon", ["Oak Grove"], []),
+    ("place", "Hauptstraße 12, 10115 Berlin", ["Hauptstraße 12"], []),
+    (None, "geocoder failed for 7 Avenue des Lilas", ["Avenue des Lilas"], ["geocoder failed"]),
+    (None, "epoch 3 loss 0.69314, 0.12345 acc", [], ["0.69314, 0.12345"]),
+    (None, "File main.py, line 42, in Way", [], ["line 42"]),
+    # social networks put the account in the first path segment; pages hosts in the subdomain
+    ("$referrer", "https://x.com/kemi_adebayo_/status/1790000000000", ["kemi_adebayo_"], ["/status/1790000000000"]),
+    ("url", "https://www.instagram.com/hana.suzuki/", ["hana.suzuki"], ["https://www.instagram.com/"]),
+    ("url", "https://www.instagram.com/explore/tags/travel/", [], ["/explore/tags/travel/"]),
+    ("$current_url", "https://jdoe.github.io/blog/", ["jdoe"], [".github.io/blog/"]),
 ]
 
 
