@@ -46,6 +46,7 @@ REPORTED_TOKENS: dict[str, str] = {
     "ner.location": "[location]",
     "url.user": "[user]",
     "url.param": "[personal]",
+    "secret.url_path": "[secret]",
 }
 
 DEFAULT_TOKENS: dict[str, str] = {**{r.id: r.token for r in PATTERN_RULES}, **REPORTED_TOKENS}

@@ -58,12 +58,15 @@ RULES: tuple[Rule, ...] = (
         token="[email]",
         why="e-mail addresses; the TLD must be letters and not a file extension",
         pattern=r"""
-            (?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
+            (?:(?<![\w.%+-])|(?<=remote\+)|(?<=container\+)|(?<=tunnel\+)|(?<=codespaces\+)|(?<=wsl\+))  # vscode
+            (?![a-z-]{0,30}(?:remote|container|tunnel|codespaces|wsl)\+)   # ssh-remote+<user>@<host>: a resolver
+            [A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
             (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![\w-])
             (?!:[\w~/])                                  # git@github.com:owner/repo is an scp-style target
         """,
         validate=_real_email,
-        matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com"),
+        matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com",
+                 "ssh-remote+brian@brian.development.example.com"),
         must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host",
                         "git@github.com:owner/repo.git"),
     ),

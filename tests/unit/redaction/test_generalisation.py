@@ -105,6 +105,15 @@ CASES: list[tuple[str | None, Any, list[str], list[str]]] = [
     ("url", "https://www.instagram.com/hana.suzuki/", ["hana.suzuki"], ["https://www.instagram.com/"]),
     ("url", "https://www.instagram.com/explore/tags/travel/", [], ["/explore/tags/travel/"]),
     ("$current_url", "https://jdoe.github.io/blog/", ["jdoe"], [".github.io/blog/"]),
+    # a one-time credential in a link's path: within two segments after the route word that says so
+    ("request.url", "https://id.example.com/password/reset/8d3f1a6c9e2b7f40d5a8c1e3b6f9a2d4", ["8d3f1a6c9e2b7f40"],
+     ["https://id.example.com/password/reset/"]),
+    ("url", "/email/verify/77/2b7e9c41f0d8a3e6b5c2f1a9d4e7?expires=1767225600", ["2b7e9c41f0d8"],
+     ["/email/verify/77/", "expires=1767225600"]),
+    ("url", "/docs/reset/how-to-reset-your-password", [], ["/docs/reset/how-to-reset-your-password"]),
+    # VS Code remote authorities: the resolver stays, the account and machine go
+    ("remoteAuthority", "ssh-remote+akiko@gpu-box-3.lab.example.com", ["akiko", "gpu-box-3"], ["ssh-remote+"]),
+    ("remoteAuthority", "wsl+Ubuntu-22.04", [], ["wsl+Ubuntu-22.04"]),
 ]
 
 
