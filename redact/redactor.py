@@ -41,6 +41,7 @@ _SAFE = re.compile(
       (?!.*[a-z0-9]{{21}})                                               # no long random-looking runs
       (?!(?:i|vol|eni|snap|sg|subnet|vpc|ip|ec2)-[0-9a-f]{{1,17}}(?:[-.]|\Z))  # cloud resource ids (rules.cloud)
       (?!.*\d\.\d{{1,3}}\.\d{{1,3}}\.\d)                                        # an IP inside a name: node-10.1.2.3.log
+      (?!.*\d-\d{{1,3}}-\d{{1,3}}-\d{{1,3}}\.)                                      # reverse DNS: c-73-189-42-116.x.net
       [a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*                                 # split, dark_mode, gpt-4o-mini
     | [a-z]{{2,3}}(?:[-_][A-Z][a-z]{{3}})?(?:[-_](?:[A-Z]{{2}}|\d{{3}}))?       # en, en-US, zh_Hant_TW, es-419
     | -?\d{{1,9}}(?:\.\d{{1,9}}){{0,2}}                                        # 42, -1, 3.14, 1.4.2

@@ -74,7 +74,7 @@ def _rewrite_named(text: str, ctx: Context) -> str | None:
     m = _NAME_AT_END.search(text)
     if m is None:
         return None
-    return text[: m.start()] + _user(m.group(), ctx, "username") + text[m.end() :]
+    return ctx.inner(text[: m.start()], ctx) + _user(m.group(), ctx, "username") + text[m.end() :]
 
 
 # Each alternative: the words a tool prints before an account name, then the name, last.
@@ -104,6 +104,11 @@ _LOG_USER_PATTERN = rf"""
         # MySQL: Access denied for user 'X'@'host'; PostgreSQL: authentication failed for user "X", role "X"
       | (?:for[ ]user|PAM:[ ]user|[Uu]ser)[ ]'(?:{HOST}\\)?{USER}(?='(?:@|[ ]|\.|\Z))   # MySQL, SQL Server DOMAIN\user
       | (?:failed[ ]for[ ]user|[Rr]ole)[ ]"{USER}(?="(?:[ ]does[ ]not[ ]exist|\s|\Z|[,.]))
+        # SQL Server's localized "Login failed for user 'X'"; Postfix/OpenSMTPD's unknown and looked-up users
+      | (?:用户|使用者|ユーザー|Benutzer|utilisateur|usuario|utente|usuário|gebruiker|użytkownika|пользователя)
+        [ ]?['"«„]{USER}(?=['"»“])
+      | no[ ]such[ ]user[ ]{USER}(?![\w.@-])
+      | lookup[ ]"{USER}(?="[ ]as[ ]USERINFO)
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
       | (?<![\w$])(?:USER|LOGNAME|SUDO_USER|USERNAME|GIT_AUTHOR_NAME|GIT_COMMITTER_NAME)={USER}(?![\w.-])
     )
@@ -156,7 +161,53 @@ def _mention(text: str, ctx: Context) -> str | None:
     return "@" + ctx.hit("username.mention")
 
 
+# Who wrote or sent something, where git and mail print it before an address: git's Author:/Commit: lines and
+# trailers (Signed-off-by: ...), mail headers (From:, Cc:), and the reply line mail clients and GitHub quote
+# ("On Thu, Jun 15, 2023 at 12:01 PM <name> <address> wrote:"). The name may be a handle ("SunnyDayz").
+_HEADER_NAME = re.compile(
+    r"""(?x)
+    (?:(?:Author|Commit|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Reported-by|Tested-by|Acked-by
+         |Suggested-by|Helped-by|From|Cc):[ \t]+
+      | On[ ][^\n<>]{4,60}?(?:\d{1,2}:\d\d(?:[ ]?[AaPp]\.?[Mm]\.?)?|\d{4}),?[ ](?:at[ ])?)
+    (?P<name>[^<>\n@"]{1,60}?)[ ]"?[ ]?<?[^\s<>]{0,80}@[^\s<>]{1,80}>?
+    """
+)
+_NOT_AUTHORS = frozenset("github gitlab notifications noreply no-reply root admin bot [person] [user]".split())
+
+
+def _header_name(text: str, ctx: Context) -> str | None:
+    m = _HEADER_NAME.match(text)
+    if m is None or not ctx.on("person.header"):
+        return None
+    name = m["name"].strip().strip('"')
+    if not name or name.lower() in _NOT_AUTHORS or name.startswith("[") or name.isdigit():
+        return None
+    ctx.learn(name, "person.header")
+    return text[: m.start("name")] + ctx.hit("person.header") + ctx.inner(text[m.end("name") :], ctx)
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(
+        id="person.header",
+        token="[person]",
+        why="the author or sender where git and mail print one before an address: Author:/Commit: lines, trailers "
+        "(Signed-off-by:), From:/Cc:, and the quoted reply line 'On <date> <name> <address> wrote:'; handles too",
+        pattern=r"""
+            (?<![^\n\r>\t ])
+            (?:(?:Author|Commit|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Reported-by|Tested-by|Acked-by
+                 |Suggested-by|Helped-by|From|Cc):[ \t]{1,8}
+              | On[ ][^\n<>]{4,60}?(?:\d{1,2}:\d\d(?:[ ]?[AaPp]\.?[Mm]\.?)?|\d{4}),?[ ](?:at[ ])?)
+            [^<>\n@"]{1,60}?[ ]"?[ ]?<?[^\s<>]{0,80}@[^\s<>]{1,80}>?
+        """,
+        rewrite=_header_name,
+        reports=("email",),
+        matches=("Author: SunnyDayz <tolulopeadeyemi@gmail.com>",
+                 "On Sat, Apr 11, 2020, 07:19 CedricCassis <notifications@github.com> wrote:",
+                 "On Thu, Oct 11, 2018 at 3:00 AM RK4471 <notifications@github.com> wrote:",
+                 "On Thu, Jun 15, 2023 at 12:01 PM Thandar Win Htet ***@***.***>\nwrote:",
+                 "Signed-off-by: Kofi Mensah <kofi@example.org>"),
+        must_not_match=("Author: GitHub <noreply@github.com>", "From: [person] <[email]>", "Author: unknown"),
+    ),
     Rule(
         id="username.mention",
         token="[user]",
@@ -231,7 +282,9 @@ RULES: tuple[Rule, ...] = (
                  "USER=lmartin", "Login failed for user 'CORP\\Reza'.", "Logged in as lwroom on https://registry",
                  "debug1: Authenticating to 10.0.0.5:45608 as 'dlazaro'", "/tmp/pytest-of-mwilliams/pytest-42/x",
                  "dr-xr-x--x 2 hannes hannes 4096 Nov 15 02:12 ./", "Invalid user 123456 from 10.0.0.1",
-                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)"),
+                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)", "用户 'hzcadmin' 登录失败。",
+                 "Login failed for user 'DESKTOP-7KQ2M9X\\Reza'.", "reject: no such user yuki from example.com",
+                 'lookup: lookup "vzanker" as USERINFO in table static:vusers'),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",

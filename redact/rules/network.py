@@ -151,6 +151,7 @@ RULES: tuple[Rule, ...] = (
                 (?:ThinkPad|XPS|Latitude|Inspiron|Precision|Vostro|IdeaPad|Legion|Yoga|ZenBook|VivoBook|ROG
                   |EliteBook|ProBook|Pavilion|Envy|OMEN|Spectre|Surface|Aspire|Swift|Galaxy|Pixel|VirtualBox
                   |System-Product-Name|Blade|Framework|MS-7[A-Z0-9]{3})(?:-[A-Za-z0-9]+){0,4}
+              | (?i:[a-z]{0,12}-?\d{1,3}(?:-\d{1,3}){3}(?:\.[a-z0-9-]{1,63}){1,6}\.[a-z]{2,24})  # reverse DNS of an IP
               | (?!(?:metadata\.google|host\.docker|gateway\.docker|kubernetes\.docker)\.internal)  # public names
                 [A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9][A-Za-z0-9-]{0,62}){0,4}   # mDNS / LAN / intranet names:
                 \.(?:local|lan|localdomain|home\.arpa|fritz\.box|internal|intranet|corp)   # private suffixes
@@ -161,9 +162,11 @@ RULES: tuple[Rule, ...] = (
         matches=("Bobs-MacBook-Pro.local", "DESKTOP-7H2K9QX", "Alice's MacBook Pro", "printer-3.lan", "bobs-imac",
                  "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310", "Jan-Pieters-MBP-2", "Gokhan-PC",
                  "Lindas-iMac.fritz.box", "Renee-Duvals-iPhone", "MacBook-Pro-de-Juan", "yukinoMacBook-Air",
-                 "Renata's Computer", "jellyfin.hollis-home.lan:8096", "build-rig-07.corp.lan", "db1.prod.internal"),
+                 "Renata's Computer", "jellyfin.hollis-home.lan:8096", "build-rig-07.corp.lan", "db1.prod.internal",
+                 "relay=r909-22-834-54.dialup.adsl.anteldata.net.uy [186.14.189.141]",
+                 "c-73-189-42-116.hsd1.ca.comcast.net"),
         must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3",
-                        ".env.local", "metadata.google.internal",
+                        ".env.local", "metadata.google.internal", "backup-2024-01-15-10.tar.gz",
                         "i686-pc-windows-gnu", "the computer", "MBP", "my-PC"),
     ),
 )

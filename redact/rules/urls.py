@@ -353,8 +353,9 @@ RULES: tuple[Rule, ...] = (
         why="URLs are taken apart: user:pass@ goes, sensitive query values go, the rest is scanned like text",
         pattern=r"""
             (?<![\w+.-])
-            (?i:https?|wss?|ftps?|sftp|ssh|git|postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?
+            (?:(?i:https?|wss?|ftps?|sftp|ssh|git|postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?
                |amqps?|ldaps?|smtps?|imaps?|nats|kafka|s3|gs)://
+              | [A-Za-z][A-Za-z0-9+.-]{1,20}://(?=[^\s/@:"'<>`]{1,256}:[^\s/@"'<>`]{1,256}@))  # user:pass@ any scheme
             [^\s"'<>`\\]+
         """,
         rewrite=_rewrite,
@@ -366,7 +367,8 @@ RULES: tuple[Rule, ...] = (
                  "https://admin.example.gov.uk/platform-admin/user?email-or-name=Hannah+Whitcombe",
                  "https://shop.example/?customer_name=%E5%B1%B1%E7%94%B0", "https://x.example/r?ref=YWxpY2VAZXhhbXBsZS5jb20=",
                  "https://x.com/kemi_adebayo_/status/1790000000000", "https://www.instagram.com/hana.suzuki/",
-                 "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why"),
+                 "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why",
+                 "twilio://AC4e81b07c2d9f3a56e1870b4c9d2f63a4:9b3f0e5c71a84d26b0c9e4f17a2d58c3@14155550179/16175550126"),
         must_not_match=("https://example.com/docs/page?lang=en", "http://localhost:8080/health", "https://x.example/?theme=dark",
                         "https://github.com/rust-lang/cargo/issues/2675", "https://api.example.com/v1/users/me",
                         "https://example.com/?page_name=home&ref=docs",

@@ -114,6 +114,19 @@ CASES: list[tuple[str | None, Any, list[str], list[str]]] = [
     # VS Code remote authorities: the resolver stays, the account and machine go
     ("remoteAuthority", "ssh-remote+akiko@gpu-box-3.lab.example.com", ["akiko", "gpu-box-3"], ["ssh-remote+"]),
     ("remoteAuthority", "wsl+Ubuntu-22.04", [], ["wsl+Ubuntu-22.04"]),
+    # who wrote something, where git and mail print it before an address (handles too)
+    (None, "commit 1a2b3c\nAuthor: NightOwl42 <owl@example.net>\nDate:   Mon", ["NightOwl42"], ["Author: ", "Date:"]),
+    (None, "On Tue, Mar 4, 2025 at 9:12 AM Ines Duarte <notifications@github.com> wrote:", ["Ines Duarte"],
+     ["wrote:"]),
+    (None, "Co-authored-by: bramvdb <bram@example.org>", ["bramvdb"], ["Co-authored-by:"]),
+    # account names where more daemons print them; a machine before DOMAIN\user goes too
+    (None, "Fehler bei der Anmeldung für den Benutzer 'kschulz'.", ["kschulz"], ["Fehler bei der Anmeldung"]),
+    (None, "550 5.1.1 <x@example.org>: no such user mlopez here", ["mlopez"], ["550 5.1.1"]),
+    (None, "Login failed for user 'LAPTOP-9QX7M2KD\\svc_report'.", ["LAPTOP-9QX7M2KD"], ["Login failed for user"]),
+    # reverse DNS names that spell an IP, credentials in any scheme's authority
+    (None, "connect from host-81-174-203-10.static.example.net[81.174.203.10]", ["81-174-203-10"],
+     ["connect from"]),
+    (None, "notify tgram://bot123:AAHhsecretvalue@chat/ failed", ["AAHhsecretvalue"], ["notify", "failed"]),
 ]
 
 
