@@ -261,7 +261,8 @@ class Redactor:
             return redact_title(text, self._names, lambda part: content_token(ctx.hit("content"), part),
                                 lambda part: self._scan(part, ctx))
         if how == "person" or how == "name":
-            if self._names is not None and self._names.whole(text, lone=how == "person"):
+            if self._names is not None and (self._names.whole(text, lone=how == "person")
+                                            or self._names.handle(text.strip(), lone=how == "person")):
                 return ctx.hit("name.field")
             return content_token(ctx.hit("content"), text) if value_is_content(text) else None
         return None

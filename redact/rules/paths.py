@@ -103,6 +103,7 @@ _DOC_EXT = re.compile(rf"(?i:{DOC_EXTS})")
 # A stem a person typed: words of letters, maybe with spaces ("taxes 2025", "kasia", "Offer letter - Sipho").
 _HUMAN_STEM = re.compile(r"[^\W\d_]+\w*(?:[ ._-]+\w+)*|.*\s.*")
 _CAMEL_PART = re.compile(r"[A-Z][a-z]+")
+_ASSET_SCALE = re.compile(r"@[1-4]x\Z")
 # A stem a program wrote: CamelCase or ALL-CAPS identifiers (SystemCheckLog, README, INSTALL).
 _MACHINE_STEM = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[A-Z0-9]+(?:[_-][A-Z0-9]+)*")
 
@@ -121,8 +122,8 @@ def document_ext(name: str, ctx: Context | None = None) -> str | None:
     if m is None or _DEFAULT_NAME.match(name):
         return None
     ext, stem = m[1], name[: m.start()]
-    if ext.lower() in KEEP_EXTS or not (ext.islower() or ext.isupper()):
-        return None
+    if ext.lower() in KEEP_EXTS or not (ext.islower() or ext.isupper()) or _ASSET_SCALE.search(stem):
+        return None  # a code or config file, a namespace, an app's image asset (logo@2x.png)
     alnum = [c for c in stem if c.isalnum()]
     if _DOC_EXT.fullmatch(ext):
         return ext if sum(c.isdigit() for c in alnum) < 0.7 * len(alnum) else None

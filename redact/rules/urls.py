@@ -7,6 +7,7 @@ import binascii
 import re
 
 from redact.rules.base import Context, Rule
+from redact.rules.routes import credentials_in_path, private_items
 
 SENSITIVE_PARAMS = frozenset(
     """token access_token refresh_token id_token auth auth_token key api_key apikey secret client_secret
@@ -131,34 +132,6 @@ def _base64_email(value: str) -> bool:
     return re.search(rb"[\w.+-]+@[\w-]+\.[\w.]+", raw) is not None
 
 
-# Routes whose next segments carry a one-time credential: a reset, verification, invitation or login link.
-_CREDENTIAL_ROUTES = frozenset(
-    """reset reset-password password-reset verify verification confirm confirmation invite invitation invitations
-    accept activate activation autologin auto-login magic magic-link magiclink login-link unsubscribe
-    one-time otp""".split()
-)
-_CREDENTIAL = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,256}")
-
-
-def _credentials_in_path(path: str, ctx: Context) -> str:
-    """/password/reset/<token>, /email/verify/318/<hash>, /invite/<code>: within two segments after such a route
-    word, a long id-like segment (letters and digits, 12+) is the credential; the route stays for triage."""
-    if not ctx.on("secret.url_path") or not any(w in path.lower() for w in ("reset", "verif", "confirm", "invit",
-                                                                         "accept", "activat", "login", "magic",
-                                                                         "unsubscribe", "otp", "one-time")):
-        return path
-    segments = path.split("/")
-    after = 99
-    for i, segment in enumerate(segments):
-        if segment.lower() in _CREDENTIAL_ROUTES:
-            after = 0
-            continue
-        after += 1
-        if after <= 2 and _CREDENTIAL.fullmatch(segment) and not _ours(segment):
-            segments[i] = ctx.hit("secret.url_path")
-    return "/".join(segments)
-
-
 def _users_in_path(host: str, path: str, ctx: Context) -> str:
     """/users/<u>/..., /in/<u>, /@<u>, and a code host's profile page github.com/<u>: the name goes."""
     if not ctx.on("url.user"):
@@ -261,13 +234,17 @@ def _path_query(host: str, path: str, query: str | None, fragment: str | None, c
     was, ctx.in_url = ctx.in_url, True  # document-like names in URL paths are downloads and routes, not files
     scan = ctx.rescan if relative else ctx.inner
     try:
-        out.append(scan(_credentials_in_path(_users_in_path(host, path, ctx), ctx), ctx) if path else "")
+        inner = private_items(credentials_in_path(_users_in_path(host, path, ctx), ctx), ctx)
+        out.append(scan(inner, ctx) if path else "")
     finally:
         ctx.in_url = was
     if query is not None:
         out.append("?" + _params(query, ctx))
     if fragment is not None:
-        out.append("#" + _params(fragment, ctx))
+        if "/" in fragment and "=" not in fragment:  # a single-page app's route: #inbox/<id>, #/review/412
+            out.append("#" + ctx.inner(private_items(fragment, ctx), ctx))
+        else:
+            out.append("#" + _params(fragment, ctx))
     return "".join(out)
 
 
@@ -359,8 +336,10 @@ RULES: tuple[Rule, ...] = (
             [^\s"'<>`\\]+
         """,
         rewrite=_rewrite,
-        reports=("secret.url_query", "url.user", "url.param", "secret.url_path"),
-        matches=("https://user:pass@example.com/x", "https://clients.example.fr/password/reset/4c1f8e0b7a2d9e63f5b1", "postgres://app:hunter2@db.internal:5432/prod",
+        reports=("secret.url_query", "url.user", "url.param", "secret.url_path", "content"),
+        matches=("https://mail.google.com/mail/u/0/#inbox/FMfcgzQXKbRwLmNpTvHsDcXqZjPlBfGh",
+                 "https://user:pass@example.com/x", "https://clients.example.fr/password/reset/4c1f8e0b7a2d9e63f5b1",
+                 "postgres://app:hunter2@db.internal:5432/prod",
                  "https://api.example.com/v1?access_token=abc123&page=2", "https://alice@example.com/x",
                  "https://x.example/cb#id_token=eyJabc", "https://appcenter.ms/users/Orvyn/apps/Fluff/crashes",
                  "https://www.linkedin.com/in/adaeze-nwosu-4b1a7290/", "https://github.com/mkhalil-dev?tab=repositories",

@@ -127,6 +127,25 @@ CASES: list[tuple[str | None, Any, list[str], list[str]]] = [
     (None, "connect from host-81-174-203-10.static.example.net[81.174.203.10]", ["81-174-203-10"],
      ["connect from"]),
     (None, "notify tgram://bot123:AAHhsecretvalue@chat/ failed", ["AAHhsecretvalue"], ["notify", "failed"]),
+    # names where forms and directories print them: capitals, handles made of names, Vietnamese letters
+    ("caller_name", "AMARA OKAFOR", ["AMARA"], []),
+    ("owner", "a.okafor", ["okafor"], []),
+    ("profile_name", "amara_okafor92", ["amara_okafor92"], []),
+    ("author", "Nguyễn Văn An", ["Nguyễn"], []),
+    ("name", "grace_period", [], ["grace_period"]),
+    ("owner", "team_platform", [], ["team_platform"]),
+    ("asset", "logo@2x.png", [], ["logo@2x.png"]),
+    # the id of a private item (a mail, a document) right after the route word of a mail or docs app
+    ("url", "https://mail.example.com/mail/u/0/#inbox/QmFyTeLoWkPqZxVbNmRtYsUa", ["QmFyTeLoWkPqZxVbNmRtYsUa"],
+     ["https://mail.example.com/mail/u/0/#inbox/"]),
+    ("url", "https://docs.example.com/document/d/1Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0/edit",
+     ["1Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0"], ["/document/d/", "/edit"]),
+    ("url", "https://mail.example.com/mail/u/0/#search/custody+hearing", ["custody+hearing"], ["#search/"]),
+    ("url", "https://app.example.com/#/settings/profile", [], ["#/settings/profile"]),
+    # apps greet people by name
+    ("toast", "Welcome back, Amara!", ["Amara"], ["Welcome back, "]),
+    (None, "Good morning Kwame.", ["Kwame"], ["Good morning"]),
+    ("banner", "Welcome to Acme!", [], ["Welcome to Acme!"]),
 ]
 
 
