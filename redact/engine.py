@@ -20,7 +20,9 @@ class Engine:
         active = [r for r in PATTERN_RULES if r.id in enabled or any(x in enabled for x in r.reports)]
         self.rules: dict[str, Rule] = {f"r{i}": r for i, r in enumerate(active)}
         self._by_id = {r.id: r for r in active}
-        self._alternatives = {g: f"(?P<{g}>{anonymous(r.pattern)})" for g, r in self.rules.items()}
+        # The rule name is an empty group closing each alternative, not a group around it: a branch that starts
+        # with a literal or a character class is then skipped by the regex engine at a glance where it cannot match.
+        self._alternatives = {g: f"(?:{anonymous(r.pattern)})(?P<{g}>)" for g, r in self.rules.items()}
         self._compiled: dict[frozenset[str], re.Pattern[str]] = {}
         self._regex = self._without(frozenset())
         # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.

@@ -215,7 +215,7 @@ RULES: tuple[Rule, ...] = (
         "decorators and annotations (a call, a line of their own, a capitalised word), at-rules, doc tags, npm scopes "
         "(`@babel/core`) and hex handles stay",
         pattern=r"""
-            (?<![\w@./:+\\-])@[A-Za-z0-9][A-Za-z0-9_-]{1,38}
+            @(?<![\w@./:+\\-]@)[A-Za-z0-9][A-Za-z0-9_-]{1,38}    # the literal first: one test per position
             (?![\w@/(-]|\.\w)                                # not a scope, a call, a dotted decorator
         """,
         rewrite=_mention,

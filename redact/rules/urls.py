@@ -299,7 +299,7 @@ RULES: tuple[Rule, ...] = (
         why="URLs without scheme and host (router paths, request lines, `to`/`from` properties): the query values are "
         "read like a full URL's (sensitive names, a person's name or e-mail, search terms), path segments as routes",
         pattern=r"""
-            (?<![\w/:.%~\\-])/(?:[^\s?#"'<>`\\|]{0,400})\?(?=[^\s#"'<>`=&]{1,100}=)[^\s#"'<>`]{1,4000}
+            /(?<![\w/:.%~\\-]/)(?:[^\s?#"'<>`\\|]{0,400})\?(?=[^\s#"'<>`=&]{1,100}=)[^\s#"'<>`]{1,4000}
             (?:\#[^\s"'<>`]{0,1000})?
         """,
         rewrite=_rewrite_relative,
