@@ -85,20 +85,20 @@ _LOG_USER_PATTERN = rf"""
         {USER}(?=[ ]from[ ])
         # pam_unix: session opened for user X / authentication failure; ... user=X
       | session[ ](?:opened|closed)[ ]for[ ]user[ ]{USER}(?![\w.-])
-      | (?<![^ ;])ruser={USER}(?![\w.-])
+      | ruser=(?<![^ ;]ruser=){USER}(?![\w.-])
         # sudo:   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
       | sudo:[ ]{{1,4}}{USER}(?=[ ]:[ ])
         # git hosts: Permission to o/r.git denied to X. / Hi X! You've successfully authenticated
       | [Pp]ermission[ ]to[ ][\w./-]{{1,100}}[ ]denied[ ]to[ ]{USER}?(?=[.!]?(?![\w-]))
       | Hi[ ]{USER}?(?=![ ]You've[ ]successfully[ ]authenticated)
-      | (?<!read[ ])Username[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])   # not "could not read Username for"
-      | (?<![^\n\r> ])Username:[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))                 # npm login, ftp prompts
+      | Username(?<!read[ ]Username)[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])  # not "could not read Username'
+      | Username:(?<![^\n\r> ]Username:)[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))         # npm login, ftp prompts
       | Logged[ ]in[ ]as[ ]{USER}(?![\w-])(?!\.\w)
       | (?:Authenticating[ ]to[ ][\w.:\[\]-]{{1,100}}[ ]as[ ]'){USER}(?=')           # ssh -v
       | (?:found[ ]account:|account[ ]found[ ]for[ ](?:remote|repository):[ ][^\s]{{1,200}}[ ]-)  # GitHub Desktop
         [ ]{USER}(?=[ ]\()
       | [Pp]ytest-of-{USER}(?=[/\\])                                      # pytest's tmp_path root
-      | (?<![\w-])[dl-][rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])              # ls -l: owner
+      | [dl-](?<![\w-][dl-])[rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])        # ls -l: owner
       | (?:[Ii]nvalid|[Ii]llegal)[ ]user[ ][\w.-]{{1,32}}(?=[ ]from[ ])                  # numeric sshd names too
       | Logged[ ]in[ ]to[ ][\w.-]{{1,64}}[ ](?:account|as)[ ]{USER}(?![\w.-])
         # MySQL: Access denied for user 'X'@'host'; PostgreSQL: authentication failed for user "X", role "X"
@@ -110,7 +110,8 @@ _LOG_USER_PATTERN = rf"""
       | no[ ]such[ ]user[ ]{USER}(?![\w.@-])
       | lookup[ ]"{USER}(?="[ ]as[ ]USERINFO)
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
-      | (?<![\w$])(?:USER|LOGNAME|SUDO_USER|USERNAME|GIT_AUTHOR_NAME|GIT_COMMITTER_NAME)={USER}(?![\w.-])
+      | (?:U(?<![\w$]U)SER(?:NAME)?|L(?<![\w$]L)OGNAME|S(?<![\w$]S)UDO_USER|G(?<![\w$]G)IT_(?:AUTHOR|COMMITTER)_NAME)
+        ={USER}(?![\w.-])
     )
 """
 

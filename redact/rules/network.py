@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from redact.rules.base import Rule
+from redact.rules.base import Context, Rule
 
 # E-mail "TLDs" that are really file extensions: icon@2x.png is an asset, not an address.
 _FILE_TLDS = frozenset(
@@ -16,6 +16,17 @@ _FILE_TLDS = frozenset(
 
 def _real_email(text: str) -> bool:
     return text.rsplit(".", 1)[-1].lower() not in _FILE_TLDS
+
+
+# VS Code's remote authority `ssh-remote+<user>@<host>`: the resolver before the '+' names no one and stays.
+_RESOLVER = re.compile(r"[a-z-]{0,30}(?:remote|container|tunnel|codespaces|wsl)\+")
+
+
+def _email(text: str, ctx: Context) -> str | None:
+    if not _real_email(text):
+        return None
+    resolver = _RESOLVER.match(text)
+    return (resolver.group() if resolver else "") + ctx.hit("email")
 
 
 def _public_v4(text: str) -> bool:
@@ -58,13 +69,13 @@ RULES: tuple[Rule, ...] = (
         token="[email]",
         why="e-mail addresses; the TLD must be letters and not a file extension",
         pattern=r"""
-            (?:(?<![\w.%+-])|(?<=remote\+)|(?<=container\+)|(?<=tunnel\+)|(?<=codespaces\+)|(?<=wsl\+))  # vscode
-            (?![a-z-]{0,30}(?:remote|container|tunnel|codespaces|wsl)\+)   # ssh-remote+<user>@<host>: a resolver
-            [A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
+            [A-Za-z0-9](?<![\w.%+-][A-Za-z0-9])         # the first character, then what is before it (fast)
+            [A-Za-z0-9._%+-]{0,63}?
             (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![\w-])
             (?!:[\w~/])                                  # git@github.com:owner/repo is an scp-style target
         """,
         validate=_real_email,
+        rewrite=_email,
         matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com",
                  "ssh-remote+brian@brian.development.example.com"),
         must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host",
