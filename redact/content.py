@@ -36,6 +36,14 @@ _CODE_LINE = re.compile(
 _WORD = re.compile(r"[A-Za-z][a-z]*(?:['’][a-z]+)?[,.;:!?\"')]*|[\"'(]?[A-Za-z][a-z]+[,.;:!?]?")
 _BLOB = re.compile(r"(?:data:[\w/+.-]+;base64,)?[A-Za-z0-9+/_=\r\n-]{256,}")
 
+# A SQL statement, whatever field carries it: the shapes of its verbs (SELECT ... FROM, UPDATE ... SET, ...).
+_SQL = re.compile(
+    r"""(?isx) \A\s*(?:
+        select\s.{1,2000}?\sfrom\s | insert\s+into\s | update\s+[\w."`\[\]]+\s+set\s | delete\s+from\s
+      | with\s+\w+\s+as\s*\( | (?:create|alter|drop)\s+(?:or\s+replace\s+)?(?:table|view|index)\s
+    )"""
+)
+
 MIN_LENGTH = 40
 MIN_PROSE_TOKENS = 12
 PROSE_RATIO = 0.75
@@ -81,6 +89,8 @@ def value_is_content(text: str) -> bool:
     Six or more words of prose, any multi-line text that is not a trace, or a run of CJK text is
     something a user wrote or pasted.
     """
+    if _SQL.match(text):
+        return True  # a statement someone wrote: its table, column and literal names are theirs
     if "\n" not in text.strip() and _TRACE_LINE.match(text):
         return False  # an exception line or a log line a program printed ("TypeError: Cannot read ...")
     if content_like(text) or spreadsheet(text):

@@ -7,6 +7,9 @@ import re
 # Cues: what comes right before a name. Plain word sets looked up on the words before a candidate (a regex
 # searched backwards from every candidate cost 50 us each; these lookups cost about 2 us).
 GREETINGS = frozenset("hi hello hey dear hallo hola bonjour salut ciao olá hej moin привет здравствуйте".split())
+# Greetings of more than one word, and single words that greet a person by name in apps ("Welcome back, Amara!").
+GREETING_PHRASES = ("welcome back", "welcome", "good morning", "good afternoon", "good evening", "happy birthday",
+                    "congratulations", "congrats", "buenos días", "guten tag", "bom dia", "bonsoir")
 INTRODUCTIONS = ("i'm", "i’m", "i am", "my name is", "je suis", "ich bin", "me llamo", "меня зовут")
 SIGNOFFS = ("thanks", "thank you", "thx", "cheers", "regards", "best wishes", "sincerely", "merci", "danke",
             "gracias", "obrigado", "grazie", "спасибо", "с уважением")                 # the name ends its line
@@ -72,6 +75,8 @@ def cue_before(text: str, start: int) -> str | None:
         return "signoff"
     if _ends_with_phrase(s, INTRODUCTIONS):
         return "intro"
+    if _ends_with_phrase(s, GREETING_PHRASES):
+        return "greeting"
     word = _last_word(s)
     if word.lower() in GREETINGS:
         return "greeting"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from redact.rules import PATTERN_RULES, Context, Rule
 from redact.rules.base import anonymous
@@ -20,7 +20,9 @@ class Engine:
         active = [r for r in PATTERN_RULES if r.id in enabled or any(x in enabled for x in r.reports)]
         self.rules: dict[str, Rule] = {f"r{i}": r for i, r in enumerate(active)}
         self._by_id = {r.id: r for r in active}
-        self._alternatives = {g: f"(?P<{g}>{anonymous(r.pattern)})" for g, r in self.rules.items()}
+        # The rule name is an empty group closing each alternative, not a group around it: a branch that starts
+        # with a literal or a character class is then skipped by the regex engine at a glance where it cannot match.
+        self._alternatives = {g: f"(?:{anonymous(r.pattern)})(?P<{g}>)" for g, r in self.rules.items()}
         self._compiled: dict[frozenset[str], re.Pattern[str]] = {}
         self._regex = self._without(frozenset())
         # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.
@@ -29,6 +31,8 @@ class Engine:
         self.enabled = enabled
         self.tokens = dict(tokens)
         self.code_markers = tuple(code_markers)
+        # Is a decoded value a person's full name? The Redactor sets it from its name finder (URL query values).
+        self.person: Callable[[str], bool] | None = None
 
     def _without(self, skip: frozenset[str]) -> re.Pattern[str]:
         """The joined alternation minus some rules, compiled on first use (a handful of sets ever occur)."""
@@ -39,7 +43,8 @@ class Engine:
         return regex
 
     def context(self) -> Context:
-        return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan)
+        return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan,
+                       person=self.person)
 
     def scan(self, text: str, ctx: Context, skip: frozenset[str] = frozenset()) -> str:
         if ctx.depth >= MAX_NESTING:  # a URL in a query value in a URL ...: hostile input, fail closed

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 DATA = Path(__file__).with_name("data") / "fields.toml"
-Treatment = Literal["keep", "enum", "scrub", "default", "content", "command", "title", "name", "person", "mention",
-                    "remove"]
-TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "default", "content", "command", "title", "name",
-                                     "person", "mention", "remove")
+Treatment = Literal["keep", "enum", "scrub", "repository", "default", "content", "command", "title", "name",
+                    "person", "mention", "remove"]
+TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "repository", "default", "content", "command", "title",
+                                     "name", "person", "mention", "remove")
 # Free crash and context text (no field): scrubbed inside, never replaced whole.
 FREE_TEXT: Treatment = "scrub"
 

@@ -25,7 +25,8 @@ RULE_TOKENS = {"name.pair": "[person]", "name.cue": "[person]", "name.field": "[
 
 def _letters(pred: str) -> str:
     """A character class of the cased letters of Latin, Greek, Cyrillic and Armenian (re has no \\p{Lu})."""
-    chars = [chr(c) for c in (*range(0x41, 0x250), *range(0x370, 0x530), *range(0x531, 0x588))]
+    chars = [chr(c) for c in (*range(0x41, 0x250), *range(0x370, 0x530), *range(0x531, 0x588),
+                              *range(0x1E00, 0x1F00))]  # Latin Extended Additional: Vietnamese (Nguyễn)
     picked = [ch for ch in chars if getattr(ch, pred)()]
     runs, start, prev = [], picked[0], picked[0]
     for ch in picked[1:]:
@@ -67,6 +68,7 @@ INITIAL = re.compile(rf"[{UP}]\.")
 # GitHub's "Jane Roe ***@***.***> wrote:").
 MAIL_AFTER = re.compile(r"[\"']?,?[ \t]*<?(?:[^\s<>@\"']{1,64}@[^\s<>]|\[email\]|\*{3}@)")
 ESCAPED = re.compile(r"(?:\\u[0-9a-fA-F]{4}(?:[ \t]|\\u0020)*){2,}")
+_HANDLE = re.compile(r"[a-z][a-z]*\d*(?:[._-][a-z]+\d*){1,2}")
 PARTICLES = frozenset("de da das do dos du del della der den van von la le di bin binti al el y e ter ten".split())
 # Cyrillic case endings: "Ивановых", "Ивановой", "Ивана" are forms of Иванов, Иван.
 _CYR_ENDINGS = ("ыми", "ого", "ому", "ых", "ым", "ой", "ую", "ов", "ым", "ам", "ах", "а", "у", "е", "ы", "ом", "ем")
@@ -285,6 +287,19 @@ class NameFinder:
 
     # -- whole values ------------------------------------------------------------------------------
 
+    def handle(self, value: str, lone: bool = True) -> bool:
+        """An account handle made of a person's names: "amara_okafor92", "okafor.amara"; with `lone` (a field that
+        names a person) an initial and a surname are enough ("a.okafor")."""
+        if not _HANDLE.fullmatch(value):
+            return False
+        parts = [p.rstrip("0123456789").title() for p in re.split(r"[._-]", value)]
+        if any(self.common(p) for p in parts if len(p) > 1):
+            return False
+        if not lone:  # given name and family name ("amara_okafor"), either order
+            return len(parts) == 2 and (self.first(parts[0]) and self.known(parts[1])
+                                        or self.known(parts[0]) and self.first(parts[1]))
+        return any(len(p) >= 3 for p in parts) and all(len(p) == 1 or self.known(p) for p in parts)
+
     def whole(self, value: str, lone: bool = True) -> bool:
         """Is this whole value a person's name (a name field's value: "Priya Raman", "陈晓明", "Kim's iPhone")?
 
@@ -294,6 +309,8 @@ class NameFinder:
         value = value.strip()
         if not value or len(value) > 80:
             return False
+        if value.isupper() and " " in value:
+            value = value.title()  # "AMARA OKAFOR": caller ids, card holders and forms print names in capitals
         device = DEVICE.match(value)
         if device:
             value = device.group("n").strip()

@@ -35,12 +35,15 @@ from redact.walk import Walker, json_text
 # locales. They skip the scan entirely (most telemetry values are like this).
 _SAFE = re.compile(
     rf"""(?x)
-      (?!.*(?:macbook|imac|iphone|ipad|mac-mini|\.local|\.lan|\.home))   # owner-named machines
+      (?!.*(?:macbook|imac|iphone|ipad|mac-mini|fritz\.box))                  # owner-named machines
+      (?!.*\.(?:local|lan|home|internal|intranet|corp)\b)                       # LAN and intranet names
       (?!.*\.(?:{DOC_EXTS})\Z)                                           # report.pdf is a file name
       (?!sk[-_]|rk_|pk_|xox|gh[pousr]_|gl[a-z]{{1,6}}-|ya29|whsec_|hf_|npm_|dckr_|gsk_|r8_|shp|pypi-)  # key prefixes
+      (?!gke_|cus_|acct_|ctm_|cust_)                                      # a GKE project, a customer id
       (?!.*[a-z0-9]{{21}})                                               # no long random-looking runs
       (?!(?:i|vol|eni|snap|sg|subnet|vpc|ip|ec2)-[0-9a-f]{{1,17}}(?:[-.]|\Z))  # cloud resource ids (rules.cloud)
       (?!.*\d\.\d{{1,3}}\.\d{{1,3}}\.\d)                                        # an IP inside a name: node-10.1.2.3.log
+      (?!.*\d-\d{{1,3}}-\d{{1,3}}-\d{{1,3}}\.)                                      # reverse DNS: c-73-189-42-116.x.net
       [a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*                                 # split, dark_mode, gpt-4o-mini
     | [a-z]{{2,3}}(?:[-_][A-Z][a-z]{{3}})?(?:[-_](?:[A-Z]{{2}}|\d{{3}}))?       # en, en-US, zh_Hant_TW, es-419
     | -?\d{{1,9}}(?:\.\d{{1,9}}){{0,2}}                                        # 42, -1, 3.14, 1.4.2
@@ -82,6 +85,9 @@ class Redactor:
         self._content = "content" in enabled
         self._names = NameFinder() if any(r.startswith("name.") for r in enabled) else None
         self._name_word = self._names.name_word if self._names is not None else None
+        if self._names is not None:
+            names = self._names
+            self._engine.person = lambda value: names.whole(value, lone=False)
         self._clean: dict[str, None] = {}
         # keyed digest of (treatment, text) -> (redacted text, findings): see _fast_found
         self._found: dict[bytes, tuple[str, dict[str, int]]] = {}
@@ -259,11 +265,16 @@ class Redactor:
             return inner  # a JSON document sent as a string: its own keys choose their treatments
         if how in _COPY_CLEAN and DEFAULT_NAMES.fullmatch(text):
             return text  # a program's name for a new document ("Untitled.ipynb", "Book1.xlsx")
-        special = self._special(text, how, ctx)
-        if special is not None:
-            return special
-        counts = sum(ctx.findings.values())
-        out = self._scan(text, ctx, names=how != "enum")
+        was = ctx.telemetry, ctx.owner
+        ctx.telemetry, ctx.owner = field is not None and not free, how == "repository"
+        try:
+            special = self._special(text, how, ctx)
+            if special is not None:
+                return special
+            counts = sum(ctx.findings.values())
+            out = self._scan(text, ctx, names=how != "enum")
+        finally:
+            ctx.telemetry, ctx.owner = was
         # Remember only what was checked strictly (content check included) and found nothing in.
         if out == text and len(text) <= _CLEAN_MAX_LEN and how == "default" and sum(ctx.findings.values()) == counts:
             self._remember_clean(text)
@@ -289,7 +300,8 @@ class Redactor:
             return redact_title(text, self._names, lambda part: content_token(ctx.hit("content"), part),
                                 lambda part: self._scan(part, ctx))
         if how == "person" or how == "name":
-            if self._names is not None and self._names.whole(text, lone=how == "person"):
+            if self._names is not None and (self._names.whole(text, lone=how == "person")
+                                            or self._names.handle(text.strip(), lone=how == "person")):
                 return ctx.hit("name.field")
             return content_token(ctx.hit("content"), text) if value_is_content(text) else None
         return None

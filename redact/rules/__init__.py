@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redact.rules import accounts, cloud, financial, network, paths, secrets, urls
+from redact.rules import accounts, cloud, financial, network, paths, places, secrets, urls
 from redact.rules.base import Context, Rule
 
 
@@ -29,6 +29,7 @@ PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(network.RULES, "email"),
     *_pick(paths.RULES, "path.file"),
     *_pick(network.RULES, "mac", "ip.v6", "ip.v4", "hostname"),
+    *places.RULES,
     *financial.RULES,
     *_pick(secrets.RULES, "secret.entropy"),
 )
@@ -45,6 +46,7 @@ REPORTED_TOKENS: dict[str, str] = {
     "ner.location": "[location]",
     "url.user": "[user]",
     "url.param": "[personal]",
+    "secret.url_path": "[secret]",
 }
 
 DEFAULT_TOKENS: dict[str, str] = {**{r.id: r.token for r in PATTERN_RULES}, **REPORTED_TOKENS}

@@ -74,7 +74,7 @@ def _rewrite_named(text: str, ctx: Context) -> str | None:
     m = _NAME_AT_END.search(text)
     if m is None:
         return None
-    return text[: m.start()] + _user(m.group(), ctx, "username") + text[m.end() :]
+    return ctx.inner(text[: m.start()], ctx) + _user(m.group(), ctx, "username") + text[m.end() :]
 
 
 # Each alternative: the words a tool prints before an account name, then the name, last.
@@ -85,27 +85,33 @@ _LOG_USER_PATTERN = rf"""
         {USER}(?=[ ]from[ ])
         # pam_unix: session opened for user X / authentication failure; ... user=X
       | session[ ](?:opened|closed)[ ]for[ ]user[ ]{USER}(?![\w.-])
-      | (?<![^ ;])ruser={USER}(?![\w.-])
+      | ruser=(?<![^ ;]ruser=){USER}(?![\w.-])
         # sudo:   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
       | sudo:[ ]{{1,4}}{USER}(?=[ ]:[ ])
         # git hosts: Permission to o/r.git denied to X. / Hi X! You've successfully authenticated
       | [Pp]ermission[ ]to[ ][\w./-]{{1,100}}[ ]denied[ ]to[ ]{USER}?(?=[.!]?(?![\w-]))
       | Hi[ ]{USER}?(?=![ ]You've[ ]successfully[ ]authenticated)
-      | (?<!read[ ])Username[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])   # not "could not read Username for"
-      | (?<![^\n\r> ])Username:[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))                 # npm login, ftp prompts
+      | Username(?<!read[ ]Username)[ ]for[ ]'[^'\s]{{1,100}}':[ ]{USER}(?![\w.-])  # not "could not read Username'
+      | Username:(?<![^\n\r> ]Username:)[ ]{USER}(?=[ \t]*(?:\r?\n|\Z))         # npm login, ftp prompts
       | Logged[ ]in[ ]as[ ]{USER}(?![\w-])(?!\.\w)
       | (?:Authenticating[ ]to[ ][\w.:\[\]-]{{1,100}}[ ]as[ ]'){USER}(?=')           # ssh -v
       | (?:found[ ]account:|account[ ]found[ ]for[ ](?:remote|repository):[ ][^\s]{{1,200}}[ ]-)  # GitHub Desktop
         [ ]{USER}(?=[ ]\()
       | [Pp]ytest-of-{USER}(?=[/\\])                                      # pytest's tmp_path root
-      | (?<![\w-])[dl-][rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])              # ls -l: owner
+      | [dl-](?<![\w-][dl-])[rwxsStT-]{{9}}[.+@]?[ ]{{1,4}}\d{{1,6}}[ ]{USER}(?=[ ])        # ls -l: owner
       | (?:[Ii]nvalid|[Ii]llegal)[ ]user[ ][\w.-]{{1,32}}(?=[ ]from[ ])                  # numeric sshd names too
       | Logged[ ]in[ ]to[ ][\w.-]{{1,64}}[ ](?:account|as)[ ]{USER}(?![\w.-])
         # MySQL: Access denied for user 'X'@'host'; PostgreSQL: authentication failed for user "X", role "X"
       | (?:for[ ]user|PAM:[ ]user|[Uu]ser)[ ]'(?:{HOST}\\)?{USER}(?='(?:@|[ ]|\.|\Z))   # MySQL, SQL Server DOMAIN\user
       | (?:failed[ ]for[ ]user|[Rr]ole)[ ]"{USER}(?="(?:[ ]does[ ]not[ ]exist|\s|\Z|[,.]))
+        # SQL Server's localized "Login failed for user 'X'"; Postfix/OpenSMTPD's unknown and looked-up users
+      | (?:用户|使用者|ユーザー|Benutzer|utilisateur|usuario|utente|usuário|gebruiker|użytkownika|пользователя)
+        [ ]?['"«„]{USER}(?=['"»“])
+      | no[ ]such[ ]user[ ]{USER}(?![\w.@-])
+      | lookup[ ]"{USER}(?="[ ]as[ ]USERINFO)
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
-      | (?<![\w$])(?:USER|LOGNAME|SUDO_USER|USERNAME|GIT_AUTHOR_NAME|GIT_COMMITTER_NAME)={USER}(?![\w.-])
+      | (?:U(?<![\w$]U)SER(?:NAME)?|L(?<![\w$]L)OGNAME|S(?<![\w$]S)UDO_USER|G(?<![\w$]G)IT_(?:AUTHOR|COMMITTER)_NAME)
+        ={USER}(?![\w.-])
     )
 """
 
@@ -125,7 +131,101 @@ def _rewrite_logged_host(text: str, ctx: Context) -> str | None:
     return text[: m.start()] + domain + name
 
 
+# Directives that share the @word shape with a mention: CSS at-rules, JSDoc/PHPDoc tags, template directives.
+_AT_DIRECTIVES = frozenset(
+    """media import keyframes font-face supports charset namespace page layer container property apply tailwind
+    param params returns return throws throw type typedef template example deprecated since see link author
+    callback override inheritdoc internal private public protected readonly async function class module exports
+    namespace memberof implements extends constructor enum const var let if else foreach endforeach endif csrf
+    yield section include click submit input change keyup keydown staticmethod classmethod dataclass abstractmethod
+    cached_property overload final total_ordering contextmanager asynccontextmanager lru_cache cache wraps
+    pytest_fixture""".split()
+)
+_HEX = re.compile(r"0x[0-9A-Fa-f]+")
+
+
+def _mention(text: str, ctx: Context) -> str | None:
+    """@handle in prose (GitHub, Slack, X): the handle goes. Decorators, annotations, at-rules and scopes stay:
+    a handle with a digit, hyphen or underscore is one; a bare lower-case word only when it is no English word."""
+    handle = text[1:]
+    if _HEX.fullmatch(handle) or handle.lower() in _AT_DIRECTIVES or not ctx.on("username.mention"):
+        return None
+    if not any(c.isdigit() or c in "-_" for c in handle):
+        if handle[:1].isupper():
+            return None  # @Override, @SpringBootApplication, @TouchableOpacity: annotations and components
+        if handle.islower():
+            from redact.names import load  # the word list lives with the name finder; loaded once, shared
+
+            if handle in load().english:
+                return None
+    ctx.learn(handle, "username.mention")
+    return "@" + ctx.hit("username.mention")
+
+
+# Who wrote or sent something, where git and mail print it before an address: git's Author:/Commit: lines and
+# trailers (Signed-off-by: ...), mail headers (From:, Cc:), and the reply line mail clients and GitHub quote
+# ("On Thu, Jun 15, 2023 at 12:01 PM <name> <address> wrote:"). The name may be a handle ("SunnyDayz").
+_HEADER_NAME = re.compile(
+    r"""(?x)
+    (?:(?:Author|Commit|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Reported-by|Tested-by|Acked-by
+         |Suggested-by|Helped-by|From|Cc):[ \t]+
+      | On[ ][^\n<>]{4,60}?(?:\d{1,2}:\d\d(?:[ ]?[AaPp]\.?[Mm]\.?)?|\d{4}),?[ ](?:at[ ])?)
+    (?P<name>[^<>\n@"]{1,60}?)[ ]"?[ ]?<?[^\s<>]{0,80}@[^\s<>]{1,80}>?
+    """
+)
+_NOT_AUTHORS = frozenset("github gitlab notifications noreply no-reply root admin bot [person] [user]".split())
+
+
+def _header_name(text: str, ctx: Context) -> str | None:
+    m = _HEADER_NAME.match(text)
+    if m is None or not ctx.on("person.header"):
+        return None
+    name = m["name"].strip().strip('"')
+    if not name or name.lower() in _NOT_AUTHORS or name.startswith("[") or name.isdigit():
+        return None
+    ctx.learn(name, "person.header")
+    return text[: m.start("name")] + ctx.hit("person.header") + ctx.inner(text[m.end("name") :], ctx)
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(
+        id="person.header",
+        token="[person]",
+        why="the author or sender where git and mail print one before an address: Author:/Commit: lines, trailers "
+        "(Signed-off-by:), From:/Cc:, and the quoted reply line 'On <date> <name> <address> wrote:'; handles too",
+        pattern=r"""
+            (?<![^\n\r>\t ])
+            (?:(?:Author|Commit|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Reported-by|Tested-by|Acked-by
+                 |Suggested-by|Helped-by|From|Cc):[ \t]{1,8}
+              | On[ ][^\n<>]{4,60}?(?:\d{1,2}:\d\d(?:[ ]?[AaPp]\.?[Mm]\.?)?|\d{4}),?[ ](?:at[ ])?)
+            [^<>\n@"]{1,60}?[ ]"?[ ]?<?[^\s<>]{0,80}@[^\s<>]{1,80}>?
+        """,
+        rewrite=_header_name,
+        reports=("email",),
+        matches=("Author: SunnyDayz <tolulopeadeyemi@gmail.com>",
+                 "On Sat, Apr 11, 2020, 07:19 CedricCassis <notifications@github.com> wrote:",
+                 "On Thu, Oct 11, 2018 at 3:00 AM RK4471 <notifications@github.com> wrote:",
+                 "On Thu, Jun 15, 2023 at 12:01 PM Thandar Win Htet ***@***.***>\nwrote:",
+                 "Signed-off-by: Kofi Mensah <kofi@example.org>"),
+        must_not_match=("Author: GitHub <noreply@github.com>", "From: [person] <[email]>", "Author: unknown"),
+    ),
+    Rule(
+        id="username.mention",
+        token="[user]",
+        why="@mentions in issue threads, chat and e-mail quotes name an account (`cc @tkaminski-dev`, `> @Riya07`); "
+        "decorators and annotations (a call, a line of their own, a capitalised word), at-rules, doc tags, npm scopes "
+        "(`@babel/core`) and hex handles stay",
+        pattern=r"""
+            @(?<![\w@./:+\\-]@)[A-Za-z0-9][A-Za-z0-9_-]{1,38}    # the literal first: one test per position
+            (?![\w@/(-]|\.\w)                                # not a scope, a call, a dotted decorator
+        """,
+        rewrite=_mention,
+        matches=("cc @tkaminski-dev can you look?", "> @DivyaSharma25 <https://github.com/x>",
+                 "removed as per @tvdmeer's advice", "Direct messages with @kemi_adebayo_ - Mozilla Firefox"),
+        must_not_match=("@Override public void run()", "@media screen", "node_modules\\@tootallnate",
+                        "@babel/core", "handle @0x218", "@app.route('/')", "@property", "@pytest.fixture(scope=x)",
+                        "user@example.com", "react@18.2.0"),
+    ),
     Rule(
         id="prompt",
         token="[user]",
@@ -183,7 +283,9 @@ RULES: tuple[Rule, ...] = (
                  "USER=lmartin", "Login failed for user 'CORP\\Reza'.", "Logged in as lwroom on https://registry",
                  "debug1: Authenticating to 10.0.0.5:45608 as 'dlazaro'", "/tmp/pytest-of-mwilliams/pytest-42/x",
                  "dr-xr-x--x 2 hannes hannes 4096 Nov 15 02:12 ./", "Invalid user 123456 from 10.0.0.1",
-                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)"),
+                 "[AppStore] found account: kjh0415 (Kim Ji Hoon)", "用户 'hzcadmin' 登录失败。",
+                 "Login failed for user 'DESKTOP-7KQ2M9X\\Reza'.", "reject: no such user yuki from example.com",
+                 'lookup: lookup "vzanker" as USERINFO in table static:vusers'),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",

@@ -48,6 +48,13 @@ class Context:
     # found them: their other occurrences in the same text go too (a branch named after the user, a repo URL).
     learned: dict[str, str] = field(default_factory=dict)
     depth: int = 0
+    # Is this decoded text a person's name ("Amina Juma")? Set by the Redactor from its name finder.
+    person: Callable[[str], bool] | None = None
+    # The value is a telemetry property (not free crash text): a code host's owner in a URL is the user's account
+    # when the handle is made of a person's names; `owner` says the field names the user's own repository, so the
+    # owner goes whatever its shape.
+    telemetry: bool = False
+    owner: bool = False
 
     def hit(self, rule_id: str, n: int = 1) -> str:
         """Count a finding and return the rule's replacement token."""

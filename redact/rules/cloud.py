@@ -23,7 +23,13 @@ def _last_id(text: str, ctx: Context, rule_id: str) -> str | None:
     return None if m is None else text[: m.start()] + ctx.hit(rule_id) + text[m.end() :]
 
 
+_ID_PREFIX = re.compile(r"gke_|projects/|cus_|ctm_|cust_|acct_")
+
+
 def _account(text: str, ctx: Context) -> str | None:
+    prefix = _ID_PREFIX.match(text)  # the kind of id stays: gke_<project>, projects/<id>, cus_<id>
+    if prefix is not None:
+        return prefix.group() + ctx.hit("cloud.account")
     return _last_id(text, ctx, "cloud.account")
 
 
@@ -84,16 +90,29 @@ RULES: tuple[Rule, ...] = (
         id="cloud.account",
         token="[account]",
         why="customer account, subscription, tenant and project ids where cloud tools print them: AWS account "
-        "numbers in ECR/CodeArtifact hosts and `Account` fields, Azure subscription/tenant/client GUIDs, "
-        "OpenStack project ids in `/v2/<project>/` routes",
+        "numbers in ECR/CodeArtifact hosts, `Account` fields and after the word account, Azure subscription/tenant/"
+        "client GUIDs, OpenStack project ids in `/v2/<project>/` routes, GCP project ids in resource names and GKE "
+        "contexts, payment processors' customer ids (Stripe cus_/acct_, Paddle ctm_)",
+        # Each alternative starts with what it consumes first and checks what comes before afterwards: the
+        # regex engine then passes over a position with one character test (hot: every character of every text).
         pattern=rf"""
-            (?<![\w-])\d{{12}}(?=\.dkr\.ecr\.)                                     # ECR registry host
-          | (?<=-)\d{{12}}(?=\.d\.codeartifact\.)                                  # CodeArtifact domain-owner
+            \d\d{{11}}(?<![\w-]\d{{12}})(?=\.dkr\.ecr\.)                           # ECR registry host
+          | \d\d{{11}}(?<=-\d{{12}})(?=\.d\.codeartifact\.)                         # CodeArtifact domain-owner
           | "(?:Account|AccountId|accountId|account_id)"\s*:\s*"\d{{12}}(?=")      # sts get-caller-identity
           | (?i:/subscriptions/|/tenants/|login\.microsoftonline\.com/){_UUID}
           | "(?:homeTenantId|tenantId|subscriptionId|clientId|appId|objectId)"\s*:\s*"{_UUID}(?=")
           | (?:[Tt]he[ ]client|object[ ]id|application|[Tt]enant|[Ss]ubscription)[ ]'{_UUID}(?=')
-          | (?<=/v2/){_HEX32}(?=/)|(?<=/v2\.1/){_HEX32}(?=/)                      # nova API tenant routes
+          | [0-9a-f][0-9a-f]{{31}}(?<=/v2/[0-9a-f]{{32}})(?=/)                      # nova API tenant routes
+          | [0-9a-f][0-9a-f]{{31}}(?<=/v2\.1/[0-9a-f]{{32}})(?=/)
+          | [Aa](?<![\w-][Aa])(?i:ccount)(?:[ _-]?(?i:id|number|no\.?))?["']?        # accountId: 123456789012,
+            (?:[ ]?[:=#][ ]?|[ ])["']?\d{{12}}(?![\w-])                            # "in account 123456789012"
+          | g(?<![\w-]g)ke_[a-z][a-z0-9-]{{4,28}}[a-z0-9]                              # kubectl context
+            (?=_[a-z]{{2,12}}-[a-z]{{2,12}}\d{{1,2}}(?:-[a-z])?_)                        # gke_<project>_<zone>_<name>
+          | p(?<![\w-]p)rojects/[a-z][a-z0-9-]{{4,28}}[a-z0-9]                         # GCP resource names:
+            (?=/(?:locations|zones|regions|global|datasets|topics|subscriptions|instances|secrets|serviceAccounts
+                 |databases|buckets|repositories|jobs|clusters|services|logs|sinks|operations|keyRings)/)
+          | c(?<![\w-]c)(?:us|tm|ust)_[A-Za-z0-9]{{10,32}}(?![\w-])                      # payment customer ids:
+          | a(?<![\w-]a)cct_[A-Za-z0-9]{{10,32}}(?![\w-])                                # cus_, ctm_, acct_
         """,
         rewrite=_account,
         matches=("123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
@@ -102,8 +121,12 @@ RULES: tuple[Rule, ...] = (
                  "The client '500aefe7-2b09-4721-8ba0-3f1c2d7e9a64' with",
                  "with object id '7c3e19b2-5d84-4a06-b1f7-92e0c4a6d835' does not",
                  '"homeTenantId": "e2c7a519-3b08-4d6f-91a4-c58f0d2b7e63"',
-                 '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"'),
+                 '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"',
+                 "User with accountId: 845120637719 is not authorized", "occured in account 480317265509 by",
+                 "gke_acme-prod-381204_europe-west1_payments", "projects/acme-billing-7731/locations/us/jobs/x",
+                 "customer cus_Q7mX2kLp9RtZ4v"),
         must_not_match=("request 550e8400-e29b-41d4-a716-446655440000 failed", "1712345678901 ms",
+                        "account 12345 created", "/v1/projects/7/forms/x", "cus_test", "focus_1234567890ab",
                         '"traceId": "550e8400-e29b-41d4-a716-446655440000"'),
     ),
     Rule(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from redact.rules.base import Rule
+from redact.rules.base import Context, Rule
 
 # E-mail "TLDs" that are really file extensions: icon@2x.png is an asset, not an address.
 _FILE_TLDS = frozenset(
@@ -16,6 +16,17 @@ _FILE_TLDS = frozenset(
 
 def _real_email(text: str) -> bool:
     return text.rsplit(".", 1)[-1].lower() not in _FILE_TLDS
+
+
+# VS Code's remote authority `ssh-remote+<user>@<host>`: the resolver before the '+' names no one and stays.
+_RESOLVER = re.compile(r"[a-z-]{0,30}(?:remote|container|tunnel|codespaces|wsl)\+")
+
+
+def _email(text: str, ctx: Context) -> str | None:
+    if not _real_email(text):
+        return None
+    resolver = _RESOLVER.match(text)
+    return (resolver.group() if resolver else "") + ctx.hit("email")
 
 
 def _public_v4(text: str) -> bool:
@@ -58,12 +69,15 @@ RULES: tuple[Rule, ...] = (
         token="[email]",
         why="e-mail addresses; the TLD must be letters and not a file extension",
         pattern=r"""
-            (?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}?
+            [A-Za-z0-9](?<![\w.%+-][A-Za-z0-9])         # the first character, then what is before it (fast)
+            [A-Za-z0-9._%+-]{0,63}?
             (?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![\w-])
             (?!:[\w~/])                                  # git@github.com:owner/repo is an scp-style target
         """,
         validate=_real_email,
-        matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com"),
+        rewrite=_email,
+        matches=("alice@example.com", "bob.smith+tag@mail.co.uk", "x_y@sub.example.org", "jane.roe%40example.com",
+                 "ssh-remote+brian@brian.development.example.com"),
         must_not_match=("icon@2x.png", "react@18.2.0", "@decorator", "user@localhost", "name@host",
                         "git@github.com:owner/repo.git"),
     ),
@@ -107,6 +121,8 @@ RULES: tuple[Rule, ...] = (
             (?<![A-Za-z0-9_.~])                                       # CJK before an IP is still a boundary
             (?<!(?i:version)[ :=/])(?<!(?i:version)[ ]:[ ])(?<!(?i:version):[ ])(?<!\d\()   # Version 1.0.0.26(1.0.0.26)
             (?<!Chrome/)(?<!Chromium/)(?<!Edg/)(?<!Edge/)(?<!OPR/)(?<!CriOS/)(?<!YaBrowser/)(?<!Electron/)
+            (?<!\(=[ ])(?<![<>~]=[ ])(?<!~>[ ])                       # gem/pip constraints: (= 7.1.3.2), ~> 4.2.11.3
+            (?!(?<=[a-z0-9_-][ ]\()\d\.\d{1,3}\.\d{1,3}\.\d{1,5}\)(?=[ \t]*(?:\r?\n|\Z|,)))  # rails (7.1.3.2)
             (?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)
             (?:
                 (?![A-Za-z0-9_]|\.\d|-[A-Za-z])           # not the head of a longer dotted number or a version
@@ -115,14 +131,16 @@ RULES: tuple[Rule, ...] = (
         """,
         validate=_public_v4,
         matches=("192.168.1.23", "8.8.8.8", "10.0.0.5:8080", "IP 192.168.1.14.12345 > 192.168.1.1.80: Flags [S]",
-                 "可以ping通192.168.1.57，如何", "stop-node-10.1.2.3.log", "failed to connect to /192.168.232.9"),
+                 "可以ping通192.168.1.57，如何", "stop-node-10.1.2.3.log", "failed to connect to /192.168.232.9",
+                 "PING example.com (93.184.216.34) 56(84) bytes", "host = 10.0.0.5"),
         must_not_match=("127.0.0.1", "0.0.0.0", "10.0.19045.2965", "1.3.6.1.4.1", "v1.2.3.4", "1.4.2",
                         "Version=3.1.3.0, Culture=neutral", "Chrome/130.0.0.0 Safari/537.36",
                         "5.15.153.1-microsoft-standard-WSL2", "lmql-0.0.6.3-py3.11.egg",
                         "### Version 1.0.0.26(1.0.0.26)",
                         "Faulting application name: x.exe, version: 1.6.0.0, time stamp",
                         "Package_for_KB3045685~31bf3856ad364e35~amd64~~6.1.1.0", "on network 10.128.0.0 via",
-                        "brd 192.168.0.255 scope global"),
+                        "brd 192.168.0.255 scope global", "    actionpack (7.1.3.2)\n", "rails (= 7.1.3.2)",
+                        "gem 'rails', '~> 4.2.11.3'"),
     ),
     Rule(
         id="hostname",
@@ -144,7 +162,10 @@ RULES: tuple[Rule, ...] = (
                 (?:ThinkPad|XPS|Latitude|Inspiron|Precision|Vostro|IdeaPad|Legion|Yoga|ZenBook|VivoBook|ROG
                   |EliteBook|ProBook|Pavilion|Envy|OMEN|Spectre|Surface|Aspire|Swift|Galaxy|Pixel|VirtualBox
                   |System-Product-Name|Blade|Framework|MS-7[A-Z0-9]{3})(?:-[A-Za-z0-9]+){0,4}
-              | [A-Za-z0-9][A-Za-z0-9-]{0,62}\.(?:local|lan|localdomain|home\.arpa|fritz\.box)   # mDNS / LAN names
+              | (?i:[a-z]{0,12}-?\d{1,3}(?:-\d{1,3}){3}(?:\.[a-z0-9-]{1,63}){1,6}\.[a-z]{2,24})  # reverse DNS of an IP
+              | (?!(?:metadata\.google|host\.docker|gateway\.docker|kubernetes\.docker)\.internal)  # public names
+                [A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9][A-Za-z0-9-]{0,62}){0,4}   # mDNS / LAN / intranet names:
+                \.(?:local|lan|localdomain|home\.arpa|fritz\.box|internal|intranet|corp)   # private suffixes
             )
             (?!\.?[\w-])                                  # not 'settings.local.json'
         """,
@@ -152,8 +173,11 @@ RULES: tuple[Rule, ...] = (
         matches=("Bobs-MacBook-Pro.local", "DESKTOP-7H2K9QX", "Alice's MacBook Pro", "printer-3.lan", "bobs-imac",
                  "jdoe-ThinkPad-X1-Carbon", "alice-XPS-13-9310", "Jan-Pieters-MBP-2", "Gokhan-PC",
                  "Lindas-iMac.fritz.box", "Renee-Duvals-iPhone", "MacBook-Pro-de-Juan", "yukinoMacBook-Air",
-                 "Renata's Computer"),
+                 "Renata's Computer", "jellyfin.hollis-home.lan:8096", "build-rig-07.corp.lan", "db1.prod.internal",
+                 "relay=r909-22-834-54.dialup.adsl.anteldata.net.uy [186.14.189.141]",
+                 "c-73-189-42-116.hsd1.ca.comcast.net"),
         must_not_match=("MacBook-Pro", "The MacBook Pro", "settings.local.json", "localhost", "MacBookPro18,3",
+                        ".env.local", "metadata.google.internal", "backup-2024-01-15-10.tar.gz",
                         "i686-pc-windows-gnu", "the computer", "MBP", "my-PC"),
     ),
 )

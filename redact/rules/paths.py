@@ -99,24 +99,78 @@ def is_code_location(path: str, markers: tuple[str, ...]) -> bool:
     return any(m in norm for m in markers)
 
 
+_DOC_EXT = re.compile(rf"(?i:{DOC_EXTS})")
+# A stem a person typed: words of letters, maybe with spaces ("taxes 2025", "kasia", "Offer letter - Sipho").
+_HUMAN_STEM = re.compile(r"[^\W\d_]+\w*(?:[ ._-]+\w+)*|.*\s.*")
+_CAMEL_PART = re.compile(r"[A-Z][a-z]+")
+_ASSET_SCALE = re.compile(r"@[1-4]x\Z")
+# A stem a program wrote: CamelCase or ALL-CAPS identifiers (SystemCheckLog, README, INSTALL).
+_MACHINE_STEM = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[A-Z0-9]+(?:[_-][A-Z0-9]+)*")
+
+
+def document_ext(name: str, ctx: Context | None = None) -> str | None:
+    """The extension of a file name that is a person's document, or None.
+
+    An extension is lower or upper case (`Contoso.Billing.Api` is a namespace, not a file of type "Api").
+    Document types (pdf, docx, xlsx, jpg, ...) name a person's document unless the stem is mostly a sequence
+    number (`at06_000702_2.jpg`, a data set's frame); other types (md, txt, ...) only when the stem is words a
+    person typed (`kasia.txt`, `letters to Mum.md`), not an identifier a program chose (`README.md`,
+    `SystemCheckLog.txt`) unless its words hold a person's name (`JaneDoeNotes.txt`). Code, config and build
+    types (KEEP_EXTS) never.
+    """
+    m = _EXT_OF.search(name)
+    if m is None or _DEFAULT_NAME.match(name):
+        return None
+    ext, stem = m[1], name[: m.start()]
+    if ext.lower() in KEEP_EXTS or not (ext.islower() or ext.isupper()) or _ASSET_SCALE.search(stem):
+        return None  # a code or config file, a namespace, an app's image asset (logo@2x.png)
+    alnum = [c for c in stem if c.isalnum()]
+    if _DOC_EXT.fullmatch(ext):
+        return ext if sum(c.isdigit() for c in alnum) < 0.7 * len(alnum) else None
+    if _MACHINE_STEM.fullmatch(stem):
+        return ext if ctx is not None and _names_inside(stem, ctx) else None
+    return ext if _HUMAN_STEM.fullmatch(stem) else None
+
+
+def _names_inside(stem: str, ctx: Context) -> bool:
+    words = _CAMEL_PART.findall(stem)
+    return ctx.person is not None and any(ctx.person(f"{a} {b}") for a, b in zip(words, words[1:], strict=False))
+
+
 def rewrite_file(rest: str, whole: str, ctx: Context) -> str:
     """Replace the last segment of `rest` by [file].ext when it is a document outside code locations."""
     rest = ctx.inner(rest, ctx)  # e-mails, hosts, secrets inside segments
     if not ctx.on("path.file") or ctx.in_url or is_code_location(whole, ctx.code_markers):
         return rest
     parts = _SPLIT.split(rest)
-    m = _EXT_OF.search(parts[-1])
-    if m is None or m[1].lower() in KEEP_EXTS or _DEFAULT_NAME.match(parts[-1]):
+    ext = document_ext(parts[-1], ctx)
+    if ext is None:
         return rest
-    parts[-1] = ctx.hit("path.file") + "." + m[1]
+    parts[-1] = ctx.hit("path.file") + "." + ext
     return "".join(parts)
+
+
+# The server of a UNC path (\\\\server\\share, also JSON-escaped): a customer's or a home machine's name. WSL's
+# `wsl$` / `wsl.localhost`, the device (`\\\\.\\`) and long-path (`\\\\?\\`) prefixes name no machine.
+_UNC = re.compile(r"(?P<lead>\\\\\\\\|\\\\)(?P<server>[A-Za-z0-9][\w.-]{1,62})(?=\\)")
+_NOT_SERVERS = frozenset("wsl$ wsl.localhost localhost 127.0.0.1".split())
+
+
+def unc_server(text: str, ctx: Context) -> str:
+    """`\\\\NAS-FINANCE\\projects` -> `\\\\[host]\\projects`; the path rules call it on a whole match only (a
+    fragment's leading backslashes are no UNC prefix)."""
+    m = _UNC.match(text)
+    if m is None or m["server"].lower() in _NOT_SERVERS or not ctx.on("hostname"):
+        return text
+    ctx.learn(m["server"], "hostname")
+    return m["lead"] + ctx.hit("hostname") + text[m.end() :]
 
 
 def _rewrite_home(text: str, ctx: Context) -> str | None:
     m = _HEAD.match(text)
     if m is None:
         return None
-    root, user, rest = ctx.inner(m["root"], ctx), m["user"], text[m.end() :]
+    root, user, rest = ctx.inner(unc_server(m["root"], ctx), ctx), m["user"], text[m.end() :]
     if _generic_user(user) or not (ctx.on("path.user") or ctx.on("path.home")):
         return root + user + rewrite_file(rest, text, ctx)
     if root.endswith("folders/"):  # /var/folders/xy/<random>/T: both random segments identify the user
@@ -136,9 +190,9 @@ def _rewrite_plain(text: str, ctx: Context) -> str | None:
         inner = _rewrite_home(text[home.start() :], ctx)
         return None if inner is None else ctx.inner(text[: home.start()], ctx) + inner
     if _SPLIT.search(text) is None:  # a bare document name: the whole match is a file name
-        m = _EXT_OF.search(text)
-        return None if m is None else ctx.hit("path.file") + "." + m[1]
-    whole = rewrite_file(text, text, ctx)
+        ext = document_ext(text, ctx)
+        return None if ext is None else ctx.hit("path.file") + "." + ext
+    whole = rewrite_file(unc_server(text, ctx), text, ctx)
     return whole if whole != text else None
 
 
@@ -149,7 +203,7 @@ RULES: tuple[Rule, ...] = (
         why="home directories on every OS: the segment after Users/home is the account name",
         pattern=rf"{_HOME_ROOT}{_USER}{REST}",
         rewrite=_rewrite_home,
-        reports=("path.home", "path.file"),
+        reports=("path.home", "path.file", "hostname"),
         matches=("/Users/alice/.venv/lib/python3.11/site-packages/httpx/_client.py",
                  r"C:\Users\Bob Smith\Documents\taxes 2025.pdf", "/home/alice/notes.txt",
                  "/mnt/c/Users/alice/Desktop/x.py", r"C:\\Users\\bob\\AppData\\Local\\app.log",
@@ -170,7 +224,7 @@ RULES: tuple[Rule, ...] = (
         pattern=rf"""
             (?:
                 (?<![\w])[A-Za-z]:{SEP}{SEGMENT}{REST}                       # D:\Finance\taxes.pdf
-              | (?:\\\\\\\\|\\\\)[\w.$-]+{SEP}{SEGMENT}{REST}                # \\server\share\x.pdf
+              | (?<![\w:\\])(?:\\\\\\\\|\\\\)[\w.$-]+{SEP}{SEGMENT}{REST}     # \\server\share\x.pdf
               | (?<![\w.~:/\\-])(?:~|\$HOME|%USERPROFILE%|%HOMEPATH%)?/{SEGMENT}{REST}  # /tmp/x.pdf, ~/x.pdf
               | (?<![\w.~:/\\-])(?:~|%USERPROFILE%){SEP}{SEGMENT}{REST}
               | (?<![\w./\\@-])[\w][\w()+&,-]{{0,80}}\.(?i:{DOC_EXTS})(?![\w.])  # bare: taxes_2025.pdf
@@ -179,7 +233,9 @@ RULES: tuple[Rule, ...] = (
             )
         """,
         rewrite=_rewrite_plain,
-        matches=(r"D:\Finance\taxes 2025.xlsx", "/tmp/report.pdf", "~/Documents/cv.docx", "/Volumes/USB/scan.jpg",
+        reports=("hostname",),
+        matches=(r"D:\Finance\taxes 2025.xlsx", r"\\NAS-FINANCE\projects\Cmf.Custom.Baseline",
+                 "/tmp/report.pdf", "~/Documents/cv.docx", "/Volumes/USB/scan.jpg",
                  "taxes_2025.pdf", "'Q3 board deck.pptx'", "IMG_2041.HEIC"),
         must_not_match=("/usr/lib/x86_64-linux-gnu/libc.so.6", "/api/v1/users", "and/or", "/opt/app/main.py",
                         "README.md", "requirements.txt", "icon.svgz"),

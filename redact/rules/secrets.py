@@ -103,6 +103,21 @@ def looks_random(text: str) -> bool:
     return upper >= 2 and lower >= 2 and digits >= 2 and _shannon(core) >= 4.0
 
 
+def random_somewhere(text: str) -> bool:
+    """The run is a random token, or a path with one (`/invite/accept/<token>`)."""
+    return looks_random(text) or "/" in text and any(looks_random(seg) for seg in text.split("/"))
+
+
+def _entropy(text: str, ctx: Context) -> str | None:
+    """A path-like run (`/admin/autologin/<token>`) loses only its random segments: the route stays for triage.
+    A run with no random segment that is random as a whole (base64 with slashes) goes whole."""
+    if "/" in text:
+        segments = text.split("/")
+        if any(looks_random(seg) for seg in segments):
+            return "/".join(ctx.hit("secret.entropy") if looks_random(seg) else seg for seg in segments)
+    return ctx.hit("secret.entropy") if looks_random(text) else None
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="secret.pem",
@@ -267,7 +282,8 @@ RULES: tuple[Rule, ...] = (
         token=SECRET,
         why="any other long random-looking token (base62/base64, mixed case and digits); hex ids stay for triage",
         pattern=r"(?<![\w/+=.-])(?<!h1:)[A-Za-z0-9_+/-]{32,}={0,2}(?![\w/+=-])",
-        validate=looks_random,
+        validate=random_somewhere,
+        rewrite=_entropy,
         matches=("Xk9mP2qR7vT4wY8zA3bC6dE1fG5hJ0kL", "dGhpcyBpcyBhIHNlY3JldCB0b2tlbjEyMzQ1Njc4OTA="),
         must_not_match=("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                         "550e8400-e29b-41d4-a716-446655440000", "ThisIsAVeryLongCamelCaseFunctionName",

@@ -23,7 +23,7 @@ CASES = [
     ("/var/folders/x8/n3b7q2kd1s_9f0w/T/tmpa1b2.pdf", "/var/folders/[user]/T/[file].pdf"),
     ("/private/var/folders/x8/n3b7q2kd1s_9f0w/T/app.log", "/private/var/folders/[user]/T/app.log"),
     (r"C:\\Users\\bob\\AppData\\Local\\Temp\\report.xlsx", r"C:\\Users\\[user]\\AppData\\Local\\Temp\\[file].xlsx"),
-    (r"\\fileserver\home$\bob\plan.docx", r"\\fileserver\home$\[user]\[file].docx"),
+    (r"\\fileserver\home$\bob\plan.docx", r"\\[host]\home$\[user]\[file].docx"),  # the server is a machine
     ("C:/Users/bob/AppData/Roaming/app/config.json", "C:/Users/[user]/AppData/Roaming/app/config.json"),
     (r"C:\Documents and Settings\bob\My Documents\cv.doc", r"C:\Documents and Settings\[user]\My Documents\[file].doc"),
     # code locations keep everything but the user
