@@ -20,7 +20,7 @@ from redact.content import (
     value_is_content,
 )
 from redact.deep import DeepTier
-from redact.engine import Engine
+from redact.engine import Engine, propagate
 from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
@@ -136,7 +136,7 @@ class Redactor:
             if how:
                 kind = type(value)
                 if kind is str:
-                    if value in clean or how == 2:
+                    if how == 2 or value in clean and (ctx is None or not ctx.learned):
                         out[key] = value
                         continue
                 elif kind is int or kind is bool or kind is float:
@@ -145,6 +145,8 @@ class Redactor:
             if ctx is None:
                 ctx = self._engine.context()
             out[key if how else self._walker.key(key, ctx)] = self._walker.value(value, key, ctx, 1)
+        if ctx is not None and ctx.learned:
+            out = _swept(out, ctx)
         return Redacted(out, ctx.findings if ctx is not None else {})
 
     def redact_columns(self, mapping: Mapping[str, Any]) -> Redacted[Columns]:
@@ -166,7 +168,7 @@ class Redactor:
                 how = self._plain(key)
             if how:
                 if kind is str:
-                    if how == 2 or value in clean:
+                    if how == 2 or value in clean and (ctx is None or not ctx.learned):
                         strings[key] = value
                         continue
                 elif kind is bool:
@@ -186,6 +188,8 @@ class Redactor:
                 flags[new_key] = new
             else:
                 numbers[new_key] = float(new)
+        if ctx is not None and ctx.learned:
+            strings = _swept(strings, ctx)
         return Redacted((strings, numbers, flags), ctx.findings if ctx is not None else {})
 
     # -- internals -----------------------------------------------------------------------------
@@ -224,20 +228,25 @@ class Redactor:
         if len(text) > self.policy.max_text:
             ctx.hit("limit.size")
             text = text[: self.policy.max_text]
-        if text in self._clean and how in _COPY_CLEAN:
-            return text
-        if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and how in _COPY_CLEAN:
-            self._remember_clean(text)
-            return text
+        # The clean shortcuts hold only while this call has learned no name: a value clean on its own ("alice9
+        # pushed to main") is not once a home path in the same event taught that alice9 is a user name.
+        if not ctx.learned and how in _COPY_CLEAN:
+            if text in self._clean:
+                return text
+            if len(text) <= SAFE_MAX and _SAFE.fullmatch(text):
+                self._remember_clean(text)
+                return text
         if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
-            return self._fast_checked(text, field, how, ctx)
-        return self._fast_found(text, field, how, ctx)
+            return self._fast_checked(text, field, how, ctx, free)
+        return self._fast_found(text, field, how, ctx, free)
 
-    def _fast_found(self, text: str, field: str | None, how: Treatment, ctx: Context) -> str:
+    def _fast_found(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:
         """_fast_checked, remembered. Exact: with nothing learned yet in this call, the outcome depends on the
-        treatment, whether a field is named and the text only (the policy is fixed per Redactor); a value that
-        learned nothing leaves nothing in the context but its findings, which a hit replays."""
-        kind = (how + ("/field" if field else "")).encode()[:16]  # a JSON text is walked only under a field
+        treatment, whether a field is named, whether it is read as free text and the text only (the policy is
+        fixed per Redactor); a value that learned nothing leaves nothing in the context but its findings, which a
+        hit replays."""
+        # A JSON text is walked only under a field; telemetry-only rules apply under a field not read as free text.
+        kind = f"{how}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b's person)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
                                  person=kind).digest()
         known = self._found.get(digest)
@@ -247,7 +256,7 @@ class Redactor:
                 ctx.findings[rule] = ctx.findings.get(rule, 0) + count
             return out
         before = dict(ctx.findings)
-        out = self._fast_checked(text, field, how, ctx)
+        out = self._fast_checked(text, field, how, ctx, free)
         found = {rule: count - before.get(rule, 0) for rule, count in ctx.findings.items()
                  if count != before.get(rule, 0)}
         # Not remembered: values without findings (the clean memo has those it may keep), and values that taught
@@ -258,7 +267,7 @@ class Redactor:
             self._found[digest] = (out, found)
         return out
 
-    def _fast_checked(self, text: str, field: str | None, how: Treatment, ctx: Context) -> str:
+    def _fast_checked(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:
         if ONE_BIT.fullmatch(text) or MASKED.fullmatch(text):
             return text  # "true", "null": one bit; "4111********1111": masked by the sender already
         if field and how not in _WHOLE and text[:1] in "{[" and (inner := json_text(text, self._walker, ctx)):
@@ -359,3 +368,16 @@ def _columns(items: Any) -> Columns:
         else:
             numbers[key] = float(value)
     return strings, numbers, flags
+
+
+def _swept(value: Any, ctx: Context) -> Any:
+    """A name learned from one value (the user of a home path) is removed from every value of the mapping, also
+    those redacted before it was learned ("alice9 pushed to main" ahead of "/home/alice9/..."). Values redacted
+    after it already lost it; the sweep finds nothing there."""
+    if type(value) is str:
+        return propagate(value, ctx)
+    if isinstance(value, dict):
+        return {key: _swept(item, ctx) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_swept(item, ctx) for item in value]
+    return value
