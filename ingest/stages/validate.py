@@ -80,14 +80,14 @@ def _check_props(index: int, props: dict[str, Any], limits: LimitSettings) -> No
 # Numbers are stored as 64-bit floats. An integer is taken within the 64-bit integer range (what MessagePack can
 # carry; a longer JSON integer is refused, not rounded or stored as text, as JSON's 1e400 already is); a float
 # must be finite, as JSON cannot carry NaN or infinity (MessagePack can).
-_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1
+PROP_INT_MIN, PROP_INT_MAX = -(1 << 63), (1 << 64) - 1  # Int64's floor to UInt64's ceiling
 _FLOAT_MAX = sys.float_info.max
 
 
 def check_number(value: int | float, path: str) -> None:
     """422 `invalid_field` for an integer outside the 64-bit range or a float that is NaN or infinite."""
     if type(value) is int:
-        if not _INT_MIN <= value <= _INT_MAX:
+        if not PROP_INT_MIN <= value <= PROP_INT_MAX:
             raise Refusal("invalid_field", f"{path} is an integer outside the 64-bit range")
     elif not -_FLOAT_MAX <= value <= _FLOAT_MAX:  # false for NaN as well
         raise Refusal("invalid_field", f"{path} is not a finite number (NaN and infinity are refused)")

@@ -18,6 +18,8 @@ MAX_DECOMPRESSED_BYTES = 10485760
 MAX_EVENTS_PER_BATCH = 1000
 MAX_PROPS_PER_EVENT = 64
 MAX_STRING_LENGTH = 1024
+PROP_INT_MIN = -9223372036854775808
+PROP_INT_MAX = 18446744073709551615
 MAX_EVENT_AGE_DAYS = 30
 MAX_CLOCK_SKEW_SECONDS = 86400
 CRASH_MAX_REPORT_BYTES = 1048576
@@ -49,7 +51,9 @@ REFUSALS: dict[str, int] = {
     "unsupported_encoding": 415,
     "invalid_field": 422,
     "timestamp_out_of_range": 422,
+    "request_timeout": 408,
     "rate_limited": 429,
     "spool_full": 503,
+    "uploads_busy": 503,
     "storage_unavailable": 503,
 }

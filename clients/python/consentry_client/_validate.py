@@ -79,8 +79,11 @@ def check_props(props: dict[str, Any]) -> dict[str, PropValue]:
         kind = type(value)
         if kind is str:
             check_string(value, f"props.{key}")
-        elif kind is int or kind is bool:
+        elif kind is bool:
             pass
+        elif kind is int:
+            if not _limits.PROP_INT_MIN <= value <= _limits.PROP_INT_MAX:
+                raise ValidationError(f"props.{key}", "is an integer outside the 64-bit range the collector stores")
         elif kind is float:
             if not math.isfinite(value):
                 raise ValidationError(f"props.{key}", f"{value!r} is not a finite number (JSON has no NaN or inf)")

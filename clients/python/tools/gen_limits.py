@@ -47,6 +47,7 @@ def values() -> dict[str, Any]:
     from ingest import errors, model, settings
     from ingest.crash import model as crash
     from ingest.frontdoors import consent as registry
+    from ingest.stages import validate
 
     limits, crash_limits = settings.LimitSettings(), settings.CrashLimitSettings()
     event_name = _strip_optional(_field(model.Event, "name"))
@@ -68,6 +69,8 @@ def values() -> dict[str, Any]:
         "MAX_EVENTS_PER_BATCH": limits.max_events_per_batch,
         "MAX_PROPS_PER_EVENT": limits.max_props_per_event,
         "MAX_STRING_LENGTH": limits.max_string_length,
+        "PROP_INT_MIN": validate.PROP_INT_MIN,  # integer props outside this range are refused (422)
+        "PROP_INT_MAX": validate.PROP_INT_MAX,
         "MAX_EVENT_AGE_DAYS": limits.max_event_age_days,
         "MAX_CLOCK_SKEW_SECONDS": limits.max_clock_skew_seconds,
         "CRASH_MAX_REPORT_BYTES": crash_limits.max_report_bytes,
