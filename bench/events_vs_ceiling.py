@@ -153,11 +153,7 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
     port = rawhttp.free_port()
     rotation = Rotation(templates(args, f"{HOST}:{port}"), salt=run)
     data = tempfile.mkdtemp(prefix="consentry-events-")
-    # One loopback client would trip the per-client and per-install rate limits: off for the benchmark.
-    env = os.environ | {"CONSENTRY_DATA_DIR": data, "CONSENTRY_HTTP_PORT": str(port),
-                        "PYTHONPATH": str(args.source.resolve()), "CONSENTRY_RATE_LIMIT_PER_INSTALL_RPS": "0",
-                        "CONSENTRY_RATE_LIMIT_PER_CLIENT_RPS": "0"}
-    env |= dict(item.split("=", 1) for item in args.env)
+    env = rawhttp.collector_env(data, port, args.source, args.env)
     log = Path(data) / "serve.log"
     half = None
     try:

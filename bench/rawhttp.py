@@ -193,3 +193,13 @@ def running(cmd: list[str], env: Mapping[str, str], cwd: Path, ready: str, log: 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def collector_env(data_dir: str, port: int, source: Path, extra: list[str]) -> dict[str, str]:
+    """The environment of a benchmarked `consentry serve`: its own data dir and port, the source tree under test,
+    and `extra` NAME=VALUE overrides (--env). One loopback client would trip the per-client and per-install rate
+    limits: off for the benchmark."""
+    env = os.environ | {"CONSENTRY_DATA_DIR": data_dir, "CONSENTRY_HTTP_PORT": str(port),
+                        "PYTHONPATH": str(source.resolve()), "CONSENTRY_RATE_LIMIT_PER_INSTALL_RPS": "0",
+                        "CONSENTRY_RATE_LIMIT_PER_CLIENT_RPS": "0"}
+    return env | dict(item.split("=", 1) for item in extra)
