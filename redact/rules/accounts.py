@@ -297,7 +297,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="hostname.log",
-        needs=r":|onnect|resolve",
+        needs=r"\d\d:\d\d:\d\d|Computer:|User:|onnect|resolve",
         token="[host]",
         why="the machine name in the places log formats put it: the syslog header (RFC 3164 `Mmm dd hh:mm:ss host "
         "prog[pid]:` and RFC 5424 / ISO timestamps), Windows Event Viewer `Computer:` and `User: DOMAIN\\user`, "

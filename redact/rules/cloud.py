@@ -161,7 +161,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="install_id",
-        needs=r"[/\":]|--",
+        needs=r"Application|CoreSimulator|/data/app/|(?:UUID|Key|ID):|\"\s*:|--crash-reporter-id|/(?:person|device)",
         token="[id]",
         why="per-install and per-device ids: iOS app container and simulator UUIDs in paths, Android's per-install "
         "dir (/data/app/<pkg>-<random>==/), Apple crash-report `Anonymous UUID` and `CrashReporter Key`, "

@@ -84,7 +84,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="mac",
-        needs=r"[:.-]",
+        needs=r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
         token="[mac]",
         why="hardware (MAC) addresses, colon or dash separated; checked before IPv6 which they resemble",
         pattern=r"""

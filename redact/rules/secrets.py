@@ -264,7 +264,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.kv",
-        needs=r"[:=]|--",
+        needs=r"(?i:pass|secret|token|key|credential|session)",
         token=SECRET,
         why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
         pattern=r"""
