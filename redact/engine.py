@@ -11,6 +11,9 @@ from redact.rules.base import anonymous
 # Rewrites scan what they contain (a URL's query values, a path's segments), which may hold more of the
 # same; real text nests a few levels, a hostile value thousands (each level rescans the rest: quadratic).
 MAX_NESTING = 12
+# Rule sets compiled for texts that lack some rules' needs (a compile costs about 1 ms per rule, once). Beyond
+# this many, a text with yet another combination is scanned with all rules: the same output, only slower.
+MAX_SUBSETS = 64
 
 
 class Engine:
@@ -25,6 +28,10 @@ class Engine:
         self._alternatives = {g: f"(?:{anonymous(r.pattern)})(?P<{g}>)" for g, r in self.rules.items()}
         self._compiled: dict[frozenset[str], re.Pattern[str]] = {}
         self._regex = self._without(frozenset())
+        # Rules that can match only in a text holding their `needs`: a text without it is scanned without them.
+        # Every alternative is tried at every position, so the fewer rules, the faster: most texts lack most needs.
+        self._needs = tuple((g, re.compile(r.needs)) for g, r in self.rules.items() if r.needs is not None)
+        self._subsets: dict[frozenset[str], re.Pattern[str]] = {}
         # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.
         self._no_paths = frozenset(g for g, r in self.rules.items() if r.id.startswith("path."))
         self._without(self._no_paths)
@@ -42,6 +49,23 @@ class Engine:
             regex = self._compiled[skip] = re.compile(joined or r"(?!)", re.VERBOSE)
         return regex
 
+    def _pattern(self, skip: frozenset[str], absent: frozenset[str]) -> re.Pattern[str]:
+        """The alternation for a text: without the skipped rules and without those whose needs it lacks."""
+        if absent <= skip:
+            return self._without(skip)
+        key = skip | absent
+        regex = self._subsets.get(key)
+        if regex is None:
+            if len(self._subsets) >= MAX_SUBSETS:
+                return self._without(skip)
+            joined = "|".join(alt for g, alt in self._alternatives.items() if g not in key)
+            regex = self._subsets[key] = re.compile(joined or r"(?!)", re.VERBOSE)
+        return regex
+
+    def _absent(self, text: str) -> frozenset[str]:
+        """The rules that cannot match anywhere in text: their needs occur nowhere in it."""
+        return frozenset(g for g, needs in self._needs if needs.search(text) is None)
+
     def context(self) -> Context:
         return Context(self.tokens, self.enabled, self.code_markers, self._rescan, self._inner_scan,
                        person=self.person)
@@ -51,26 +75,27 @@ class Engine:
             return ctx.hit("limit.depth") if "limit.depth" in ctx.enabled else ""
         ctx.depth += 1
         try:
-            out = self._sub(text, ctx, skip, 0, len(text))
+            out = self._sub(text, ctx, skip, self._absent(text), 0, len(text))
         finally:
             ctx.depth -= 1
         return propagate(out, ctx) if ctx.depth == 0 and ctx.learned else out
 
-    def _sub(self, text: str, ctx: Context, skip: frozenset[str], start: int, end: int) -> str:
+    def _sub(self, text: str, ctx: Context, skip: frozenset[str], absent: frozenset[str], start: int,
+             end: int) -> str:
         """Rewrite text[start:end]. A span a rule's validator turns down (a word that is not random, a version
         that is not an IP) is scanned again by the other rules, with its surroundings still visible to their
         lookarounds: what it held is not hidden by the rule that declined it. Each level drops one rule,
         so the work stays linear."""
         parts: list[str] = []
         last = start
-        for m in self._without(skip).finditer(text, start, end):
+        for m in self._pattern(skip, absent).finditer(text, start, end):
             group = m.lastgroup or ""
             rule = self.rules[group]
             new = apply_rule(rule, m.group(), ctx)
             if new is None:
                 if rule.validate is None:
                     continue
-                new = self._sub(text, ctx, skip | {group}, m.start(), m.end())
+                new = self._sub(text, ctx, skip | {group}, absent, m.start(), m.end())
             parts.append(text[last : m.start()])
             parts.append(new)
             last = m.end()

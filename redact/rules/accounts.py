@@ -298,6 +298,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="person.header",
+        needs=r"@",
         token="[person]",
         why="the author or sender where git and mail print one before an address: Author:/Commit: lines, trailers "
         "(Signed-off-by:), From:/Cc:, and the quoted reply line 'On <date> <name> <address> wrote:'; handles too",
@@ -319,6 +320,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="username.mention",
+        needs=r"@",
         token="[user]",
         why="@mentions in issue threads, chat and e-mail quotes name an account (`cc @tkaminski-dev`, `> @Riya07`); "
         "decorators and annotations (a call, a line of their own, a capitalised word), at-rules, doc tags, npm scopes "
@@ -336,6 +338,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="prompt",
+        needs=r"[@:]",
         token="[user]",
         why="shell prompts and scp/ssh targets print the account and the machine: user@host:~$ (bash), "
         "[user@host dir]$ (RHEL), user@host ~ % (zsh), user@host ~> (fish), user@HOST MINGW64 (Git Bash), "
@@ -422,6 +425,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="hostname.log",
+        needs=r"\d\d:\d\d:\d\d|Computer:|User:|onnect|resolve",
         token="[host]",
         why="the machine name in the places log formats put it: the syslog header (RFC 3164 `Mmm dd hh:mm:ss host "
         "prog[pid]:` and RFC 5424 / ISO timestamps), Windows Event Viewer `Computer:` and `User: DOMAIN\\user`, "

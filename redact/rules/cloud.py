@@ -72,6 +72,7 @@ def _install(text: str, ctx: Context) -> str | None:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="cloud.arn",
+        needs=r"arn:aws",
         token="[account]",
         why="AWS ARNs (arn:partition:service:region:account:resource): the 12-digit account and the IAM user or "
         "role-session name identify a customer; service, region and resource type stay for triage",
@@ -88,6 +89,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="cloud.account",
+        needs=r"[\"'/_]|\d{12}",
         token="[account]",
         why="customer account, subscription, tenant and project ids where cloud tools print them: AWS account "
         "numbers in ECR/CodeArtifact hosts, `Account` fields and after the word account, Azure subscription/tenant/"
@@ -131,6 +133,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="cloud.openstack",
+        needs=r"\[req-",
         token="[account]",
         why="OpenStack (oslo.log) request context `[req-<uuid> <user-id> <project-id> - - -]`: user and project",
         pattern=rf"\[req-{_UUID}(?:[ ](?:{_HEX32}|-)){{2,5}}\]",
@@ -142,6 +145,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="cloud.resource",
+        needs=r"-|\[instance:",
         token="[resource]",
         why="ids of one customer's machines: EC2 instance/volume/ENI ids (8 or 17 hex), EC2 host names that "
         "spell the IP, OpenStack `[instance: <uuid>]`",
@@ -157,6 +161,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="install_id",
+        needs=r"Application|CoreSimulator|/data/app/|(?:UUID|Key|ID):|\"\s*:|--crash-reporter-id|/(?:person|device)",
         token="[id]",
         why="per-install and per-device ids: iOS app container and simulator UUIDs in paths, Android's per-install "
         "dir (/data/app/<pkg>-<random>==/), Apple crash-report `Anonymous UUID` and `CrashReporter Key`, "

@@ -54,6 +54,7 @@ def _phone(text: str) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="card",
+        needs=r"\d{4}",
         token="[card]",
         why="payment card numbers, 13-19 digits in groups, Luhn-checked, issuer prefix checked",
         pattern=r"""
@@ -71,6 +72,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="iban",
+        needs=r"[A-Z]{2}\d{2}",
         token="[iban]",
         why="IBANs, compact or in groups of four, mod-97 checked",
         pattern=r"""
@@ -84,6 +86,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ssn",
+        needs=r"\d{3}[- ]\d\d[- ]\d{4}",
         token="[ssn]",
         why="US social security numbers, 3-2-4 with dashes or spaces (bare 9 digits are too ambiguous)",
         pattern=r"""
@@ -97,6 +100,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="phone",
+        needs=r"\+\d|\d{3}",
         token="[phone]",
         why="phone numbers: +country form, (NXX) form or NXX-NXX-XXXX; validated by libphonenumber",
         pattern=r"""

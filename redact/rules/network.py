@@ -66,6 +66,7 @@ def _owned_device(text: str) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="email",
+        needs=r"@|%40",
         token="[email]",
         why="e-mail addresses; the TLD must be letters and not a file extension",
         pattern=r"""
@@ -83,6 +84,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="mac",
+        needs=r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}[:-]|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
         token="[mac]",
         why="hardware (MAC) addresses, colon or dash separated; checked before IPv6 which they resemble",
         pattern=r"""
@@ -98,6 +100,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ip.v6",
+        needs=r":",
         token="[ip]",
         why="IPv6 addresses (full or compressed, optional zone); loopback and unspecified stay",
         pattern=r"""
@@ -113,6 +116,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="ip.v4",
+        needs=r"\d\.\d",
         token="[ip]",
         why="IPv4 addresses, also glued to CJK text and in tcpdump's addr.port; not 4-part versions (after 'version', "
         "a browser product token, `~~` in Windows package names, or before -py3/-microsoft), not network or "
@@ -144,6 +148,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="hostname",
+        needs=r"[-.]|['’]s |(?i:mac|mb[pa]|iphone|ipad)",
         token="[host]",
         why="machine names carry owner names (Bobs-MacBook-Pro, Alice's iPhone) or are unique (DESKTOP-7H2K9QX)",
         pattern=r"""

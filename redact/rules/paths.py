@@ -199,6 +199,7 @@ def _rewrite_plain(text: str, ctx: Context) -> str | None:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="path.user",
+        needs=r"[/\\]",
         token="[user]",
         why="home directories on every OS: the segment after Users/home is the account name",
         pattern=rf"{_HOME_ROOT}{_USER}{REST}",
@@ -219,6 +220,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="path.file",
+        needs=r"[/\\.]",
         token="[file]",
         why="document names in paths outside code locations, and bare or quoted document names",
         pattern=rf"""

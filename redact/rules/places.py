@@ -35,6 +35,7 @@ _CAP = r"[A-ZÀ-Ý][\w'’.-]*"
 RULES: tuple[Rule, ...] = (
     Rule(
         id="location.coordinates",
+        needs=r"\d[.,]\d{4}",
         token="[location]",
         why="precise coordinates (a latitude, longitude pair with four or more decimals, also with decimal commas as "
         "Android prints them in some locales); GeoIP city and country are no location and stay",
@@ -51,6 +52,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="location.address",
+        needs=r"\d",
         token="[location]",
         why="street addresses: a house number, capitalised street words and a street type (41237 Juniper Street, "
         "1208 QUIET MEADOW LN, Flat 3, 22 Wellington Road), the glued types of German, Dutch and Nordic streets "

@@ -121,6 +121,7 @@ def _entropy(text: str, ctx: Context) -> str | None:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="secret.pem",
+        needs=r"-----BEGIN ",
         token="[private key]",
         why="a PEM private key block, also with JSON-escaped newlines or cut off by a size limit",
         pattern=r"""
@@ -135,6 +136,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.slack",
+        needs=r"xox|https://hooks\.slack\.com/",
         token=SECRET,
         why="Slack bot/user/app tokens and incoming-webhook URLs (the path is the secret)",
         pattern=r"""
@@ -148,6 +150,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.jwt",
+        needs=r"\.eyJ",
         token=SECRET,
         why="JSON Web Tokens: base64url header and payload both start with eyJ ('{\"')",
         pattern=r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{8,}",
@@ -156,6 +159,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.anthropic",
+        needs=r"sk-ant-",
         token=SECRET,
         why="Anthropic keys (sk-ant-api03-..., sk-ant-admin01-...); listed before OpenAI's broader sk-",
         pattern=r"(?<![\w-])sk-ant-[A-Za-z0-9_-]{20,}",
@@ -164,6 +168,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.openai",
+        needs=r"sk-",
         token=SECRET,
         why="OpenAI keys: sk-, sk-proj-, sk-svcacct-, sk-admin-; a digit is required so sk-learn-... prose is spared",
         pattern=r"""
@@ -175,6 +180,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.github",
+        needs=r"gh[pousr]_|github_pat_",
         token=SECRET,
         why="GitHub tokens have fixed prefixes: ghp_, gho_, ghu_, ghs_, ghr_, github_pat_",
         pattern=r"(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})",
@@ -184,6 +190,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.gitlab",
+        needs=r"gl[a-z]+-",
         token=SECRET,
         why="GitLab personal, deploy, runner and feed tokens have glpat-/gldt-/glrt-/... prefixes",
         pattern=r"(?<![\w-])gl(?:pat|dt|rt|ptt|ft|soat|agent|cbt|imt|oas)-[A-Za-z0-9_-]{20,}",
@@ -192,6 +199,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.stripe",
+        needs=r"_(?:live|test)_|whsec_",
         token=SECRET,
         why="Stripe secret, restricted and publishable keys and webhook signing secrets",
         pattern=r"(?<![\w-])(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})",
@@ -200,6 +208,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.aws",
+        needs=r"A(?:KIA|SIA|BIA|CCA|ROA|IDA)",
         token=SECRET,
         why="AWS access key ids: four-letter kind prefix then 16 upper-case base32 characters",
         pattern=r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z2-7]{16}(?![A-Za-z0-9])",
@@ -208,6 +217,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.google",
+        needs=r"AIza|ya29\.",
         token=SECRET,
         why="Google API keys (AIza + 35) and OAuth access tokens (ya29.)",
         pattern=r"(?<![\w-])(?:AIza[0-9A-Za-z_-]{35}|ya29\.[0-9A-Za-z_-]{20,})",
@@ -216,6 +226,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.vendor",
+        needs=r"_|SG\.|:AA|pypi-",
         token=SECRET,
         why="other services' tokens with fixed prefixes: npm, Docker Hub, SendGrid, Telegram bots, Hugging Face, "
         "PyPI, Shopify, Groq, Replicate, DigitalOcean",
@@ -238,6 +249,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.auth_header",
+        needs=r"(?i:bearer|basic|token|digest)\s",
         token=SECRET,
         why="Authorization/Bearer/Basic credentials; the scheme word stays, a digit or 20+ chars marks a credential",
         pattern=r"""
@@ -252,6 +264,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.kv",
+        needs=r"(?i:pass|secret|token|key|credential|session)",
         token=SECRET,
         why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
         pattern=r"""
@@ -279,6 +292,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.entropy",
+        needs=r"[A-Za-z0-9_+/-]{32}",
         token=SECRET,
         why="any other long random-looking token (base62/base64, mixed case and digits); hex ids stay for triage",
         pattern=r"(?<![\w/+=.-])(?<!h1:)[A-Za-z0-9_+/-]{32,}={0,2}(?![\w/+=-])",
@@ -291,6 +305,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.cookie",
+        needs=r"(?i:cookie)|-b",
         token=SECRET,
         why="Cookie and Set-Cookie header values (sessions, CSRF and auth cookies), also curl's -b/--cookie; "
         "cookie names and Set-Cookie attributes stay for triage",
@@ -305,6 +320,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.positional",
+        needs=r"\(",
         token=SECRET,
         why="passwords passed by position to well-known calls: smtplib/imaplib/ftplib login(user, pw), "
         "requests auth=(user, pw), HTTPBasicAuth, JDBC getConnection(url, user, pw), MySQLdb/pymysql/mysqli "

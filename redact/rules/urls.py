@@ -280,6 +280,7 @@ def _rewrite_scp(text: str, ctx: Context) -> str | None:
 RULES: tuple[Rule, ...] = (
     Rule(
         id="secret.url_query",
+        needs=r"=",
         token="[secret]",
         why="sensitive query parameters outside a full URL: access logs, relative links (/dl?sig=...)",
         pattern=r"""
@@ -295,6 +296,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="url.relative",
+        needs=r"\?",
         token="[personal]",
         why="URLs without scheme and host (router paths, request lines, `to`/`from` properties): the query values are "
         "read like a full URL's (sensitive names, a person's name or e-mail, search terms), path segments as routes",
@@ -312,6 +314,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="url.scp",
+        needs=r"@",
         token="[user]",
         why="git's scp-like remotes (`git@github.com:owner/repo.git`): the owner is read as in the https URL of the "
         "same code host",
@@ -326,6 +329,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.url_credentials",
+        needs=r"://",
         token="[secret]",
         why="URLs are taken apart: user:pass@ goes, sensitive query values go, the rest is scanned like text",
         pattern=r"""

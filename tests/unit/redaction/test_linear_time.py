@@ -8,8 +8,13 @@ may be slow or shared, but a quadratic pattern shows the same 4x whatever the ma
 
 from __future__ import annotations
 
+import collections
+import json
+import random
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +23,10 @@ from hypothesis import strategies as st
 from redact import Redactor
 from redact.engine import Engine
 from redact.rules import DEFAULT_TOKENS, PATTERN_RULES, Rule
+from redact.rules.base import anonymous
 from redact.rules.paths import CODE_MARKERS
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 SMALL, BIG = 16 * 1024, 64 * 1024
 RATIO = 3.0  # linear: ~1, quadratic: ~4
@@ -108,3 +116,55 @@ def test_joined_engine_is_linear():
 def test_joined_engine_is_linear_on_generated_seeds(seed):
     ratio = _ratio(lambda text: REDACTOR.redact_text(text), seed)
     assert ratio <= RATIO, f"joined engine: {ratio:.1f}x on {seed!r}"
+
+
+# --- needs: the prefilter that lets the engine skip rules a text cannot match --------------------------------
+
+NEEDY = [r for r in PATTERN_RULES if r.needs is not None]
+
+
+@pytest.mark.parametrize("rule", NEEDY, ids=lambda r: r.id)
+def test_needs_occur_in_every_example_the_rule_matches(rule):
+    needs = re.compile(rule.needs or "")
+    alone = re.compile(anonymous(rule.pattern), re.VERBOSE)
+    for example in rule.matches:
+        assert needs.search(example), f"{rule.id}: needs {rule.needs!r} missing from its example {example!r}"
+    for example in rule.matches + rule.must_not_match:
+        if alone.search(example):
+            assert needs.search(example), f"{rule.id} matches {example!r}, which lacks {rule.needs!r}"
+
+
+def _corpus_texts() -> list[str]:
+    texts = []
+    for path in sorted(CORPUS.glob("redaction/*.jsonl")) + sorted(CORPUS.glob("real/*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def test_needs_occur_wherever_a_rule_matches_in_the_corpora_and_mixtures_of_them():
+    """Every text, and slices of texts glued with separators, in which a rule's pattern finds a match holds the
+    rule's needs: otherwise the engine would skip a rule that matches there. Only counts are reported (the
+    held-out splits are never printed)."""
+    texts = _corpus_texts() + [x for r in PATTERN_RULES for x in r.matches + r.must_not_match]
+    rng = random.Random(3)
+    glue = ["", " ", "\n", "/", "\\", ":", "@", ".", "-", "=", "'", '"', "_", "%40", "://"]
+    for _ in range(2000):
+        parts = [rng.choice(texts) for _ in range(rng.randint(2, 4))]
+        texts.append(rng.choice(glue).join(p[(a := rng.randint(0, len(p))) : a + rng.randint(1, 200)] for p in parts))
+    missed = collections.Counter()
+    for rule in NEEDY:
+        needs, alone = re.compile(rule.needs or ""), re.compile(anonymous(rule.pattern), re.VERBOSE)
+        missed[rule.id] = sum(1 for t in texts if needs.search(t) is None and alone.search(t) is not None)
+    assert not +missed, f"rules matching texts without their needs (counts): {dict(+missed)}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([x for r in PATTERN_RULES for x in r.matches] + list(CLASSES)), min_size=1,
+                max_size=4), st.text(alphabet=CLASSES + "xyzAZ09", max_size=6))
+def test_needs_hold_on_generated_mixtures_of_examples(pieces, glue):
+    text = glue.join(pieces)
+    for rule in NEEDY:
+        if re.compile(anonymous(rule.pattern), re.VERBOSE).search(text):
+            assert re.search(rule.needs or "", text), f"{rule.id} matches {text!r} without {rule.needs!r}"
