@@ -13,7 +13,8 @@ GENERIC_ACCOUNTS = frozenset(
     docker jenkins gitlab-runner buildkite circleci travis vsts builder build ci git www-data nginx apache
     httpd postgres mysql oracle redis mongodb elasticsearch deploy deployer app node jovyan codespace
     gitpod vscode coder developer dev sa system localsystem networkservice localservice me
-    admin1 ftp ftpuser anonymous mail kali""".split()
+    admin1 ftp ftpuser anonymous mail kali replicator replication repl readonly readwrite monitor monitoring backup
+    service svc yarn hdfs hadoop spark hive mapred zookeeper kafka""".split()
 )
 # Host names that are defaults or the loopback, not a person's or customer's machine.
 GENERIC_HOSTS = frozenset(
@@ -168,42 +169,31 @@ _LOG_USER_PATTERN = rf"""
       | whoami[ \t]{{0,4}}\r?\n{USER}(?=[ \t]*(?:\r?\n|\Z))
       | (?<![^\n\r]){USER}(?=:x:\d{{1,10}}:\d{{1,10}}:)
       | (?<![\w.-])user\.name={USER}(?=[ \t]*(?:\r?\n|\Z))
+        # Spark's SecurityManager: Changing view acls to: yarn,alice / users with view permissions: Set(yarn, alice)
+      | acls[ ]to:[ ](?:[\w.-]{{1,32}},){{0,4}}{USER}(?=[ \t]*(?:\r?\n|\Z))
+      | permissions:[ ]Set\((?:[\w.-]{{1,32}},[ ]){{0,4}}{USER}(?=\))
+        # JSON and JS object keys, key=value log fields, double-quoted "user" messages
+      | "(?:UserName|userName)"\s?:\s?"{USER}(?=")
+      | (?<![\w.])(?:username|userName|user|login):[ ]['"]{USER}(?=['"])
+      | (?<=[ ;,(])(?:username|user_name|login)=(?<![\w.-]username=)(?<![\w.-]login=){USER}(?![\w.@-])
+      | (?:[Ff]or[ ]user|[Uu]ser):?[ ]"{USER}(?="(?:[ ]|\.|,|\Z))
+      | (?:user[ ]?name|login)[ ](?:that[ ]has[ ]been[ ]provided[ ])?was[ ]["']{USER}(?=["'])
+      | User[ ]{USER}(?=[ ]does(?:n't|[ ]not)[ ]exist)
+      | user[ ](?:denied|allowed):[ ]{USER}(?=[ ]\()
+      | [Aa]uthenticate[ ]{USER}(?=@[\w.-]{{1,64}}[ ]with[ ]mechanism)                    # MongoDB
+      | {USER}(?=[ ]\[[\d.:a-fA-F]{{3,45}}\][ ]authentication[ ]fail)
+        # Common/Combined Log Format: <client> - <authuser> [10/Oct/2000:13:55:36 -0700] "GET ..."
+      | [\d.:a-fA-F]{{3,45}}[ ]-[ ]{USER}(?=[ ]\[\d{{1,2}}/[A-Z][a-z]{{2}}/\d{{4}}:)
+        # LDAP distinguished names: uid=alice,ou=people / CN=alice,OU=Finance
+      | (?<![\w])(?i:uid|cn)={USER}(?=,(?i:ou|dc|o)=)
+        # localized "login:" cues at the end of a line (логин - x, 用户名：x, Benutzername: x)
+      | (?:логин|Логин|用户名|用戶名|ユーザー名|사용자[ ]?이름|Benutzername|identifiant|usuario)[ ]?[-:：][ ]?{USER}
+        (?=[ \t]*(?:\r?\n|\Z))
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
       | (?:U(?<![\w$]U)SER(?:NAME)?|L(?<![\w$]L)OGNAME|S(?<![\w$]S)UDO_USER|G(?<![\w$]G)IT_(?:AUTHOR|COMMITTER)_NAME)
         ={USER}(?![\w.-])
     )
 """
-
-
-# Directives that share the @word shape with a mention: CSS at-rules, JSDoc/PHPDoc tags, template directives.
-_AT_DIRECTIVES = frozenset(
-    """media import keyframes font-face supports charset namespace page layer container property apply tailwind
-    param params returns return throws throw type typedef template example deprecated since see link author
-    callback override inheritdoc internal private public protected readonly async function class module exports
-    namespace memberof implements extends constructor enum const var let if else foreach endforeach endif csrf
-    yield section include click submit input change keyup keydown staticmethod classmethod dataclass abstractmethod
-    cached_property overload final total_ordering contextmanager asynccontextmanager lru_cache cache wraps
-    pytest_fixture""".split()
-)
-_HEX = re.compile(r"0x[0-9A-Fa-f]+")
-
-
-def _mention(text: str, ctx: Context) -> str | None:
-    """@handle in prose (GitHub, Slack, X): the handle goes. Decorators, annotations, at-rules and scopes stay:
-    a handle with a digit, hyphen or underscore is one; a bare lower-case word only when it is no English word."""
-    handle = text[1:]
-    if _HEX.fullmatch(handle) or handle.lower() in _AT_DIRECTIVES or not ctx.on("username.mention"):
-        return None
-    if not any(c.isdigit() or c in "-_" for c in handle):
-        if handle[:1].isupper():
-            return None  # @Override, @SpringBootApplication, @TouchableOpacity: annotations and components
-        if handle.islower():
-            from redact.names import load  # the word list lives with the name finder; loaded once, shared
-
-            if handle in load().english:
-                return None
-    ctx.learn(handle, "username.mention")
-    return "@" + ctx.hit("username.mention")
 
 
 # Who wrote or sent something, where git and mail print it before an address: git's Author:/Commit: lines and
@@ -252,23 +242,6 @@ RULES: tuple[Rule, ...] = (
                  "On Thu, Jun 15, 2023 at 12:01 PM Thandar Win Htet ***@***.***>\nwrote:",
                  "Signed-off-by: Kofi Mensah <kofi@example.org>"),
         must_not_match=("Author: GitHub <noreply@github.com>", "From: [person] <[email]>", "Author: unknown"),
-    ),
-    Rule(
-        id="username.mention",
-        token="[user]",
-        why="@mentions in issue threads, chat and e-mail quotes name an account (`cc @tkaminski-dev`, `> @Riya07`); "
-        "decorators and annotations (a call, a line of their own, a capitalised word), at-rules, doc tags, npm scopes "
-        "(`@babel/core`) and hex handles stay",
-        pattern=r"""
-            @(?<![\w@./:+\\-]@)[A-Za-z0-9][A-Za-z0-9_-]{1,38}    # the literal first: one test per position
-            (?![\w@/(-]|\.\w)                                # not a scope, a call, a dotted decorator
-        """,
-        rewrite=_mention,
-        matches=("cc @tkaminski-dev can you look?", "> @DivyaSharma25 <https://github.com/x>",
-                 "removed as per @tvdmeer's advice", "Direct messages with @kemi_adebayo_ - Mozilla Firefox"),
-        must_not_match=("@Override public void run()", "@media screen", "node_modules\\@tootallnate",
-                        "@babel/core", "handle @0x218", "@app.route('/')", "@property", "@pytest.fixture(scope=x)",
-                        "user@example.com", "react@18.2.0"),
     ),
     Rule(
         id="prompt",
@@ -360,7 +333,15 @@ RULES: tuple[Rule, ...] = (
                  "> USER olsenk\r\n< 331 Password required for olsenk", "Account Name:\t\tjvarga\n",
                  '"login": "octo-hana",', '"maintainers":[{"name":"dwrenrich","email":"x"}]',
                  "Authentication failed for user rpatel", "$ whoami\nhkowalczyk\n",
-                 "tvoss:x:1001:1001:Tanja Voss,,,:/home/tvoss:/bin/bash", "user.name=jmarlow\nuser.email=x"),
+                 "tvoss:x:1001:1001:Tanja Voss,,,:/home/tvoss:/bin/bash", "user.name=jmarlow\nuser.email=x",
+                 "INFO spark.SecurityManager: Changing view acls to: yarn,mhoang\n",
+                 '"UserName":"gfournier","AgentID":"1fde3dd1"',
+                 'credentials: MongoCredentials {\n username: "jgijon_app",', "Failed Login: username=mkowalczyk ip=x",
+                 'DEBUG [-] User "okonkwo.e" doesn\'t exist', "[conn5] Failed to authenticate lbertrand@reporting with "
+                 "mechanism SCRAM-SHA-1", '10.0.0.2 - akiko [18/Nov/2018:21:34:30 +0000] "GET / HTTP/2.0" 401',
+                 'login = "uid=pnaidoo,ou=users,dc=mail,dc=example,dc=org"', "логин - mkrylov88\n",
+                 'The user name that has been provided was "erikssonj", from 80.10.11.12.',
+                 "user denied: jbauer (mysql-denied) from 192.0.2.1", "LOGIN FAILED for user: \"bsilvestri\" from"),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",
@@ -368,7 +349,10 @@ RULES: tuple[Rule, ...] = (
                         "drwxr-xr-x 2 root root 4096 Nov 15 02:12 ./",
                         "session opened for user root by (uid=0)", "New session 3 of user root.",
                         "Disconnected from user root 10.0.0.2 port 22", "GET /api?user=kim HTTP/1.1",
-                        "uid=0(root) gid=0(root)", "validation failed for user input", "a list of user accounts",
-                        '"login": "root"', "[sudo] password for root:"),
+                        "uid=0(root) gid=0(root)", "replication connection authorized: user=replicator",
+                        "validation failed for user input", "a list of user accounts",
+                        '"login": "root"', "[sudo] password for root:", '127.0.0.1 - - [18/Nov/2018:21:34:30 +0000]',
+                        "Changing view acls to: yarn", 'the "user" field', "cn=admin,dc=example,dc=org",
+                        '"user": "abc-123"'),
     ),
 )

@@ -163,6 +163,7 @@ RULES: tuple[Rule, ...] = (
         "`deviceIdentifierForVendor`, Electron's `--crash-reporter-id`, device and person ids in URL paths",
         pattern=rf"""
             (?:/(?:Bundle|Data|Shared/AppGroup|PluginKitPlugin)/Application/|/var/mobile/Applications/
+               |/Containers/(?:Shared/AppGroup|Data/PluginKitPlugin)/
                |/CoreSimulator/(?:Devices/)?|\\/CoreSimulator\\/(?:Devices\\/)?){_UUID}   # iOS containers, simulator
           | (?<=/data/app/)(?:~~[\w-]{{8,32}}==/)?[\w.]{{1,200}}-[\w-]{{8,32}}==      # Android per-install dir
           | (?<=/data/app/)~~[\w-]{{8,32}}==
@@ -188,6 +189,9 @@ RULES: tuple[Rule, ...] = (
           | Product[ ]ID:[ \t]{{1,30}}[0-9A-Z]{{5}}-[0-9A-Z]{{5}}-[0-9A-Z]{{5}}-[0-9A-Z]{{5}}
             # adb devices: <serial>\tdevice
           | (?<![^\n\r])(?!emulator-)[A-Za-z0-9][A-Za-z0-9.:-]{{5,40}}(?=\t(?:device|unauthorized|offline)\b)
+            # Android's default DHCP host name (android-<Android ID>), Apple device UDIDs (<chip id>-<ECID>)
+          | (?<![\w-])android-[0-9a-f]{{16}}(?![\w-])
+          | (?<![A-Za-z0-9])0000[0-9]{{4}}-00[0-9A-F]{{14}}(?![A-Za-z0-9])
             # LinkedIn member URN ids (ACoAA.../ACwAA...)
           | (?<![\w-])AC[ow]AA[A-Za-z0-9_-]{{28,40}}(?![\w-])
           | --crash-reporter-id[ =]{_UUID}
@@ -209,7 +213,9 @@ RULES: tuple[Rule, ...] = (
                  "      Hardware UUID: 5D4C3B2A-1F0E-4D9C-8B7A-6E5F4D3C2B1A",
                  "  Machine ID: 3f9a1c2e7b5d4e6f8a0b1c2d3e4f5a6b", "Product ID:                00330-80000-00000-AA123",
                  "List of devices attached\nR58M12ABCDE\tdevice\n", "ACwAAAKr7VgBZ1N3QhXe-JfbT8WLmsUyFpcaNQj",
-                 "tracking event with device_id=9f1c2e7a5b3d4c6e",
+                 "tracking event with device_id=9f1c2e7a5b3d4c6e", "DHCP 192.168.0.71 is android-8246fb4b9bc389bc.lan",
+                 "aw-watcher-window_ios-00008030-0016459A3C88802E_screentime",
+                 "/Containers/Data/PluginKitPlugin/0D212C32-F869-48B2-B2FC-3D6F552AA28F",
                  "{'distinct_id': '018f3a2b-7c4d-7e5f-a6b7-c8d9e0f1a2b3'}"),
         must_not_match=("/data/data/com.example.app/files/x.db", '"slice_uuid":"4c4c44c8-5555-3144-a171-66ea2283367f"',
                         "Incident Identifier: 4EA7B2F6-777D-4A8D-99CD-55E55F949927", "/data/app/com.example.app-1/",

@@ -22,7 +22,8 @@ _LOGGED_HOST = re.compile(r"(?:(?P<domain>[A-Za-z0-9][A-Za-z0-9.-]{0,254})\\)?(?
 
 
 # Node names local Kubernetes distributions give by default.
-_DEFAULT_NODE = re.compile(r"kind-(?:control-plane|worker)\d{0,3}|k3d-[\w-]{1,60}|minikube(?:-m\d{1,3})?|docker-desktop"
+_DEFAULT_NODE = re.compile(r"[\w-]{0,40}-?(?:control-plane|worker)\d{0,3}|k3d-[\w-]{1,60}|minikube(?:-m\d{1,3})?"
+                           r"|docker-desktop"
                            r"|microk8s|(?:node|worker|master|agent|server)-?\d{0,3}", re.IGNORECASE)
 
 
@@ -33,7 +34,8 @@ def _rewrite_logged_host(text: str, ctx: Context) -> str | None:
         return None
     domain = host_token(m["domain"], ctx) + "\\" if m["domain"] else ""
     name = user_token(m["host"], ctx, "username") if m["domain"] else host_token(m["host"], ctx)
-    return text[: m.start()] + domain + name
+    head = text[: m.start()]  # a timestamp or a label; dnsmasq's lines also hold an address and a MAC
+    return (ctx.inner(head, ctx) if head else "") + domain + name
 
 
 RULES: tuple[Rule, ...] = (
@@ -45,8 +47,10 @@ RULES: tuple[Rule, ...] = (
         "ssh's `connect to host <name> port` and `Connecting to <name> [ip]` for single-label LAN names",
         pattern=rf"""
             (?:
-                (?<![\w:]){_MONTH}[ ]{{1,2}}\d{{1,2}}[ ]\d\d:\d\d:\d\d(?:\.\d{{1,6}})?[ ]   # Feb  6 16:27:08
-                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)                      # host kernel: / sshd[42]:
+                (?:(?<![\w:])|(?<=\\n))                                   # (also after a JSON-escaped newline)
+                {_MONTH}[ ]{{1,2}}\d{{1,2}}[ ]\d\d:\d\d:\d\d(?:\.\d{{1,6}})?[ ]                # Feb  6 16:27:08
+                {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[(?:\d{{1,10}}|\$\{{pid\}})\])?:      # host kernel: / sshd[42]:
+                        |[ ][a-z]{{2,16}}(?:,[a-z]{{2,16}}){{1,4}}[ ])        # RouterOS: system,error,critical
               | (?<![\w:-])\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{{1,9}})?(?:Z|[+-]\d\d:?\d\d)[ ]
                 {HOST}(?=[ ][\w./()-]{{1,64}}(?:\[\d{{1,10}}\])?:)
               | (?<![^\n\r])Computer:[ \t]{{1,40}}{HOST}(?=[ \t]*(?:\r?\n|\Z))          # Event Viewer
@@ -75,6 +79,14 @@ RULES: tuple[Rule, ...] = (
               | (?<![\w\\.$%/:-])
                 (?!(?:HK[A-Z]{{1,3}}|HKEY_[A-Z_]{{1,20}}|AUTHORITY|APPPOOL|SERVICE|BUILTIN|WINDOWS|SYSTEM32)\\)
                 [A-Z][A-Z0-9-]{{1,14}}\\(?=[\w.-]{{0,19}}[a-z])[A-Za-z][\w.-]{{0,19}}(?=[\s'",;)\]]|\Z)
+                # the client's reverse-DNS name before its address: ftpd/sshd "from host [ip]", postfix "from host[ip]"
+              | (?:login|connect(?:ion)?|refused[ ]connect|disconnect)[ ]from[ ](?!unknown[\[ ])
+                {HOST}(?=[ ]?\[(?:\d{{1,3}}\.){{3}}\d{{1,3}}\])
+                # dnsmasq: DHCPACK(eth0) <ip> <mac> <name>; SLAAC-CONFIRM(eth0) <ipv6> <name>
+              | (?:DHCP(?:ACK|REQUEST|OFFER|INFORM)|SLAAC-CONFIRM)\([\w.-]{{1,16}}\)[ ][\w.:]{{3,45}}
+                (?:[ ][0-9a-fA-F]{{2}}(?::[0-9a-fA-F]{{2}}){{5}})?[ ][A-Za-z0-9][\w-]{{0,62}}(?=[ \t]*(?:\r?\n|\Z))
+                # kubectl describe node: Name: <node> then Roles:
+              | (?<![^\n\r])Name:[ ]{{2,40}}{HOST}(?=\r?\nRoles:)
                 # Kubernetes: Successfully assigned ns/pod to <node>; ... on node <node>
               | Successfully[ ]assigned[ ][\w.-]{{1,253}}/[\w.-]{{1,253}}[ ]to[ ]{HOST}(?![\w.-])
                 # resolver errors name a single-label machine (a FQDN there is a public service and stays)
@@ -108,7 +120,13 @@ RULES: tuple[Rule, ...] = (
                  "Host 'dbclient7' is blocked because of many connection errors",
                  "Successfully assigned default/web-7d4 to gke-acme-prod-default-pool-1a2b3c4d-x9z8",
                  "getaddrinfo ENOTFOUND mongo-staging-2", "curl: (6) Could not resolve host: kims-nas",
-                 "dial tcp: lookup pg-billing-03 on 127.0.0.11:53: no such host", "PS> whoami\nACMECORP\\jdoe\n",
+                 "dial tcp: lookup pg-billing-03 on 127.0.0.11:53: no such host",
+                 "Feb 15 11:57:42 rb4011.example-net.cz system,error,critical login failure for user",
+                 "wu-ftpd[18760]: failed login from hj-145-173-a8.bta.net.cn [202.108.145.173]",
+                 "postfix/smtpd[1]: connect from mail-ed1.example-isp.net[203.0.113.5]",
+                 "dnsmasq-dhcp[175]: 154878583 DHCPACK(end0) 10.0.0.23 f0:a7:31:20:4e:10 cpl-wifi-salon-dupont",
+                 "Name:               node01.vanderhoek.net\nRoles:              master",
+                 "PS> whoami\nACMECORP\\jdoe\n",
                  "Logon failure: CONTOSO\\rkumar (0xC000006D)"),
         must_not_match=("Jun 12 13:33:57 localhost sshd[18900]: Illegal user admin", "Feb 6 16:27:08 up 3 days",
                         "ssh: connect to host github.com port 22: Connection refused", "User:          N/A",

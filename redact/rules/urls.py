@@ -40,6 +40,8 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _USER_SEGMENT = re.compile(
     r"(?<=/)(?:(?i:users?|u|in|profiles?|people|members?|authors?|persons?)/|@|~)(?P<name>[^/?#\[\]\s]{2,100})"
 )
+# Stack Exchange profiles: /users/<numeric id>/<display-name slug>: both name the person.
+_ID_SLUG = re.compile(r"(?P<head>/users/)\d{1,12}/[a-z0-9][a-z0-9-]{1,60}(?=/|\?|\#|\Z)")
 _NOT_USER_SEGMENTS = frozenset(
     """me self current new edit search settings login logout sign_in sign_up signup signin register admin all
     list index profile account password reset invite apps""".split()
@@ -163,6 +165,7 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
         return m.group()[: m.start("name") - m.start()] + ctx.hit("url.user")
 
     path = _USER_SEGMENT.sub(one, path)
+    path = _ID_SLUG.sub(lambda m: m["head"] + ctx.hit("url.user") + "/" + ctx.hit("url.user"), path)
     bare = host.lower().removeprefix("www.").removeprefix("m.").removeprefix("mobile.")
     if bare in SOCIAL_HOSTS:
         account = _SOCIAL_PATH.match(path)
@@ -361,6 +364,7 @@ RULES: tuple[Rule, ...] = (
                  "https://shop.example/?customer_name=%E5%B1%B1%E7%94%B0", "https://x.example/r?ref=YWxpY2VAZXhhbXBsZS5jb20=",
                  "https://x.com/kemi_adebayo_/status/1790000000000", "https://www.instagram.com/hana.suzuki/",
                  "https://cloud.example.fr/s/qTM7LbVwZyE3nPd", "https://www.dropbox.com/scl/fi/x/a.zip?rlkey=ab12cd&dl=0",
+                 "https://stackoverflow.com/users/4821937/priya-raghunathan",
                  "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why",
                  "twilio://AC4e81b07c2d9f3a56e1870b4c9d2f63a4:9b3f0e5c71a84d26b0c9e4f17a2d58c3@14155550179/16175550126"),
         must_not_match=("https://example.com/docs/page?lang=en", "http://localhost:8080/health", "https://x.example/?theme=dark",
