@@ -28,6 +28,7 @@ import time
 import uuid
 from pathlib import Path
 
+import profile_serve  # bench/profile_serve.py
 import rawhttp  # bench/rawhttp.py: this folder is on sys.path when run as a script
 
 BENCH = Path(__file__).resolve().parent
@@ -52,6 +53,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--source", type=Path, default=ROOT,
                    help="Consentry source tree to run (first on PYTHONPATH), e.g. a `git archive` of another commit")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra Consentry environment")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="profile Consentry's workers (cProfile, every thread; bench/profile_serve.py) into DIR and "
+                        "print the merged figures (roughly doubles the workers' CPU: read the shares)")
     p.add_argument("--hold", type=float, default=0.0,
                    help="seconds to keep sending after the measured uploads, e.g. to attach a profiler (not timed)")
     return p.parse_args()
@@ -170,14 +174,26 @@ def pct(values: list[float], q: float) -> float:
     return rawhttp.percentile_ms(values, q)
 
 
+def _system_cpu(roles: dict[str, list[int]]) -> dict[str, float]:
+    """The kernel's share of each role's CPU (system time, /proc stime): syscalls, page faults, fsync."""
+    def stime(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+    return {role: sum(stime(pid) for pid in pids) for role, pids in roles.items()}
+
+
 def measure(label: str, path: str, port: int, roles: dict[str, list[int]], warmup: list[bytes], bodies: list[bytes],
             args: argparse.Namespace, ok: int) -> dict[str, object]:
     send(path, port, warmup, args.concurrency)
-    before = rawhttp.cpu_by_role(roles)
+    before, sys_before = rawhttp.cpu_by_role(roles), _system_cpu(roles)
     client_before = time.process_time()
     stats, elapsed = send(path, port, bodies, args.concurrency)
     client = time.process_time() - client_before
-    after = rawhttp.cpu_by_role(roles)
+    after, sys_after = rawhttp.cpu_by_role(roles), _system_cpu(roles)
     if args.hold:
         send(path, port, warmup, args.concurrency, seconds=args.hold, cycle=True)
     done = stats.statuses[ok]
@@ -187,7 +203,10 @@ def measure(label: str, path: str, port: int, roles: dict[str, list[int]], warmu
     result = {"server": label, "uploads": done, "errors": errors,
               "uploads_s": done / elapsed, "p50_ms": pct(stats.latencies, 0.50), "p99_ms": pct(stats.latencies, 0.99),
               "cpu_ms_per_upload": cpu, "statuses": dict(stats.statuses), "failures": dict(stats.failures)}
-    cpu_text = "  ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+    kernel = {role: (sys_after[role] - sys_before[role]) / max(done, 1) * 1000 for role in roles}
+    result["kernel_ms_per_upload"] = kernel
+    cpu_text = "  ".join(f"{k} {v:.2f}" + (f" (kernel {kernel[k]:.2f})" if kernel.get(k) else "")
+                         for k, v in cpu.items())
     print(f"{label:<10} {done} uploads in {elapsed:.2f} s: {result['uploads_s']:.1f} uploads/s, "
           f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; CPU ms/upload: {cpu_text} "
           f"(total {sum(cpu.values()):.2f})" + (f"; NOT OK: {stats.statuses} {stats.failures}"
@@ -227,12 +246,17 @@ def run_consentry(args: argparse.Namespace, warmup: list[bytes], bodies: list[by
     data = tempfile.mkdtemp(prefix="consentry-crash-bench-")
     env = rawhttp.collector_env(data, port, args.source, args.env)
     log = Path(data) / "serve.log"
+    cmd = [CONSENTRY, "serve"]
+    if args.profile:
+        cmd = [PYTHON, str(BENCH / "profile_serve.py"), str(args.profile.resolve()), "serve"]
     try:
-        with rawhttp.running([CONSENTRY, "serve"], env, args.source, f"http://{HOST}:{port}/healthz", log) as proc:
+        with rawhttp.running(cmd, env, args.source, f"http://{HOST}:{port}/healthz", log) as proc:
             roles = rawhttp.collector_roles(proc.pid)
             result = measure("consentry", "/v1/crashes", port, roles, warmup, bodies, args, 200)
         dumps = sum(1 for _ in Path(data).rglob("minidump.dmp~data"))
         print(f"{'':<10} stored {dumps} minidumps", flush=True)
+        if args.profile:
+            print(profile_serve.summary(args.profile.resolve()), flush=True)
         return result
     finally:
         shutil.rmtree(data, ignore_errors=True)

@@ -32,6 +32,7 @@ from ingest.durable import control_client
 from ingest.durable.service import WriterService
 from ingest.metrics import Metrics, enable_multiprocess, process_exited
 from ingest.settings import ConfigError, Settings
+from ingest.stages.redact_crash import version_safe
 from ingest.state import INTAKE
 from ingest.tls import server_context
 
@@ -69,7 +70,10 @@ def _prepare_heap(app: web.Application) -> None:
     """Load the deep redaction tier now (predictable crash latency), then move everything loaded so far out of
     the garbage collector's sight: a worker's long-lived objects (presidio, spaCy) made every collection
     expensive, and a larger first generation means fewer collections for the objects each batch creates."""
-    app[INTAKE].redactor.redact_text("warm-up", tier="deep")
+    redactor = app[INTAKE].redactor
+    _ = redactor.ner_available  # builds the analyzer (an identifier-like text would not reach it)
+    redactor.redact_text("The deep tier reads this sentence once before serving.", tier="deep")
+    version_safe(redactor)  # the crash path's second policy (module versions), built once
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -22,7 +22,7 @@ def open_objects(settings: Settings) -> ObjectStore:
                 raise ConfigError(f"{SETTING} is {url!r}: set s3.endpoint ({env_name('s3.endpoint')}) too")
             return S3ObjectStore(s3.endpoint, s3.access_key, s3.secret_key, parts.netloc, region=s3.region,
                                  sse=s3.sse, create_bucket=s3.create_bucket, setting=SETTING,
-                                 ca_file=s3.ca_file)
+                                 ca_file=s3.ca_file, staging_dir=str(settings.data_path))
         return open_object_store(url, settings.data_path, setting=SETTING)
     except ValueError as exc:
         raise ConfigError(f"invalid setting {exc}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import threading
 from typing import TYPE_CHECKING, Any
 
 from redact.engine import Engine
@@ -81,16 +82,20 @@ def build_analyzer(enabled: frozenset[str]) -> tuple[AnalyzerEngine, bool]:
 
 
 class DeepTier:
-    """Built lazily on the first deep call, once per Redactor."""
+    """Built lazily on the first deep call, once per Redactor: the lock makes concurrent first calls (the
+    redact stage runs on several executor threads) wait for one build rather than each load a spaCy model."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._analyzer: AnalyzerEngine | None = None
+        self._building = threading.Lock()
         self.ner = False
 
     def analyzer(self) -> AnalyzerEngine:
         if self._analyzer is None:
-            self._analyzer, self.ner = build_analyzer(self._engine.enabled)
+            with self._building:
+                if self._analyzer is None:
+                    self._analyzer, self.ner = build_analyzer(self._engine.enabled)
         return self._analyzer
 
     def redact(self, text: str, ctx: Context) -> str:

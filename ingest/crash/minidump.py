@@ -137,12 +137,18 @@ class _Invalid(Exception):
         self.reason = reason
 
 
-def parse_minidump(data: bytes, *, max_modules: int = 2000) -> MinidumpInfo:
-    """Parse an untrusted minidump; never raises, returns ok=False with a short reason instead."""
+def parse_minidump(data: bytes | bytearray | memoryview, *, max_modules: int = 2000,
+                   ids: bool = True) -> MinidumpInfo:
+    """Parse an untrusted minidump; never raises, returns ok=False with a short reason instead.
+
+    `data` is read in place, never copied whole: a memoryview of a mapped file (a dump staged on disk as it
+    arrived) has only the pages the parser touches read in. `ids=False` skips the modules' debug and code ids
+    (CodeView records), which the ingest pipeline does not store."""
     if not isinstance(data, bytes | bytearray | memoryview):
         return MinidumpInfo(ok=False, error="not_bytes")
+    view = data if isinstance(data, bytes) else memoryview(data).cast("B")
     try:
-        return _Parser(bytes(data), max(0, max_modules)).parse()
+        return _Parser(view, max(0, max_modules), ids).parse()
     except _Invalid as exc:
         return MinidumpInfo(ok=False, error=exc.reason)
     except Exception:  # a reader bug must not kill the ingest worker; the fuzz test asserts this never fires
@@ -150,9 +156,10 @@ def parse_minidump(data: bytes, *, max_modules: int = 2000) -> MinidumpInfo:
 
 
 class _Parser:
-    def __init__(self, data: bytes, max_modules: int) -> None:
+    def __init__(self, data: bytes | memoryview, max_modules: int, ids: bool = True) -> None:
         self.data = data
         self.max_modules = max_modules
+        self.ids = ids
         # Honest dumps never decode the same bytes twice, so total string bytes <= len(data);
         # forged dumps pointing every module at one long name hit this instead of our memory.
         self.string_budget = len(data)
@@ -258,8 +265,10 @@ class _Parser:
             version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
         # The PE code id Windows symbol servers use: TimeDateStamp then SizeOfImage. Mach-O dumps
         # also carry RSDS records (holding the UUID), where these two fields mean nothing.
-        pe_code_id = f"{stamp:08X}{size:x}" if os_name in (None, "windows") else None
-        debug_id, code_id = self.codeview(cv_rva, cv_size, pe_code_id)
+        debug_id = code_id = None
+        if self.ids:
+            pe_code_id = f"{stamp:08X}{size:x}" if os_name in (None, "windows") else None
+            debug_id, code_id = self.codeview(cv_rva, cv_size, pe_code_id)
         return ModuleInfo(self.string(name_rva), base, size, version, debug_id, code_id)
 
     def string(self, rva: int) -> str:
@@ -273,7 +282,7 @@ class _Parser:
         if self.string_budget < 0:
             raise _Invalid("string_budget_exceeded")
         length -= length % 2  # a stray odd byte cannot be UTF-16; drop it rather than fail the dump
-        return self.data[rva + U32.size : rva + U32.size + length].decode("utf-16-le", errors="replace")
+        return str(self.data[rva + U32.size : rva + U32.size + length], "utf-16-le", "replace")
 
     def codeview(self, rva: int, size: int, pe_code_id: str | None) -> tuple[str | None, str | None]:
         """(debug_id, code_id) in Breakpad form from a CodeView record; unknown kinds give (None, None)."""
@@ -290,7 +299,7 @@ class _Parser:
             _sig, _offset, stamp, age = CV_NB10.unpack_from(self.data, rva)
             return f"{stamp:08X}{age:X}", pe_code_id
         if sig == CV_SIG_ELF and U32.size < size <= U32.size + MAX_BUILD_ID:
-            build_id = self.data[rva + U32.size : rva + size]
+            build_id = bytes(self.data[rva + U32.size : rva + size])
             # Breakpad's ELF debug id: the first 16 build-id bytes read as a GUID, age 0.
             return _guid_hex(build_id[:16].ljust(16, b"\0")) + "0", build_id.hex()
         return None, None

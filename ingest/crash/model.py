@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import msgspec
 
 from ingest.model import AwareDatetime, Consent, Context, EventName, PropKey, PropValue
 
+if TYPE_CHECKING:
+    from storage.objects import StagedObject
+
 # The form part Crashpad, Breakpad and sentry-native uploads carry the minidump in.
 CRASHPAD_DUMP = "upload_file_minidump"
 Code = Annotated[str, msgspec.Meta(max_length=512)]  # identifiers: module, function, exception type
 FilePath = Annotated[str, msgspec.Meta(max_length=2048)]
+# A minidump in memory, or staged in the object store as it arrived (POST /v1/crashes never holds it whole).
+Minidump: TypeAlias = "bytes | StagedObject"
 
 
 class Frame(msgspec.Struct, frozen=True):
@@ -58,5 +63,5 @@ class CrashUpload(msgspec.Struct, frozen=True):
 
     source: str  # "native" | "crashpad"
     report: dict[str, object]
-    minidump: bytes | None
+    minidump: Minidump | None
     attachments: list[Attachment]

@@ -7,6 +7,7 @@ import email.parser
 import email.policy
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 import msgspec
 
@@ -31,16 +32,26 @@ STDLIB_MAX_BYTES = 256 << 10
 _MAX_HEAD = 16 << 10  # one part's header lines
 
 
+class PartSink(Protocol):
+    """Where a streamed part's data goes as it arrives (storage.objects.StagedObject is one)."""
+
+    def write(self, data: memoryview) -> None: ...
+
+    def discard(self) -> None: ...
+
+
 class Part(msgspec.Struct, frozen=True):
     name: str
-    data: bytes
+    data: bytes  # b"" when the part was streamed to `staged`
     is_file: bool  # sent with a filename; the name itself is never kept (it may hold a path or a user name)
     dropped: bool = False  # over its PartLimit with drop=True: read past, its data not kept (b"")
+    staged: PartSink | None = None  # PartLimit(stream=True): the part's data, written there as it arrived
 
 
 class PartLimit(msgspec.Struct, frozen=True):
     max_bytes: int
     drop: bool = False  # over max_bytes: drop the part's data and go on (else 413 part_too_large at once)
+    stream: bool = False  # write the data to a sink from FormReader's `stage` as it arrives, never held whole
 
 
 PartLimits = Callable[[str, bool], PartLimit]  # (part name, is_file) -> its limit
@@ -75,12 +86,16 @@ class FormReader:
     parser, which handles binary parts byte-exactly, so both paths give the same parts; that parser is given
     bodies of at most STDLIB_MAX_BYTES."""
 
-    def __init__(self, content_type: str, *, max_parts: int = 256, limits: PartLimits = _no_limit) -> None:
+    def __init__(self, content_type: str, *, max_parts: int = 256, limits: PartLimits = _no_limit,
+                 stage: Callable[[], PartSink] | None = None) -> None:
         if not content_type.lower().startswith(FORM_TYPE):
             raise Refusal("unsupported_media_type", "crash uploads must be multipart/form-data")
         self._header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
         self._max_parts = max_parts
         self._limits = limits
+        self._stage = stage
+        self._sink: PartSink | None = None  # the part being read streams here
+        self._sinks: list[PartSink] = []  # every sink opened, for discard()
         self._parts: list[Part] = []
         # The bytes fed and not yet consumed are self._buf[self._pos:]: consuming moves _pos, and only what is
         # left (at most a delimiter's length, or an unfinished header block) is copied when the next piece comes.
@@ -138,12 +153,19 @@ class FormReader:
             parts.append(part)
         return parts
 
+    def discard(self) -> None:
+        """Drop the data of every streamed part (a refused upload; a no-op for sinks already committed)."""
+        sinks, self._sinks, self._sink = self._sinks, [], None
+        for sink in sinks:
+            sink.discard()
+
     def _run(self, final: bool) -> None:
         try:
             self._advance(final)
         except _Unusual:
             self._unusual = True
             self._buf, self._pos, self._data = b"", 0, []
+            self.discard()  # the stdlib parser reads the (small) body again, every part into memory
             self._check_fallback()
 
     def _check_fallback(self) -> None:
@@ -241,6 +263,10 @@ class FormReader:
         self._limit = self._limits(name or "", self._is_file)
         self._data, self._size = [], 0
         self._over = self._flushed = False
+        self._sink = None
+        if self._limit.stream and self._stage is not None:
+            self._sink = self._stage()
+            self._sinks.append(self._sink)
 
     def _take(self, data: memoryview) -> None:
         if self._over or not data:
@@ -251,15 +277,21 @@ class FormReader:
                 raise _too_large(self._name or "", self._limit)
             self._over = True
             self._data = []
+            if self._sink is not None:
+                self._sink.discard()
+                self._sink = None
             return
-        self._data.append(data)
+        if self._sink is not None:
+            self._sink.write(data)  # the part is never held whole: the sink buffers and writes it on
+        else:
+            self._data.append(data)
 
     def _end_part(self) -> None:
         if self._name is None:
             raise Refusal("malformed_body", "every form part needs a Content-Disposition name")
         data = b"" if self._over else b"".join(self._data)
-        self._parts.append(Part(self._name, data, self._is_file, self._over))
-        self._data = []
+        self._parts.append(Part(self._name, data, self._is_file, self._over, self._sink))
+        self._data, self._sink = [], None
         if len(self._parts) > self._max_parts:
             raise Refusal("malformed_body", f"more than {self._max_parts} form parts")
 

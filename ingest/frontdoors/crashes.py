@@ -10,13 +10,14 @@ from collections.abc import Sequence
 import msgspec
 from aiohttp import web
 
-from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
+from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload, Minidump
 from ingest.crash.multipart import Part, PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings
-from ingest.stages.decode import json_value, read_form
+from ingest.stages.decode import discard_parts, json_value, read_form
 from ingest.stages.pipeline import accept_crash, admit
 from ingest.state import INTAKE
+from storage.objects import StagedObject
 
 # The annotation a Crashpad / Electron client sets to record the user's per-report choice, e.g.
 # crashReporter.start({submitURL, globalExtra: {consent_crash_report: "granted"}}) after asking the user.
@@ -25,6 +26,7 @@ CRASHPAD_CRASH_ID = "consentry_crash_id"  # optional; else the id is derived fro
 # Annotations copied into `extra` (then redacted); every other annotation is dropped unread.
 CRASHPAD_EXTRA = ("process_type", "ptype", "platform", "plat", "channel", "prod", "ver")
 _PLATFORMS = {"darwin": "macos", "win32": "windows", "linux": "linux", "mac": "macos", "win": "windows"}
+DUMP_PARTS = ("minidump", CRASHPAD_DUMP)  # native and Crashpad uploads carry the dump in these
 _CRASH_ID_NAMESPACE = uuid.UUID("5f0c3c2e-6a0e-4f52-9a59-0f6d0c0b7a11")
 
 
@@ -34,14 +36,29 @@ ANNOTATION_BYTES = 1024  # a Crashpad annotation longer than this is not read (n
 def crash_part_limits(limits: CrashLimitSettings) -> PartLimits:
     """Each part's size cap while the form is read: the parts this door reads are refused (413) past their
     `crash_limits.*`; any other part is dropped past ANNOTATION_BYTES, as it would not be read anyway."""
-    named = {"report": limits.max_report_bytes, "minidump": limits.max_minidump_bytes,
-             CRASHPAD_DUMP: limits.max_minidump_bytes, "attachment": limits.max_attachment_bytes}
+    named = {"report": PartLimit(limits.max_report_bytes), "attachment": PartLimit(limits.max_attachment_bytes)}
+    dump = PartLimit(limits.max_minidump_bytes, stream=True)  # to the object store as it arrives
+    named |= {name: dump for name in DUMP_PARTS}
+    other = PartLimit(ANNOTATION_BYTES, drop=True)
 
     def limit(name: str, is_file: bool) -> PartLimit:
-        cap = named.get(name)
-        return PartLimit(cap) if cap is not None else PartLimit(ANNOTATION_BYTES, drop=True)
+        return named.get(name, other)
 
     return limit
+
+
+def _dump(parts: Sequence[Part], name: str, limit: int) -> Minidump | None:
+    """The minidump part: staged in the object store as it arrived, or in memory (a body small and unusual
+    enough for the stdlib parser); an empty one is no dump."""
+    found = [p for p in parts if p.name == name]
+    if len(found) > 1:
+        raise Refusal("malformed_body", "more than one minidump part")
+    if not found:
+        return None
+    staged = found[0].staged
+    if isinstance(staged, StagedObject):
+        return staged if staged.size else b""
+    return _only(found, name, limit, "minidump")
 
 
 def _only(parts: Sequence[Part], name: str, limit: int, what: str) -> bytes | None:
@@ -75,7 +92,7 @@ def decode_native(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpl
     value = json_value(report, "the report part")
     if not isinstance(value, dict):
         raise Refusal("malformed_body", "the report part must be a JSON object")
-    minidump = _only(parts, "minidump", limits.max_minidump_bytes, "minidump")
+    minidump = _dump(parts, "minidump", limits.max_minidump_bytes)
     return CrashUpload("native", value, minidump, _attachments(parts, limits))
 
 
@@ -84,14 +101,15 @@ def _text(part: Part) -> str:
 
 
 def decode_crashpad(parts: Sequence[Part], limits: CrashLimitSettings) -> CrashUpload:
-    dump = _only(parts, CRASHPAD_DUMP, limits.max_minidump_bytes, "minidump") or b""
+    dump = _dump(parts, CRASHPAD_DUMP, limits.max_minidump_bytes) or b""
     notes = {p.name: _text(p) for p in parts if not p.is_file and not p.dropped and len(p.data) <= ANNOTATION_BYTES}
     guid = notes.get("guid", "")
     try:
         install_id = str(uuid.UUID(guid))
     except ValueError:
         install_id = guid  # refused by validation, after the consent check
-    crash_id = notes.get(CRASHPAD_CRASH_ID) or str(uuid.uuid5(_CRASH_ID_NAMESPACE, hashlib.sha256(dump).hexdigest()))
+    digest = dump.sha256() if isinstance(dump, StagedObject) else hashlib.sha256(dump).hexdigest()
+    crash_id = notes.get(CRASHPAD_CRASH_ID) or str(uuid.uuid5(_CRASH_ID_NAMESPACE, digest))
     report: dict[str, object] = {
         "crash_id": crash_id,
         "install_id": install_id,
@@ -123,9 +141,13 @@ async def post_crash(request: web.Request) -> web.Response:
     intake = request.app[INTAKE]
     limits = intake.crash_limits
     admit(intake, request.remote)
-    upload = decode_crash(await read_form(request, limits.max_upload_bytes, crash_part_limits(limits)), limits)
-    crashpad = upload.source == "crashpad"
-    report, clean = await accept_crash(intake, upload, dump_names_exception=crashpad)           # consent → … → spool
+    parts = await read_form(request, limits.max_upload_bytes, crash_part_limits(limits), intake.objects.stage)
+    try:
+        upload = decode_crash(parts, limits)
+        crashpad = upload.source == "crashpad"
+        report, clean = await accept_crash(intake, upload, dump_names_exception=crashpad)       # consent → … → spool
+    finally:
+        discard_parts(parts)  # a refused upload's staged dump; nothing once the dump is committed
     if crashpad:  # Crashpad reads the response body as the report id
         return web.Response(status=200, text=str(report.crash_id))
     answer = CrashAccepted(str(report.crash_id), clean.fingerprint, dict(clean.findings))

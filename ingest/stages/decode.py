@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from ingest.crash.multipart import FormReader, Part, PartLimits
+from ingest.crash.multipart import FormReader, Part, PartLimits, PartSink
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
 from ingest.stages.encodings import Identity, decoder_for
@@ -66,12 +66,25 @@ async def stream_body(request: web.Request, max_bytes: int, max_plain_bytes: int
     decoder.finish()
 
 
-async def read_form(request: web.Request, max_bytes: int, limits: PartLimits) -> list[Part]:
+async def read_form(request: web.Request, max_bytes: int, limits: PartLimits,
+                    stage: Callable[[], PartSink] | None = None) -> list[Part]:
     """The multipart form, parsed as the (decompressing) body arrives: the media type is checked before a byte is
-    read, the part count and sizes while reading."""
-    reader = FormReader(request.headers.get("Content-Type", ""), limits=limits)
-    await stream_body(request, max_bytes, max_bytes, reader.feed)
-    return reader.close()
+    read, the part count and sizes while reading. Parts whose limit says `stream` go to sinks from `stage` as
+    they arrive (the caller discards them once done with them, see discard_parts); a refused body leaves none."""
+    reader = FormReader(request.headers.get("Content-Type", ""), limits=limits, stage=stage)
+    try:
+        await stream_body(request, max_bytes, max_bytes, reader.feed)
+        return reader.close()
+    except BaseException:
+        reader.discard()
+        raise
+
+
+def discard_parts(parts: list[Part]) -> None:
+    """Drop what streamed parts wrote and was not committed (a no-op for what was)."""
+    for part in parts:
+        if part.staged is not None:
+            part.staged.discard()
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:

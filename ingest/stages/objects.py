@@ -8,9 +8,10 @@ from datetime import datetime
 
 import msgspec
 
+from ingest.crash.model import Minidump
 from redact.version import REDACTION_VERSION
 from storage.jobs.rescrub import VERSION_METADATA
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, StagedObject
 
 
 class StoredObjects(msgspec.Struct, frozen=True):
@@ -29,13 +30,20 @@ def crash_prefix(crash_id: uuid.UUID, when: datetime) -> str:
     return f"crashes/{when:%Y/%m/%d}/{crash_id}/"
 
 
-def put_objects(store: ObjectStore, prefix: str, minidump: bytes | None, attachments: list[str]) -> StoredObjects:
-    """Blocking: the pipeline calls it on a worker thread, with the minidump and redaction steps."""
+def put_objects(store: ObjectStore, prefix: str, minidump: Minidump | None,
+                attachments: list[str]) -> StoredObjects:
+    """Blocking: the pipeline calls it on a worker thread, with the minidump and redaction steps. A staged dump
+    (written and hashed as it arrived) is committed under its key: no copy, no second hash."""
     written: list[str] = []
+    dump_key, dump_hash, dump_size = "", "", 0
     try:
-        dump_key, dump_hash = "", ""
-        if minidump:
-            dump_key, dump_hash = prefix + "minidump.dmp", hashlib.sha256(minidump).hexdigest()
+        if isinstance(minidump, StagedObject):
+            dump_key, dump_hash, dump_size = prefix + "minidump.dmp", minidump.sha256(), minidump.size
+            minidump.commit(dump_key, metadata={"sha256": dump_hash})
+            written.append(dump_key)
+        elif minidump:
+            dump_key, dump_size = prefix + "minidump.dmp", len(minidump)
+            dump_hash = hashlib.sha256(minidump).hexdigest()
             store.put(dump_key, minidump, metadata={"sha256": dump_hash})
             written.append(dump_key)
         keys, sizes = [], []
@@ -50,7 +58,7 @@ def put_objects(store: ObjectStore, prefix: str, minidump: bytes | None, attachm
     except Exception:
         remove(store, written)
         raise
-    return StoredObjects(dump_key, len(minidump or b""), dump_hash, keys, sizes)
+    return StoredObjects(dump_key, dump_size, dump_hash, keys, sizes)
 
 
 def remove(store: ObjectStore, keys: list[str]) -> None:

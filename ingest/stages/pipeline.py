@@ -18,7 +18,7 @@ from ingest.consent.blocklist import Blocklist
 from ingest.consent.registry import ConsentRegistry
 from ingest.consent.request import check_consent
 from ingest.crash.minidump import MinidumpInfo, parse_minidump
-from ingest.crash.model import CrashReport, CrashUpload
+from ingest.crash.model import CrashReport, CrashUpload, Minidump
 from ingest.durable.records import SpoolBatch, SpoolCrash
 from ingest.durable.spool import SpoolAppender
 from ingest.errors import Refusal
@@ -30,11 +30,11 @@ from ingest.stages.derive import with_dump_context
 from ingest.stages.objects import StoredObjects, crash_prefix, put_objects, remove
 from ingest.stages.redact import RedactedBatch, redact_batch
 from ingest.stages.redact_crash import DeepBudget, RedactedCrash, redact_crash
-from ingest.stages.unpack import unpack_dump
+from ingest.stages.unpack import unpack_dump, unpack_staged
 from ingest.stages.validate import validate_batch, validate_crash
 from redact import Redactor
 from redact.version import REDACTION_VERSION
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, StagedObject
 from storage.rows import CrashRow
 
 
@@ -123,7 +123,8 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
     without an exception of their own). `findings`: counts the front door adds to the row's redactions.
     `budget`: the request's deep-tier budget, shared by the crashes of one request (default: this crash's own)."""
     check_consent(upload.report, "crash_report")                                               # consent (request)
-    if upload.minidump:  # gzip / zstd / bzip2 / xz dumps, as Relay accepts them
+    # gzip / zstd / bzip2 / xz dumps, as Relay accepts them (a staged dump: on the worker thread, below)
+    if isinstance(upload.minidump, bytes) and upload.minidump:
         upload = msgspec.structs.replace(upload, minidump=unpack_dump(upload.minidump,
                                                                       intake.crash_limits.max_minidump_bytes))
     now = datetime.now(UTC)
@@ -153,13 +154,31 @@ async def accept_crash(intake: Intake, upload: CrashUpload, *, dump_names_except
 def _dump_redact_store(upload: CrashUpload, report: CrashReport, intake: Intake, prefix: str,
                        dump_names_exception: bool,
                        budget: DeepBudget) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
-    """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects."""
-    dump = parse_minidump(upload.minidump) if upload.minidump else None
+    """The CPU-heavy and blocking steps in one worker-thread hop: minidump, redact, objects. A staged dump is
+    decompressed here if it came compressed, read where it lies (mapped: the streams the stages use), and
+    committed under its key with the other objects."""
+    minidump = upload.minidump
+    if not isinstance(minidump, StagedObject):
+        return _redact_store(upload, report, intake, prefix, dump_names_exception, budget,
+                             parse_minidump(minidump, ids=False) if minidump else None, minidump)
+    unpacked = unpack_staged(minidump, intake.crash_limits.max_minidump_bytes, intake.objects.stage)
+    try:
+        with unpacked.mapped() as view:
+            dump = parse_minidump(view, ids=False)
+        return _redact_store(upload, report, intake, prefix, dump_names_exception, budget, dump, unpacked)
+    finally:
+        if unpacked is not minidump:
+            unpacked.discard()  # nothing once committed; the caller discards what was uploaded
+
+
+def _redact_store(upload: CrashUpload, report: CrashReport, intake: Intake, prefix: str,
+                  dump_names_exception: bool, budget: DeepBudget, dump: MinidumpInfo | None,
+                  minidump: Minidump | None) -> tuple[MinidumpInfo | None, RedactedCrash, StoredObjects]:
     kind = dump.exception_name if dump_names_exception and dump and dump.exception_name else None
     report = with_dump_context(report, dump)  # OS, OS version, app version the upload did not give
     clean = redact_crash(report, dump, upload.attachments, intake.redactor,
                          exception_type=kind or report.exception.type, budget=budget)
-    return dump, clean, put_objects(intake.objects, prefix, upload.minidump, clean.attachments)
+    return dump, clean, put_objects(intake.objects, prefix, minidump, clean.attachments)
 
 
 def _crash_row(report: CrashReport, upload: CrashUpload, dump: MinidumpInfo | None, clean: RedactedCrash,

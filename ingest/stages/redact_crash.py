@@ -87,6 +87,11 @@ class ResultCache:
 class Caches(msgspec.Struct):
     fast: ResultCache
     deep: ResultCache
+    modules: ResultCache  # whole module lists: one lookup per dump instead of one per module
+
+
+MODULE_LISTS = 256  # module lists remembered per Redactor (an app version's list, per install path)
+MODULE_LIST_MAX_CHARS = 64 << 10  # longer lists are redacted module by module (at most ~16 MiB cached in all)
 
 
 _CACHES: weakref.WeakKeyDictionary[Redactor, Caches] = weakref.WeakKeyDictionary()
@@ -115,7 +120,7 @@ def caches(redactor: Redactor) -> Caches:
     found = _CACHES.get(redactor)
     if found is None:
         with _CACHES_LOCK:
-            found = _CACHES.setdefault(redactor, Caches(ResultCache(), ResultCache()))
+            found = _CACHES.setdefault(redactor, Caches(ResultCache(), ResultCache(), ResultCache(MODULE_LISTS)))
     return found
 
 
@@ -156,8 +161,9 @@ class _Scrubber:
         self.budget = budget or DeepBudget(1 << 62)
         self._partial = False  # the last computed result skipped the deep tier: not to be cached as its answer
 
-    def _cached(self, cache: ResultCache, kind: str, text: str, compute: Callable[[], Result]) -> str:
-        if len(text) > CACHE_MAX_CHARS:
+    def _cached(self, cache: ResultCache, kind: str, text: str, compute: Callable[[], Result],
+                cap: int = CACHE_MAX_CHARS) -> str:
+        if len(text) > cap:
             value, findings = compute()
         else:
             key = _key(kind, text)
@@ -187,6 +193,21 @@ class _Scrubber:
             return result.value, tuple(result.findings.items())
 
         return self._cached(self.caches.fast, "v:", text, compute) if text else text
+
+    def modules(self, paths: list[str]) -> list[str]:
+        """A dump's module paths, each as versioned() gives it. The same list comes with every crash of an app
+        version from one install path: remembered whole, it costs one digest instead of one per module."""
+        if not paths:
+            return []
+        joined = "\0".join(paths)
+        if len(joined) > MODULE_LIST_MAX_CHARS or joined.count("\0") != len(paths) - 1:
+            return [self.versioned(path) for path in paths]  # too long, or a path holding the separator
+
+        def compute() -> Result:
+            each = _Scrubber(self.redactor, self.budget)
+            return "\0".join(each.versioned(path) for path in paths), tuple(each.findings.items())
+
+        return self._cached(self.caches.modules, "m:", joined, compute, cap=MODULE_LIST_MAX_CHARS).split("\0")
 
     def prose(self, text: str, field: str) -> str:
         """Free text: the fast tier, then the deep tier where NER can find something."""
@@ -264,7 +285,7 @@ def redact_crash(report: CrashReport, dump: MinidumpInfo | None, attachments: li
     message = scrub.prose(report.exception.message, "exception.message")
     kind = scrub.text(exception_type)
     frames = [_frame(f, scrub) for f in _crashing_frames(report)]
-    modules = [scrub.versioned(m.path) for m in dump.modules] if dump and dump.ok else []
+    modules = scrub.modules([m.path for m in dump.modules]) if dump and dump.ok else []
     if not frames and dump is not None and dump.ok:
         frames = _faulting_module(dump, modules)
     extra = scrub.extra({key: str(value) for key, value in report.extra.items()})

@@ -4,6 +4,7 @@ from storage.errors import ObjectNotFound, StorageError, StorageUnavailable
 from storage.objects.base import ObjectInfo, ObjectStat, ObjectStore, validate_key, validate_metadata
 from storage.objects.local import LocalObjectStore
 from storage.objects.s3 import S3ObjectStore
+from storage.objects.staged import StagedObject
 from storage.objects.url import S3Target, open_object_store, parse_object_url
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "ObjectStore",
     "S3ObjectStore",
     "S3Target",
+    "StagedObject",
     "StorageError",
     "StorageUnavailable",
     "open_object_store",

@@ -8,10 +8,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
 from storage.errors import StorageError, StorageUnavailable
+
+if TYPE_CHECKING:
+    from storage.objects.staged import StagedObject
 
 DEFAULT_SETTING = "objects.url"
 MAX_KEY_LENGTH = 512
@@ -88,11 +92,24 @@ class ObjectStore(ABC):
     """
 
     setting: str = DEFAULT_SETTING  # the configuration key named in start-up errors
+    staging_dir: str | None = None  # where stage() writes (see there)
 
     @abstractmethod
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
             metadata: dict[str, str] | None = None) -> None:
         """Store ``data`` under ``key`` whole (readers see the old object or the new one, never a part)."""
+
+    def put_file(self, key: str, file: BinaryIO, size: int, *, content_type: str = "application/octet-stream",
+                 metadata: dict[str, str] | None = None) -> None:
+        """`put` of the `size` bytes read from `file`; stores that can upload from a file override it."""
+        self.put(key, file.read(size), content_type=content_type, metadata=metadata)
+
+    def stage(self) -> StagedObject:
+        """An object to write as it arrives and to commit under a key later (storage/objects/staged.py): here in
+        an anonymous temporary file under `staging_dir` (the system's when None), uploaded by `put_file`."""
+        from storage.objects.staged import TempStaged
+
+        return TempStaged(self, self.staging_dir)
 
     @abstractmethod
     def get(self, key: str) -> bytes: ...

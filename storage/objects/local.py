@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from storage.errors import ObjectNotFound, StorageUnavailable
 from storage.objects.base import DEFAULT_SETTING, ObjectInfo, ObjectStat, ObjectStore, validate_key, validate_metadata
+from storage.objects.staged import STAGE_BUFFER, StagedObject
 
 # Object files carry a suffix with '~', a character keys cannot contain, so the object "a" (a~data) and the
 # directory of "a/b" (a/) never collide, and temporary files (~tmp-*) can never be mistaken for objects.
@@ -20,6 +23,9 @@ META_SUFFIX = "~meta.json"
 TMP_PREFIX = "~tmp-"
 # A put can race a delete that prunes the now-empty directory it is writing into; one more try wins.
 _PUT_ATTEMPTS = 3
+# Staged objects (stage()) are written at the root as TMP_PREFIX files and renamed into place on commit; one left
+# by a killed process is removed at the next start-up once older than this (an upload never takes so long).
+STALE_STAGED_S = 3600
 
 
 class LocalObjectStore(ObjectStore):
@@ -42,17 +48,12 @@ class LocalObjectStore(ObjectStore):
 
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
             metadata: dict[str, str] | None = None) -> None:
-        validate_key(key)
-        sidecar = {"content_type": content_type, "metadata": validate_metadata(metadata, content_type)}
-        path = self._path(key)
-        with self._translated("put", key):
-            for attempt in range(_PUT_ATTEMPTS):
-                try:
-                    self._write_object(path, data, json.dumps(sidecar).encode())
-                    return
-                except FileNotFoundError:
-                    if attempt == _PUT_ATTEMPTS - 1:
-                        raise
+        self._put(key, data, content_type, metadata)
+
+    def stage(self) -> StagedObject:
+        """Spilled (past STAGE_BUFFER) at the root, on the objects' file system: commit is an fsync and a
+        rename, not a copy."""
+        return _LocalStaged(self)
 
     def get(self, key: str) -> bytes:
         validate_key(key)
@@ -101,16 +102,44 @@ class LocalObjectStore(ObjectStore):
     def _prepare(self) -> None:
         with self._translated("create the directory"):
             _makedirs(self.root)
+            self._remove_stale_staged()
+
+    def _remove_stale_staged(self) -> None:
+        """Staged objects of processes killed mid-upload (kill -9): never committed, never to be."""
+        cutoff = time.time() - STALE_STAGED_S
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.name.startswith(TMP_PREFIX) and entry.is_file(follow_symlinks=False):
+                    with suppress(FileNotFoundError):
+                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                            os.unlink(entry.path)
 
     def _path(self, key: str) -> Path:
         """The object's path without suffix; safe because validate_key refused '..', '.' and leading '/'."""
         return self.root.joinpath(*key.split("/"))
 
-    def _write_object(self, path: Path, data: bytes, sidecar: bytes) -> None:
+    def _write_object(self, path: Path, data: bytes | Path, sidecar: bytes) -> None:
+        """`data` as bytes, or as a written and fsync'd file on this file system to rename into place."""
         _makedirs(path.parent)
         _write_file(_meta(path), sidecar)  # sidecar first: whoever sees the new data sees its metadata
-        _write_file(_data(path), data)
+        if isinstance(data, Path):
+            os.replace(data, _data(path))
+        else:
+            _write_file(_data(path), data)
         _fsync_dir(path.parent)  # make both renames durable before put returns
+
+    def _put(self, key: str, data: bytes | Path, content_type: str, metadata: dict[str, str] | None) -> None:
+        validate_key(key)
+        sidecar = {"content_type": content_type, "metadata": validate_metadata(metadata, content_type)}
+        path = self._path(key)
+        with self._translated("put", key):
+            for attempt in range(_PUT_ATTEMPTS):
+                try:
+                    self._write_object(path, data, json.dumps(sidecar).encode())
+                    return
+                except FileNotFoundError:
+                    if attempt == _PUT_ATTEMPTS - 1:
+                        raise
 
     def _walk(self, start: Path) -> Iterator[ObjectInfo]:
         for directory, _dirs, files in os.walk(start):
@@ -186,3 +215,25 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class _LocalStaged(StagedObject):
+    def __init__(self, store: LocalObjectStore) -> None:
+        super().__init__(store)
+        self._local = store
+        self._tmp: Path | None = None
+
+    def _open(self) -> BinaryIO:
+        self._tmp = self._local.root / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+        fd = os.open(self._tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        return open(fd, "w+b", buffering=STAGE_BUFFER)
+
+    def _commit_file(self, file: BinaryIO, key: str, content_type: str, metadata: dict[str, str] | None) -> None:
+        assert self._tmp is not None
+        with self._local._translated("put", key):
+            os.fsync(file.fileno())
+        self._local._put(key, self._tmp, content_type, metadata)
+
+    def _remove(self) -> None:
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)

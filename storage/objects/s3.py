@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import certifi
@@ -39,7 +40,7 @@ class S3ObjectStore(ObjectStore):
 
     def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, *, region: str = "us-east-1",
                  sse: str = "s3", create_bucket: bool = False, setting: str = DEFAULT_SETTING,
-                 ca_file: str = "") -> None:
+                 ca_file: str = "", staging_dir: str | None = None) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
             raise ValueError(f"{setting}: S3 endpoint must look like https://host:port, not {endpoint!r}")
@@ -53,6 +54,7 @@ class S3ObjectStore(ObjectStore):
         self.sse = sse
         self.create_bucket = create_bucket
         self.setting = setting
+        self.staging_dir = staging_dir  # stage(): a temporary file here, uploaded from the file on commit
         self._sse = _sse_from(sse, setting)
         self._http = urllib3.PoolManager(timeout=TIMEOUT, retries=RETRIES, maxsize=10, cert_reqs="CERT_REQUIRED",
                                          ca_certs=ca_file or os.environ.get("SSL_CERT_FILE") or certifi.where())
@@ -72,6 +74,16 @@ class S3ObjectStore(ObjectStore):
         with self._translated("put", key):
             self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type,
                                     metadata=headers, sse=self._sse)
+
+    def put_file(self, key: str, file: BinaryIO, size: int, *, content_type: str = "application/octet-stream",
+                 metadata: dict[str, str] | None = None) -> None:
+        """Uploaded from the file as minio reads it (one PUT, or a multipart upload past 5 MiB parts)."""
+        validate_key(key)
+        metadata = validate_metadata(metadata, content_type)
+        headers: DictType = {META_HEADER + name: value for name, value in metadata.items()}
+        with self._translated("put", key):
+            self._client.put_object(self.bucket, key, file, size, content_type=content_type, metadata=headers,
+                                    sse=self._sse)
 
     def get(self, key: str) -> bytes:
         validate_key(key)

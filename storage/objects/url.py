@@ -65,7 +65,8 @@ def open_object_store(url: str, data_dir: Path, *, setting: str = DEFAULT_SETTIN
     target = parse_object_url(url, data_dir, setting=setting)
     if isinstance(target, Path):
         return LocalObjectStore(target, setting=setting)
-    return S3ObjectStore(**dataclasses.asdict(target), setting=setting)
+    # Staged uploads (stage()) wait in the data dir, as the spool does, not in a /tmp that may be memory.
+    return S3ObjectStore(**dataclasses.asdict(target), setting=setting, staging_dir=str(data_dir))
 
 
 def _flag(options: dict[str, str], name: str, setting: str) -> bool:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
+import os
+import threading
+import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,7 +61,8 @@ def form(parts: list[tuple[str, bytes, str | None]]) -> aiohttp.FormData:
         if filename is None:  # a plain form field (a Crashpad annotation)
             data.add_field(name, value.decode("utf-8", "replace"))
         else:
-            data.add_field(name, value, filename=filename, content_type="application/octet-stream")
+            body = io.BytesIO(value) if len(value) > 1 << 20 else value  # aiohttp warns about large raw bytes
+            data.add_field(name, body, filename=filename, content_type="application/octet-stream")
     return data
 
 
@@ -269,3 +276,110 @@ async def test_planted_personal_data_is_not_stored_on_repeat(client: TestClient,
         if source == "crashpad":
             assert extra["ver"] == "28.2.1" and extra["ptype"] == "made by [person]"
             assert app == "Example App"
+
+
+# --- big dumps: staged in the object store as they arrive ---------------------------------------------------------
+
+BIG_DUMP = WINDOWS_DUMP + bytes(range(256)) * ((3 << 20) // 256)  # past the staging buffer: spilled to a file
+
+
+def staged_leftovers(settings: Settings) -> list[Path]:
+    """Files a staged dump could leave: the local store's spilled files, anything new in the data dir's top."""
+    root = settings.data_path
+    return [path for path in [*root.glob("~tmp-*"), *root.glob("objects/~tmp-*"), *root.glob("tmp*")]]
+
+
+async def test_a_big_dump_is_stored_byte_for_byte(app_on_each_store: tuple[TestClient, Settings],
+                                                  store: ClickHouseStore) -> None:
+    client, settings = app_on_each_store
+    body = report()
+    response = await client.post("/v1/crashes", data=native(body, dump=BIG_DUMP))
+    assert response.status == 202, await response.text()
+    await drain(client)
+    rows = store.query(f"SELECT minidump_key, minidump_size, minidump_sha256, minidump_parsed, dump_exception_name "
+                       f"FROM {store.database}.crashes").rows
+    key, size, digest, parsed, name = rows[0]
+    assert (size, digest, parsed, name) == (len(BIG_DUMP), hashlib.sha256(BIG_DUMP).hexdigest(), True,
+                                            "EXCEPTION_ACCESS_VIOLATION")
+    stored = open_objects(settings)
+    try:
+        assert stored.get(key) == BIG_DUMP
+    finally:
+        stored.close()
+    assert staged_leftovers(settings) == []
+
+
+def _crashpad(dump: bytes, guid: str, consent: bytes = b"granted") -> aiohttp.FormData:
+    return form([("guid", guid.encode(), None), ("consent_crash_report", consent, None),
+                 ("upload_file_minidump", dump, "upload.dmp")])
+
+
+@pytest.mark.parametrize(("payload", "status"), [
+    (lambda: _crashpad(BIG_DUMP, uuid.uuid4().hex, consent=b"denied"), 403),        # consent, after the dump
+    (lambda: _crashpad(BIG_DUMP, "not-a-guid"), 422),                               # validation, after consent
+    (lambda: native(report(), dump=BIG_DUMP, attachments=(b"\xff\xfe",)), 422),     # decoding, after the dump
+    (lambda: form([("report", msgspec.json.encode(report()), "r.json"), ("minidump", BIG_DUMP, "a.dmp"),
+                   ("minidump", BIG_DUMP, "b.dmp")]), 400),                        # two dumps
+], ids=["no-consent", "bad-install-id", "binary-attachment", "two-dumps"])
+async def test_an_upload_refused_after_its_dump_was_staged_leaves_nothing(
+        app_on_each_store: tuple[TestClient, Settings], store: ClickHouseStore, payload: Any, status: int) -> None:
+    client, settings = app_on_each_store
+    response = await client.post("/v1/crashes", data=payload())
+    assert response.status == status, await response.text()
+    await drain(client)
+    assert store.query(f"SELECT count() FROM {store.database}.crashes").rows == [[0]]
+    assert objects_of(settings) == []
+    assert staged_leftovers(settings) == []
+
+
+def _rss() -> int:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def test_a_60_mib_dump_does_not_grow_the_worker_by_its_size(make_settings: Any,
+                                                                  store: ClickHouseStore) -> None:
+    """The dump streams from the socket to the object store: the process (server and client here) grows by a
+    few MiB, not by the 60 MiB of the dump (it used to hold the part, a copy, and the stored bytes)."""
+    dump_size = 60 << 20
+    settings = make_settings(CONSENTRY_CRASH_LIMITS_MAX_MINIDUMP_BYTES=str(64 << 20),
+                             CONSENTRY_CRASH_LIMITS_MAX_UPLOAD_BYTES=str(70 << 20))
+    boundary = "consentry-big-dump"
+    filler = bytes(range(256)) * 1024  # 256 KiB, sent again and again
+
+    async def body(report_body: dict[str, Any]) -> AsyncIterator[bytes]:
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"report\"; filename=\"r.json\"\r\n"
+               f"Content-Type: application/json\r\n\r\n").encode() + msgspec.json.encode(report_body)
+        yield (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"minidump\"; filename=\"c.dmp\"\r\n"
+               f"Content-Type: application/octet-stream\r\n\r\n").encode() + WINDOWS_DUMP
+        sent = len(WINDOWS_DUMP)
+        while sent < dump_size:
+            piece = filler[:dump_size - sent]
+            sent += len(piece)
+            yield piece
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        small = await client.post("/v1/crashes", data=native(report()))  # warm: imports, caches, the first row
+        assert small.status == 202
+        baseline, peak, sampling = _rss(), [0], [True]
+
+        def sample() -> None:
+            while sampling[0]:
+                peak[0] = max(peak[0], _rss())
+                time.sleep(0.002)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            response = await client.post("/v1/crashes", data=body(report()), headers=headers)
+            assert response.status == 202, await response.text()
+        finally:
+            sampling[0] = False
+            sampler.join()
+        await drain(client)
+    growth = peak[0] - baseline
+    assert growth < 16 << 20, f"RSS grew by {growth >> 20} MiB for a {dump_size >> 20} MiB dump"
+    assert store.query(f"SELECT minidump_size, minidump_parsed FROM {store.database}.crashes "
+                       f"WHERE minidump_size > 1000000").rows == [[dump_size, True]]
+    assert staged_leftovers(settings) == []

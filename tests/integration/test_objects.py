@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -12,7 +13,8 @@ import pytest
 from s3server import S3Server, admin_client
 
 from storage.errors import ObjectNotFound, StorageUnavailable
-from storage.objects import ObjectStore, S3ObjectStore, open_object_store
+from storage.objects import ObjectStore, S3ObjectStore, StagedObject, open_object_store
+from storage.objects.staged import STAGE_BUFFER
 
 BAD_KEYS = ["", "/abs/key", "a/../b", "..", "a/./b", "a//b", "a/", "taxes 2025.pdf", "C:\\Users\\bob", "naïve",
             "a\x00b", "~backup", "%2e%2e/x", "a?b", "x" * 513]
@@ -31,6 +33,40 @@ def s3_store(server: S3Server, bucket: str, **options: str) -> S3ObjectStore:
 
 
 # --- the contract, on both stores --------------------------------------------------------------------------------
+
+
+SPILLED = os.urandom(STAGE_BUFFER) * 2 + b"tail"  # past the memory buffer: written to a file as it arrives
+
+
+def _staged(store: ObjectStore, data: bytes, piece: int = 64 << 10) -> StagedObject:
+    staged = store.stage()
+    for start in range(0, len(data), piece):
+        staged.write(memoryview(data)[start:start + piece])
+    return staged
+
+
+@pytest.mark.parametrize("data", [b"MDMP small dump", SPILLED], ids=["in-memory", "spilled"])
+def test_a_staged_object_is_committed_whole(object_store: ObjectStore, data: bytes) -> None:
+    staged = _staged(object_store, data)
+    assert staged.spilled == (len(data) > STAGE_BUFFER)
+    assert (staged.size, staged.sha256(), staged.head) == (len(data), hashlib.sha256(data).hexdigest(), data[:8])
+    with staged.mapped() as view:
+        assert view[:16] == data[:16] and view[-4:] == data[-4:] and len(view) == len(data)
+    assert b"".join(staged.chunks()) == data
+    staged.commit("crashes/c1/minidump.dmp", metadata={"sha256": staged.sha256()})
+    staged.discard()  # after a commit: nothing
+    assert object_store.get("crashes/c1/minidump.dmp") == data
+    assert object_store.stat("crashes/c1/minidump.dmp").metadata == {"sha256": hashlib.sha256(data).hexdigest()}
+
+
+@pytest.mark.parametrize("data", [b"MDMP small dump", SPILLED], ids=["in-memory", "spilled"])
+def test_a_discarded_staged_object_leaves_nothing(object_store: ObjectStore, data: bytes) -> None:
+    staged = _staged(object_store, data)
+    staged.discard()
+    staged.discard()
+    assert object_store.list("") == []
+    with pytest.raises(ValueError):
+        staged.commit("crashes/c1/minidump.dmp")
 
 
 def test_check_leaves_no_probe_behind(object_store: ObjectStore) -> None:

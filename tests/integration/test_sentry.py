@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import io
 import json
 import threading
 import time
@@ -394,6 +395,27 @@ async def test_minidump_endpoint_honours_markers(sentry: tuple[TestClient, Setti
     assert response.status == 200
     await settle(client)
     assert crashes(store) == [] and objects(settings) == {} and dropped(client, "marker_denies") == 1
+
+
+@pytest.mark.parametrize("consent", ["crash", "analytics"])
+async def test_a_big_minidump_is_staged_as_it_arrives(sentry: tuple[TestClient, Settings], store: ClickHouseStore,
+                                                      consent: str) -> None:
+    """Past the 1 MiB staging buffer the dump is written to the store's directory while it is read: stored byte
+    for byte when kept, and no file left behind when the upload is dropped."""
+    client, settings = sentry
+    dump = (DUMPS / "windows_amd64.dmp").read_bytes() + bytes(range(256)) * (3 << 12)
+    form = aiohttp.FormData()
+    form.add_field("upload_file_minidump", io.BytesIO(dump), filename="c.dmp", content_type="application/octet-stream")
+    form.add_field("sentry[tags][consent]", consent)
+    response = await client.post(f"/api/3/minidump/?sentry_key={KEY}", data=form)
+    assert response.status == 200, await response.text()
+    await settle(client)
+    if consent == "crash":
+        (row,) = crashes(store)
+        assert objects(settings)[row["minidump_key"]] == dump and row["minidump_parsed"] is True
+    else:
+        assert crashes(store) == [] and objects(settings) == {}
+    assert list(settings.data_path.glob("objects/~tmp-*")) == []
 
 
 # -- the real sentry_sdk -------------------------------------------------------------------------------------

@@ -180,3 +180,70 @@ def test_many_empty_parts_are_refused_quickly(shape: str) -> None:
         parse_form(body, TYPE)
     assert refused.value.code == "malformed_body"
     assert time.thread_time() - started < 0.5
+
+
+class Sink:
+    """A PartSink that records what it was given (copies: the views are of the reader's buffer)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.discarded = False
+
+    def write(self, data: memoryview) -> None:
+        self.pieces.append(bytes(data))
+
+    def discard(self) -> None:
+        self.discarded = True
+
+
+def streaming(sinks: list[Sink], cap: int = 1 << 20) -> tuple[multipart.PartLimits, object]:
+    def limits(name: str, is_file: bool) -> PartLimit:
+        return PartLimit(cap, stream=True) if name == "dump" else PartLimit(1024)
+
+    def stage() -> Sink:
+        sinks.append(Sink())
+        return sinks[-1]
+
+    return limits, stage
+
+
+def test_a_streamed_part_goes_to_its_sink_as_it_arrives_never_held() -> None:
+    dump = random.Random(7).randbytes(200_000)
+    body = part("note", b"hello") + part("dump", dump, "d.dmp") + f"--{B}--\r\n".encode()
+    sinks: list[Sink] = []
+    limits, stage = streaming(sinks)
+    reader = FormReader(TYPE, limits=limits, stage=stage)  # type: ignore[arg-type]
+    for start in range(0, len(body), 7000):
+        reader.feed(body[start:start + 7000])
+        assert sum(len(p) for s in sinks for p in s.pieces) <= start + 7000  # written while reading
+    note, streamed = reader.close()
+    assert (note.data, note.staged) == (b"hello", None)
+    assert streamed.data == b"" and streamed.staged is sinks[0] and len(sinks) == 1
+    assert b"".join(sinks[0].pieces) == dump and len(sinks[0].pieces) > 1
+
+
+def test_a_streamed_part_over_its_cap_is_refused_and_its_sink_dropped() -> None:
+    body = part("dump", b"x" * 5000, "d.dmp") + f"--{B}--\r\n".encode()
+    sinks: list[Sink] = []
+    limits, stage = streaming(sinks, cap=4000)
+    reader = FormReader(TYPE, limits=limits, stage=stage)  # type: ignore[arg-type]
+    with pytest.raises(Refusal) as refused:
+        for start in range(0, len(body), 1000):
+            reader.feed(body[start:start + 1000])
+    assert refused.value.code == "part_too_large"
+    reader.discard()
+    assert [s.discarded for s in sinks] == [True]
+
+
+def test_an_unusual_small_body_drops_its_sinks_and_reads_in_memory() -> None:
+    """No closing delimiter: found only at the end, after the part began streaming; the stdlib parser reads the
+    body again, every part into memory."""
+    body = part("dump", b"MDMP data " * 100, "d.dmp")
+    sinks: list[Sink] = []
+    limits, stage = streaming(sinks)
+    reader = FormReader(TYPE, limits=limits, stage=stage)  # type: ignore[arg-type]
+    reader.feed(body)
+    assert len(sinks) == 1 and sinks[0].pieces  # streaming had begun
+    (dump,) = reader.close()
+    assert dump.data == b"MDMP data " * 100 and dump.staged is None
+    assert sinks[0].discarded

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from storage.errors import StorageUnavailable
 from storage.objects import LocalObjectStore, S3ObjectStore, open_object_store, parse_object_url, validate_key
+from storage.objects.local import STALE_STAGED_S, TMP_PREFIX
+from storage.objects.staged import STAGE_BUFFER
 from storage.objects.url import S3Target
 
 GOOD_KEYS = ["a", "dumps/3f2a9c1e-7b1d-4e0a-9d7c-0c1f5e2b8a41/r1.dmp", "x/y.z/_w-v", ".hidden/a", "a..b", "A/B"]
@@ -177,3 +181,43 @@ def test_only_the_s3_module_imports_minio() -> None:
     importers = [path.relative_to(root).as_posix() for package in ("ingest", "redact", "storage")
                  for path in (root / package).rglob("*.py") if "minio" in path.read_text()]
     assert importers == ["storage/objects/s3.py"]
+
+
+# --- staged objects ----------------------------------------------------------------------------------------------
+
+
+def _leftovers(store: LocalObjectStore) -> list[str]:
+    return sorted(path.name for path in store.root.iterdir() if path.name.startswith(TMP_PREFIX))
+
+
+def test_a_spilled_staged_object_is_renamed_into_place(store: LocalObjectStore) -> None:
+    """Past the memory buffer the object is a file at the store's root, owner-only, that commit renames."""
+    staged = store.stage()
+    staged.write(b"MDMP" + b"\0" * STAGE_BUFFER)
+    assert staged.spilled
+    (spilled,) = _leftovers(store)
+    assert mode(store.root / spilled) == 0o600
+    staged.write(b"end")
+    staged.commit("crashes/2026/01/02/c1/minidump.dmp")
+    assert _leftovers(store) == []
+    assert store.get("crashes/2026/01/02/c1/minidump.dmp") == b"MDMP" + b"\0" * STAGE_BUFFER + b"end"
+
+
+def test_a_discarded_spilled_object_leaves_no_file(store: LocalObjectStore) -> None:
+    staged = store.stage()
+    staged.write(b"x" * (STAGE_BUFFER + 1))
+    assert len(_leftovers(store)) == 1
+    staged.discard()
+    assert _leftovers(store) == [] and store.list("") == []
+
+
+def test_staged_files_of_a_killed_process_are_removed_at_start_up(store: LocalObjectStore) -> None:
+    """A worker killed mid-upload leaves its spilled file; the next start-up removes it once it is stale (a
+    fresh one may belong to a sibling worker still reading its upload)."""
+    stale, fresh = store.root / f"{TMP_PREFIX}stale", store.root / f"{TMP_PREFIX}fresh"
+    stale.write_bytes(b"half a dump")
+    fresh.write_bytes(b"an upload in progress")
+    old = time.time() - STALE_STAGED_S - 60
+    os.utime(stale, (old, old))
+    LocalObjectStore(store.root).check()
+    assert _leftovers(store) == [fresh.name]

@@ -4,16 +4,19 @@ bounded caches that hold no raw text, and planted personal data never kept (anno
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
+from ingest.crash.minidump import parse_minidump
 from ingest.crash.model import CrashReport
 from ingest.stages import redact_crash as stage
 from ingest.stages.redact_crash import ResultCache, caches, needs_ner, redact_crash
 from redact import Redactor
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "minidumps"
 PLANTED = ("alice.johnson@example.com", "/home/alice/", "C:\\Users\\Alice Johnson", "Alice Johnson")
 
 
@@ -214,3 +217,26 @@ def test_ios_container_and_simulator_ids_are_replaced(redactor: Redactor, path: 
     (frame,) = clean.frames
     for text in (frame.module, frame.file):
         assert "0346EA7B" not in text and "jane" not in text and "[id]" in text
+
+
+def test_a_dumps_module_list_is_redacted_as_module_by_module_and_remembered_whole() -> None:
+    """The module paths of a dump (user names in per-user installs) come out as versioned() gives each, with the
+    same findings on every crash, and a repeated list is one lookup."""
+    redactor = Redactor()
+    dump = parse_minidump((FIXTURES / "windows_amd64.dmp").read_bytes())
+    paths = [module.path for module in dump.modules]
+    assert any("Bob Smith" in path for path in paths)
+    expected = [redactor.redact_text(path).value for path in paths]
+    runs = [redact_crash(report(), dump, [], redactor, exception_type="E") for _ in range(3)]
+    for clean in runs:
+        assert clean.dump_modules == expected and all("Bob Smith" not in m for m in clean.dump_modules)
+        assert clean.findings["path.user"] == runs[0].findings["path.user"] >= 2
+    lists = caches(redactor).modules
+    assert (len(lists), lists.misses, lists.hits) == (1, 1, 2)
+
+
+def test_module_paths_holding_the_separator_are_redacted_one_by_one(redactor: Redactor) -> None:
+    scrub = stage._Scrubber(redactor)
+    paths = ["C:\\Users\\Alice Johnson\\a\0b.dll", "C:\\Windows\\System32\\ntdll.dll"]
+    assert scrub.modules(paths) == [scrub.versioned(path) for path in paths]
+    assert "Alice" not in scrub.modules(paths)[0] and scrub.modules([]) == []

@@ -21,7 +21,7 @@ import binascii
 import functools
 import uuid
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,8 +30,8 @@ import msgspec
 from aiohttp import web
 
 from ingest.consent.sdk import authorize, refusal_reason
-from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload
-from ingest.crash.multipart import PartLimit, PartLimits
+from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload, Minidump
+from ingest.crash.multipart import Part, PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.frontdoors.sentry.envelope import Item, parse_envelope
 from ingest.frontdoors.sentry.mapping import (
@@ -50,9 +50,10 @@ from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import decompress, json_value, read_body, read_form
+from ingest.stages.decode import decompress, discard_parts, json_value, read_body, read_form
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
 from ingest.state import INTAKE, METRICS, SETTINGS
+from storage.objects import StagedObject
 
 SDK = "sentry"
 SOURCE = "sentry"  # crashes.source and consentry_crashes_accepted_total{source}
@@ -154,21 +155,23 @@ def _json(item: Item, limit: int) -> dict[str, Any]:
     return value
 
 
-def _files(files: list[tuple[bool, bytes]], limits: CrashLimitSettings,
-           metrics: Metrics) -> tuple[bytes | None, list[Attachment]]:
+def _files(files: Sequence[tuple[bool, Minidump]], limits: CrashLimitSettings,
+           metrics: Metrics) -> tuple[Minidump | None, list[Attachment]]:
     """(is minidump, bytes) → the minidump and the text attachments, as the native upload limits them; what does
-    not fit is dropped and counted (the event itself is still kept)."""
-    dump: bytes | None = None
+    not fit is dropped and counted (the event itself is still kept). A minidump may be staged in the object store
+    (the minidump endpoint's part, capped while it was read); attachments are bytes."""
+    dump: Minidump | None = None
     texts: list[Attachment] = []
     for is_dump, data in files:
         if is_dump:
             if dump is not None:
                 _dropped(metrics, "duplicate_item")
-            elif len(data) > limits.max_minidump_bytes:
+            elif (data.size if isinstance(data, StagedObject) else len(data)) > limits.max_minidump_bytes:
                 _dropped(metrics, "minidump_too_large")
             else:
                 dump = data
             continue
+        assert isinstance(data, bytes)
         if len(texts) >= limits.max_attachments:
             _dropped(metrics, "too_many_attachments")
         elif len(data) > limits.max_attachment_bytes:
@@ -182,7 +185,7 @@ def _files(files: list[tuple[bool, bytes]], limits: CrashLimitSettings,
 
 
 async def _crash(intake: Intake, key: IngestKey, event: dict[str, Any], event_id: uuid.UUID,
-                 sent_at: Any, files: list[tuple[bool, bytes]], reply: Reply, items: int) -> bool:
+                 sent_at: Any, files: Sequence[tuple[bool, Minidump]], reply: Reply, items: int) -> bool:
     """An error / message event with its attachments: kept through accept_crash, or dropped and counted (as
     `items` items: an envelope's event and attachments, or one minidump upload and its other files)."""
     metrics, registry, limits = intake.metrics, intake.registry, intake.crash_limits
@@ -289,7 +292,7 @@ def _minidump_part_limits(limits: CrashLimitSettings) -> PartLimits:
 
     def limit(name: str, is_file: bool) -> PartLimit:
         if name == CRASHPAD_DUMP:
-            return PartLimit(limits.max_minidump_bytes)
+            return PartLimit(limits.max_minidump_bytes, stream=True)  # to the object store as it arrives
         return PartLimit(limits.max_attachment_bytes if is_file else MAX_FIELD_BYTES, drop=True)
 
     return limit
@@ -362,10 +365,18 @@ async def post_minidump(request: web.Request) -> web.Response:
     """Crashpad / Breakpad / sentry-native minidump upload: `upload_file_minidump` plus the event as a `sentry`
     JSON field or `sentry[...]` fields; other file parts are attachments. Answers the event id as text."""
     intake = request.app[INTAKE]
-    metrics, limits = intake.metrics, intake.crash_limits
+    limits = intake.crash_limits
     key = authorize(request.app[SETTINGS], sentry_key(request))  # 401 before a byte is read
     admit(intake, request.remote)
-    parts = await read_form(request, limits.max_upload_bytes, _minidump_part_limits(limits))
+    parts = await read_form(request, limits.max_upload_bytes, _minidump_part_limits(limits), intake.objects.stage)
+    try:
+        return await _minidump_upload(intake, key, parts)
+    finally:
+        discard_parts(parts)  # a dropped or refused upload's staged dump; nothing once it is committed
+
+
+async def _minidump_upload(intake: Intake, key: IngestKey, parts: list[Part]) -> web.Response:
+    metrics, limits = intake.metrics, intake.crash_limits
     dumps = [p for p in parts if p.name == CRASHPAD_DUMP]
     if len(dumps) != 1:
         raise Refusal("malformed_body", f"exactly one `{CRASHPAD_DUMP}` part is required")
@@ -380,7 +391,9 @@ async def post_minidump(request: web.Request) -> web.Response:
     others = [p for p in parts if p.is_file and p.name not in skipped]
     if too_large := sum(p.dropped for p in others):
         _dropped(metrics, "attachment_too_large", too_large)
-    files = [(True, dumps[0].data)] + [(False, p.data) for p in others if not p.dropped]
+    staged = dumps[0].staged
+    dump: Minidump = staged if isinstance(staged, StagedObject) and staged.size else dumps[0].data
+    files: list[tuple[bool, Minidump]] = [(True, dump)] + [(False, p.data) for p in others if not p.dropped]
     reply = Reply()
     await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())

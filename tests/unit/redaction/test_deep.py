@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
@@ -57,6 +58,31 @@ def test_analyzer_is_built_once_per_redactor():
     first = r._deep.analyzer()
     r.redact_text("b", tier="deep")
     assert r._deep.analyzer() is first
+
+
+def test_concurrent_first_calls_build_one_analyzer(monkeypatch):
+    """The crash path's first requests arrive on several executor threads at once: one build, not one each."""
+    builds = []
+    real = deep_module.build_analyzer
+
+    def counted(enabled):
+        builds.append(threading.get_ident())
+        return real(enabled)
+
+    monkeypatch.setattr(deep_module, "build_analyzer", counted)
+    r = Redactor()
+    start = threading.Barrier(4)
+
+    def first_call():
+        start.wait()
+        r.redact_text("Jennifer Lawrence called from Paris about the failed sync.", tier="deep")
+
+    threads = [threading.Thread(target=first_call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
 
 
 def test_deep_tier_on_values_and_pattern_recognizers_use_our_rules():
