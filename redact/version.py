@@ -15,7 +15,7 @@ Version 0 is reserved: rows stored before versioning existed (the column's defau
 
 from __future__ import annotations
 
-REDACTION_VERSION = 3
+REDACTION_VERSION = 4
 # sha256 over the files listed by tests/unit/redaction/test_version.py (redact/*.py, redact/rules/*.py,
 # redact/data/*, less the tooling that decides nothing), each as "<path>\0<bytes>\0", in path order.
 RULES_FINGERPRINT = "242d8f80a94a3ca0783bf0cc97f2cc51d946ff2ccb76cc73bee248776ff5070a"
