@@ -95,7 +95,7 @@ RULES: tuple[Rule, ...] = (
         why="a customer's own subdomain on a platform (an Azure/Heroku/Vercel/Netlify/Firebase app, a storage account, "
         "an Atlassian/Slack/Zendesk/Okta/Sentry tenant, an API Gateway id): the label names the customer",
         pattern=rf"""
-            (?<![\w.-])[A-Za-z0-9][A-Za-z0-9-]{{0,62}}
+            (?<![\w.-])[A-Za-z0-9][A-Za-z0-9-]{{0,62}}+(?=\.)     # possessive: a label not before a dot fails at once
             (?=(?:\.[a-z0-9-]{{1,30}}){{0,2}}\.(?:{TENANT_SUFFIXES})(?![\w-]|\.\w))
         """,
         rewrite=_tenant,
