@@ -27,6 +27,7 @@ from redact.model import Redacted, Tier
 from redact.names import NameFinder, load
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
+from redact.rules.network import TENANT_SUFFIXES
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
 from redact.titles import DEFAULT_NAMES, redact_title
 from redact.walk import Walker, json_text
@@ -37,6 +38,7 @@ _SAFE = re.compile(
     rf"""(?x)
       (?!.*(?:macbook|imac|iphone|ipad|mac-mini|fritz\.box))                  # owner-named machines
       (?!.*\.(?:local|lan|home|internal|intranet|corp)\b)                       # LAN and intranet names
+      (?!.*\.(?:{TENANT_SUFFIXES})\Z)                                     # a customer's subdomain (rules.network)
       (?!.*\.(?:{DOC_EXTS})\Z)                                           # report.pdf is a file name
       (?!sk[-_]|rk_|pk_|xox|gh[pousr]_|gl[a-z]{{1,6}}-|ya29|whsec_|hf_|npm_|dckr_|gsk_|r8_|shp|pypi-)  # key prefixes
       (?!gke_|cus_|acct_|ctm_|cust_)                                      # a GKE project, a customer id

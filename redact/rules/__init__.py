@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from redact.rules import accounts, cloud, financial, network, paths, places, secrets, urls
+from redact.rules import (
+    accounts,
+    clients,
+    cloud,
+    financial,
+    machines,
+    mentions,
+    network,
+    paths,
+    places,
+    remotes,
+    secrets,
+    urls,
+)
 from redact.rules.base import Context, Rule
 
 
@@ -16,8 +29,12 @@ def _pick(family: tuple[Rule, ...], *ids: str) -> tuple[Rule, ...]:
 # checksummed numbers before phone numbers, the entropy catch-all last.
 PATTERN_RULES: tuple[Rule, ...] = (
     *_pick(secrets.RULES, "secret.pem", "secret.slack"),
+    *remotes.RULES,
     *urls.RULES,
+    *clients.RULES,
     *accounts.RULES,
+    *mentions.RULES,
+    *machines.RULES,
     *cloud.RULES,
     *_pick(paths.RULES, "path.user"),
     *_pick(
@@ -28,7 +45,7 @@ PATTERN_RULES: tuple[Rule, ...] = (
     ),
     *_pick(network.RULES, "email"),
     *_pick(paths.RULES, "path.file"),
-    *_pick(network.RULES, "mac", "ip.v6", "ip.v4", "hostname"),
+    *_pick(network.RULES, "mac", "ip.v6", "ip.v4", "hostname", "hostname.tenant"),
     *places.RULES,
     *financial.RULES,
     *_pick(secrets.RULES, "secret.entropy"),

@@ -161,14 +161,14 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="install_id",
-        needs=r"Application|CoreSimulator|/data/app/|(?:UUID|Key|ID):|\"\s*:|--crash-reporter-id|/(?:person|device)",
         token="[id]",
         why="per-install and per-device ids: iOS app container and simulator UUIDs in paths, Android's per-install "
         "dir (/data/app/<pkg>-<random>==/), Apple crash-report `Anonymous UUID` and `CrashReporter Key`, "
         "`deviceIdentifierForVendor`, Electron's `--crash-reporter-id`, device and person ids in URL paths",
         pattern=rf"""
             (?:/(?:Bundle|Data|Shared/AppGroup|PluginKitPlugin)/Application/|/var/mobile/Applications/
-               |/CoreSimulator/Devices/|\\/CoreSimulator\\/Devices\\/){_UUID}        # iOS containers, simulator
+               |/Containers/(?:Shared/AppGroup|Data/PluginKitPlugin)/
+               |/CoreSimulator/(?:Devices/)?|\\/CoreSimulator\\/(?:Devices\\/)?){_UUID}   # iOS containers, simulator
           | (?<=/data/app/)(?:~~[\w-]{{8,32}}==/)?[\w.]{{1,200}}-[\w-]{{8,32}}==      # Android per-install dir
           | (?<=/data/app/)~~[\w-]{{8,32}}==
           | (?:Anonymous[ ]UUID|CrashReporter[ ]Key|Device[ ]ID|Installation[ ]ID):[ \t]{{1,20}}
@@ -176,6 +176,28 @@ RULES: tuple[Rule, ...] = (
           | "(?:deviceIdentifierForVendor|advertisingIdentifier|idfa|idfv|androidId|android_id|device_id|deviceId
                |installationId|installation_id|install_id|anonymousId|anonymous_id|machineId|machine_id)"
             \s*:\s*"[\w-]{{8,64}}(?=")
+          | "(?:udid|UDID|deviceUDID|telemetry\.machineId|macMachineId|devDeviceId|sqmId|fid
+               |firebase_installation_id|appInstanceId|app_instance_id)"\s*:\s*"[\w-]{{8,64}}(?=")
+            # the same keys unquoted, in log lines and Python reprs: device_id=..., 'distinct_id': '...'
+          | (?<![\w.-])['"]?(?i:device[_-]?id|install(?:ation)?[_-]?id|anonymous[_-]?id|android[_-]?id
+               |advertising[_-]?id|idfa|idfv|gaid|adid|distinct[_-]?id|machine[_-]?id|udid)['"]?
+            (?:[ ]?[=:][ ]?)['"]?(?=(?:[A-Za-z_-]{{0,60}}\d){{3}})[\w-]{{8,64}}(?![\w-])   # random: 3+ digits
+            # simctl list: iPhone 15 (<UDID>) (Booted); xcodebuild destinations: platform:iOS Simulator, id:<UDID>
+          | \((?={_UUID}\)[ ]\((?:Booted|Shutdown|Creating|Booting|Shutting[ ]Down)\)){_UUID}
+          | platform:(?:iOS|watchOS|tvOS|visionOS|macOS|DriverKit)(?:[ ]Simulator)?,[ ](?:arch:[\w]{{1,12}},[ ])?
+            (?:variant:[\w ]{{1,24}},[ ])?id:(?:{_UUID}|[0-9A-F]{{8}}-[0-9A-F]{{16}}|[0-9a-f]{{40}})
+            # machine identity lines: system_profiler's Hardware UUID / Provisioning UDID, hostnamectl's Machine ID,
+            # Windows systeminfo's Product ID
+          | (?:Hardware[ ]UUID|Provisioning[ ]UDID):[ \t]{{1,20}}(?:{_UUID}|[0-9A-F]{{8}}-[0-9A-F]{{16}})
+          | (?:Machine|Boot)[ ]ID:[ \t]{{1,20}}[0-9a-f]{{32}}
+          | Product[ ]ID:[ \t]{{1,30}}[0-9A-Z]{{5}}-[0-9A-Z]{{5}}-[0-9A-Z]{{5}}-[0-9A-Z]{{5}}
+            # adb devices: <serial>\tdevice
+          | (?<![^\n\r])(?!emulator-)[A-Za-z0-9][A-Za-z0-9.:-]{{5,40}}(?=\t(?:device|unauthorized|offline)\b)
+            # Android's default DHCP host name (android-<Android ID>), Apple device UDIDs (<chip id>-<ECID>)
+          | (?<![\w-])android-[0-9a-f]{{16}}(?![\w-])
+          | (?<![A-Za-z0-9])0000[0-9]{{4}}-00[0-9A-F]{{14}}(?![A-Za-z0-9])
+            # LinkedIn member URN ids (ACoAA.../ACwAA...)
+          | (?<![\w-])AC[ow]AA[A-Za-z0-9_-]{{28,40}}(?![\w-])
           | --crash-reporter-id[ =]{_UUID}
           | /(?:person|persons|device|devices)/{_UUID}
         """,
@@ -187,8 +209,21 @@ RULES: tuple[Rule, ...] = (
                  "Anonymous UUID:        4B71C2E0-9D3A-5E18-A7F4-2C95D0B6E813",
                  "CrashReporter Key:   9c31d7e0b4a2f68813ce5f0a7d92b1e46c08f3aa",
                  '{"deviceIdentifierForVendor":"3F9AC1D7-62B0-5E48-A9C3-D0E71B84F256"}',
-                 "https://app.posthog.com/person/0a7d9c4e-2f61-4b83-95e0-c1b3d8f6a247#activeTab=events"),
+                 "https://app.posthog.com/person/0a7d9c4e-2f61-4b83-95e0-c1b3d8f6a247#activeTab=events",
+                 '"udid" : "3C6E0A52-9B1F-4D27-A8E4-71F0B2D9C5E3",',
+                 "/Logs/CoreSimulator/3C6E0A52-9B1F-4D27-A8E4-71F0B2D9C5E3",
+                 "    iPhone 15 Pro (9A2C51E4-3B7D-4F08-8E61-C0D5A4B3F217) (Booted) ",
+                 "{ platform:iOS, arch:arm64, id:00008110-001A2D8E3E38802E, name:Lena's iPhone }",
+                 "      Hardware UUID: 5D4C3B2A-1F0E-4D9C-8B7A-6E5F4D3C2B1A",
+                 "  Machine ID: 3f9a1c2e7b5d4e6f8a0b1c2d3e4f5a6b", "Product ID:                00330-80000-00000-AA123",
+                 "List of devices attached\nR58M12ABCDE\tdevice\n", "ACwAAAKr7VgBZ1N3QhXe-JfbT8WLmsUyFpcaNQj",
+                 "tracking event with device_id=9f1c2e7a5b3d4c6e", "DHCP 192.168.0.71 is android-8246fb4b9bc389bc.lan",
+                 "aw-watcher-window_ios-00008030-0016459A3C88802E_screentime",
+                 "/Containers/Data/PluginKitPlugin/0D212C32-F869-48B2-B2FC-3D6F552AA28F",
+                 "{'distinct_id': '018f3a2b-7c4d-7e5f-a6b7-c8d9e0f1a2b3'}"),
         must_not_match=("/data/data/com.example.app/files/x.db", '"slice_uuid":"4c4c44c8-5555-3144-a171-66ea2283367f"',
-                        "Incident Identifier: 4EA7B2F6-777D-4A8D-99CD-55E55F949927", "/data/app/com.example.app-1/"),
+                        "Incident Identifier: 4EA7B2F6-777D-4A8D-99CD-55E55F949927", "/data/app/com.example.app-1/",
+                        "List of devices attached\nemulator-5554\tdevice\n", "Product ID: none",
+                        "device_id=unknown", "missing device_id: required", '"deviceId": "iPhone10,2"'),
     ),
 )

@@ -63,7 +63,49 @@ def _owned_device(text: str) -> bool:
     return m["sep"] == "-" or m["poss"] is not None or m["owner"][0].isupper()
 
 
+# Platforms that give each customer (an app, a tenant, a storage account, a workspace) its own subdomain: the label
+# names the customer. Labels the platform itself uses (www, api, status, ...) stay.
+TENANT_SUFFIXES = (
+    r"azurewebsites\.net|azurestaticapps\.net|cloudapp\.azure\.com|cloudapp\.net|(?:blob|file|queue|table|dfs)\.core"
+    r"\.windows\.net|vault\.azure\.net|database\.windows\.net|servicebus\.windows\.net|azurecr\.io|onmicrosoft\.com"
+    r"|sharepoint\.com|herokuapp\.com|vercel\.app|netlify\.app|fly\.dev|onrender\.com|pages\.dev|workers\.dev"
+    r"|firebaseapp\.com|web\.app|appspot\.com|run\.app|cloudfunctions\.net|ngrok\.io|ngrok-free\.app|ngrok\.app"
+    r"|loca\.lt|trycloudflare\.com|supabase\.co|firebaseio\.com|atlassian\.net|slack\.com|zendesk\.com"
+    r"|myshopify\.com|okta\.com|auth0\.com|my\.salesforce\.com|service-now\.com|freshdesk\.com|sentry\.io"
+    r"|execute-api\.[a-z0-9-]{4,20}\.amazonaws\.com|lambda-url\.[a-z0-9-]{4,20}\.on\.aws"
+)
+_PLATFORM_LABELS = frozenset(
+    """www api app apps status docs doc login auth portal admin console dashboard help support community blog cdn
+    static mail developer developers my id account accounts files hooks slack-files edge global management
+    graph portal-api ingest de us eu""".split()
+)
+
+
+def _tenant(text: str, ctx: Context) -> str | None:
+    if text.lower() in _PLATFORM_LABELS or not ctx.on("hostname.tenant"):
+        return None
+    ctx.learn(text, "hostname.tenant")
+    return ctx.hit("hostname.tenant")
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(
+        id="hostname.tenant",
+        token="[host]",
+        why="a customer's own subdomain on a platform (an Azure/Heroku/Vercel/Netlify/Firebase app, a storage account, "
+        "an Atlassian/Slack/Zendesk/Okta/Sentry tenant, an API Gateway id): the label names the customer",
+        pattern=rf"""
+            (?<![\w.-])[A-Za-z0-9][A-Za-z0-9-]{{0,62}}+(?=\.)     # possessive: a label not before a dot fails at once
+            (?=(?:\.[a-z0-9-]{{1,30}}){{0,2}}\.(?:{TENANT_SUFFIXES})(?![\w-]|\.\w))
+        """,
+        rewrite=_tenant,
+        matches=("https://quiet-fern-04b7c2e31-212.centralus.1.azurestaticapps.net/authentication-callback",
+                 "acmestore.blob.core.windows.net", "https://kestrel-billing.herokuapp.com/api",
+                 "northwind.atlassian.net",
+                 "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod"),
+        must_not_match=("https://api.slack.com/apps", "https://status.atlassian.net", "https://www.herokuapp.com",
+                        "https://docs.sentry.io/platforms/", "https://app.slack.com/client"),
+    ),
     Rule(
         id="email",
         needs=r"@|%40",

@@ -15,17 +15,19 @@ def _ours(value: str) -> bool:
 _CREDENTIAL_ROUTES = frozenset(
     """reset reset-password password-reset verify verification confirm confirmation invite invitation invitations
     accept activate activation autologin auto-login magic magic-link magiclink login-link unsubscribe
-    one-time otp""".split()
+    one-time otp s share shared sharing""".split()
 )
 _CREDENTIAL = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{12,256}")
 
 
 def credentials_in_path(path: str, ctx: Context) -> str:
-    """/password/reset/<token>, /email/verify/318/<hash>, /invite/<code>: within two segments after such a route
-    word, a long id-like segment (letters and digits, 12+) is the credential; the route stays for triage."""
+    """/password/reset/<token>, /email/verify/318/<hash>, /invite/<code>, a share link (Nextcloud/ownCloud and
+    Dropbox `/s/<token>`, `/share/<token>`): within two segments after such a route word, a long id-like segment
+    (letters and digits, 12+) is the credential; the route stays for triage."""
     if not ctx.on("secret.url_path") or not any(w in path.lower() for w in ("reset", "verif", "confirm", "invit",
                                                                          "accept", "activat", "login", "magic",
-                                                                         "unsubscribe", "otp", "one-time")):
+                                                                         "unsubscribe", "otp", "one-time", "/s/",
+                                                                         "shar")):
         return path
     segments = path.split("/")
     after = 99

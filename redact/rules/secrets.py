@@ -12,7 +12,7 @@ SECRET = "[secret]"
 
 _KV = re.compile(
     r"""(?x)
-    (?P<key>.*?(?:[:=]|(?<=\w)[ ]+)\s*["']?)   # up to and including the separator and an opening quote
+    (?P<key>[^:：=\n]*?[:：=]\s*["']?|.*?(?<=\w)[ ]+["']?)   # up to the separator (= or :, else spaces) and a quote
     (?P<value>.+?)                # the secret itself
     (?P<close>["']?)\Z            # a closing quote stays
     """,
@@ -23,6 +23,7 @@ _AUTH = re.compile(r"(?x) (?P<scheme>.*?(?i:bearer|basic|token|digest)\s+) (?P<c
 
 _PEM = re.compile(r"(?P<begin>-----BEGIN[^-]*-----)(?P<body>.*?)(?P<end>-----END[^-]*-----)?\Z", re.DOTALL)
 _SLACK_HOOK = re.compile(r"(?P<prefix>https://hooks\.slack\.com/\w+/)(?P<secret>.+)")
+_AWS_PARTS = re.compile(r"(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z2-7]{16}|[A-Za-z0-9/+]{40}\Z")
 _INTEGRITY = re.compile(r"(?i:sha(?:1|256|384|512)-|h1:)")
 
 
@@ -136,15 +137,16 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.slack",
-        needs=r"xox|https://hooks\.slack\.com/",
+        needs=r"xox|xapp-|https://hooks\.slack\.com/",
         token=SECRET,
         why="Slack bot/user/app tokens and incoming-webhook URLs (the path is the secret)",
         pattern=r"""
-            (?<![\w-])xox[abposre]-[A-Za-z0-9-]{10,}
+            (?<![\w-])(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}
           | https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{10,}
         """,
         rewrite=_slack,
         matches=("xoxb-2345678901-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+                 "xapp-1-A0123456789-1234567890123-3f2a9c41b7d05e86a1c4f9b2d7e03a5c8b6f1d4e2a9c7b05e3f8d1a6c4b2e97f0",
                  "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX"),
         must_not_match=("xox-tool", "https://slack.com/help"),
     ),
@@ -210,9 +212,15 @@ RULES: tuple[Rule, ...] = (
         id="secret.aws",
         needs=r"A(?:KIA|SIA|BIA|CCA|ROA|IDA)",
         token=SECRET,
-        why="AWS access key ids: four-letter kind prefix then 16 upper-case base32 characters",
-        pattern=r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z2-7]{16}(?![A-Za-z0-9])",
-        matches=("AKIAIOSFODNN7EXAMPLE", "key=ASIAY34FZKBOKMUTVV7A"),
+        why="AWS access key ids (a four-letter kind prefix then 16 upper-case base32 characters), and the 40-character "
+        "secret access key printed right after one (credentials CSV, a pasted key pair)",
+        pattern=r"""
+            (?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[A-Z2-7]{16}(?![A-Za-z0-9])
+            (?:[\s,:;|'"=]{1,6}[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))?   # and its secret key (a CSV row, a paste)
+        """,
+        rewrite=lambda text, ctx: _AWS_PARTS.sub(lambda m: ctx.hit("secret.aws"), text),
+        matches=("AKIAIOSFODNN7EXAMPLE", "key=ASIAY34FZKBOKMUTVV7A",
+                 "AKIAZ3MXQ5TQKL7HWNGE,Jx4p1H9cT0vYk2Qm8WbZr5LdNs7Ea3Gu6Fo0XiKj"),
         must_not_match=("AKIAIOSFODNN7", "akiaiosfodnn7example"),
     ),
     Rule(
@@ -226,10 +234,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.vendor",
-        needs=r"_|SG\.|:AA|pypi-",
         token=SECRET,
-        why="other services' tokens with fixed prefixes: npm, Docker Hub, SendGrid, Telegram bots, Hugging Face, "
-        "PyPI, Shopify, Groq, Replicate, DigitalOcean",
+        why="other services' tokens with fixed prefixes or shapes: npm, Docker Hub, SendGrid, Telegram bots, Hugging "
+        "Face, PyPI, Shopify, Groq, Replicate, DigitalOcean, Twilio, Mailgun, Mailchimp, Square, Postman, Linear, "
+        "Notion, Atlassian, Databricks, Vault, Pulumi, Terraform Cloud, New Relic, Doppler, Figma, Sentry, Grafana, "
+        "PostHog, Supabase, Google OAuth client secrets and refresh tokens, age keys, Azure AD client secrets, Discord",
         pattern=r"""
             (?<![\w-])
             (?:npm_[A-Za-z0-9]{36}
@@ -241,11 +250,39 @@ RULES: tuple[Rule, ...] = (
               | shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}
               | gsk_[A-Za-z0-9]{40,}
               | r8_[A-Za-z0-9]{30,}
-              | do[opr]_v1_[a-f0-9]{64})
+              | do[opr]_v1_[a-f0-9]{64}
+              | SK[0-9a-f]{32}(?![\w-])                        # Twilio API key
+              | key-[0-9a-z]{32}(?![\w-])                      # Mailgun
+              | [0-9a-f]{32}-us\d{1,2}(?![\w-])                # Mailchimp
+              | sq0(?:atp|csp)-[\w-]{22,43}                     # Square
+              | PMAK-[0-9a-f]{24}-[0-9a-f]{34}                  # Postman
+              | lin_(?:api|oauth)_[A-Za-z0-9]{40}               # Linear
+              | (?:ntn|secret)_[A-Za-z0-9]{43}(?![\w-])         # Notion
+              | ATATT3[A-Za-z0-9_=-]{150,250}                   # Atlassian API token
+              | dapi[0-9a-f]{32}(?:-\d)?(?![\w-])              # Databricks
+              | hv[sb]\.[A-Za-z0-9_-]{24,}                      # HashiCorp Vault
+              | pul-[0-9a-f]{40}                                # Pulumi
+              | [A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}   # Terraform Cloud
+              | NRAK-[A-Z0-9]{27}                               # New Relic
+              | dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,44}         # Doppler
+              | figd_[\w-]{40}                                  # Figma
+              | sntr[ysu]_[A-Za-z0-9+/=_]{40,200}               # Sentry auth tokens
+              | gl(?:sa|c)_[A-Za-z0-9+/_=]{32,}                  # Grafana
+              | phx_[A-Za-z0-9]{30,}                            # PostHog personal API key
+              | sbp_[0-9a-f]{40}                                # Supabase
+              | GOCSPX-[\w-]{28}                                # Google OAuth client secret
+              | 1//0[\w-]{40,}                                  # Google OAuth refresh token
+              | AGE-SECRET-KEY-1[0-9A-Z]{58}
+              | [A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])   # Azure AD client secret
+              | [MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38}(?![\w-]))  # Discord bot token
         """,
         matches=("npm_70NNqToJoRdR5i18FtWzLKpqWlGnxg5HO5wK", "dckr_pat_UFuqyr1zr4HR4l6j2_Ktcv8rbV4",
-                 "bot7123456789:AAHhD_azgdM1c-BhfzY6J4FuAsRLhrRWpxD", "hf_abcdefghijklmnopqrstuvwxyz012345"),
-        must_not_match=("npm_config_cache", "hf_hub_download", "12345678:AA"),
+                 "bot7123456789:AAHhD_azgdM1c-BhfzY6J4FuAsRLhrRWpxD", "hf_abcdefghijklmnopqrstuvwxyz012345",
+                 "SK2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2e", "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+                 "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", "hvs.CAESIJ3kq8xW2mZpL7vN0bR5tY9uA1cE4gH6jK",
+                 "Qx78Q~aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3x", "dapi0123456789abcdef0123456789abcdef"),
+        must_not_match=("npm_config_cache", "hf_hub_download", "12345678:AA", "key-value-store-for-the-app",
+                        "SKIP_THIS_STEP", "secret_key_base"),
     ),
     Rule(
         id="secret.auth_header",
@@ -264,31 +301,46 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="secret.kv",
-        needs=r"(?i:pass|secret|token|key|credential|session)",
         token=SECRET,
         why="key=value or key: value pairs whose key names a secret, in logs, env dumps, JSON text, CLI args",
         pattern=r"""
-            (?<![A-Za-z0-9])
+            (?:(?<=;)(?i:password|pwd)=                    # connection strings: Password=a&b c;... up to the ';'
+               (?![\s;\[*<$%]|(?i:null|none|true|false|undefined|yes|no)(?![^;\r\n"']))
+               [^;\r\n"']{1,128}(?=;|["']|[ \t]*(?:\r?\n|\Z))
+             | (?<![^"'\s;])(?i:password|passwd|pwd|passphrase)=(?![\[*<$%/~]|[A-Za-z]:\\)   # Password=a&b,c)d
+               (?!(?i:null|none|true|false|undefined|yes|no)(?!\w))                  # (not PWD=/srv: a directory)
+               [^;\s"']{0,127}[^;\s"',.)\]}])
+          | (?<![A-Za-z0-9])
             (?:[A-Za-z0-9]{1,32}[_.-]){0,4}?             # prefixes: DB_, aws_, x-api- (bounded: linear on a-a-a-...)
-            (?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN))?          # glued prefixes: PGPASSWORD
+            (?:[A-Z]{2,8}(?=PASS|SECRET|TOKEN)|[a-z][a-z0-9]{1,15}(?=[A-Z]))?   # glued: PGPASSWORD, _authToken
             (?i:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key
                |private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key|signing[_-]?key|master[_-]?key
                |encryption[_-]?key|credentials?|session[_-]?id)
             (?:[_-](?i:key|id|value|token|secret|access)){0,4}  # suffixes that keep it a secret (not token_count)
             (?![A-Za-z0-9])
             ["']?\s*[:=]\s*                               # = or : with optional JSON/shell quoting
-            (?!["']?(?i:null|none|true|false|undefined|yes|no)(?!\w)|["']?[*\[<]|["']?\$|["']?%\w+%)  # placeholders
+            (?!["']?(?i:null|none|true|false|undefined|yes|no)(?!\w)|["']?[*\[<]|["']?%\w+%   # placeholders,
+               |["']?\$(?:\{|\(|[A-Z_][A-Z0-9_]*(?![a-z])|[a-z_][a-z0-9_]*(?![A-Z0-9])))  # variables, not $Tq88
             (?:"[^"\r\n]{1,256}"|'[^'\r\n]{1,256}'|[^\s"',;&}\])]+)
+          | (?i:password|passphrase)[ ](?=["'][^"'\s]{3,64}["'])["'][^"'\s]{3,64}["']  # prose: and password "x"
+          | (?:密码|密碼|口令|パスワード|비밀번호|Passwort|Kennwort|пароль|Пароль|contraseña|Contraseña|senha|Senha
+               |hasło|Hasło)
+            [^:：=\n]{0,12}[:：=][ \t]{0,4}(?![\[*<$%])[^\s"'，,]{1,64}   # localized prompts: 请输入密码(必填): x
           | --(?:[A-Za-z0-9]+-)*(?i:password|passwd|secret|token|api-?key|key|credentials?)  # CLI flags
             (?:=|[ ]+(?=[^\s"']*[\d_/+=]))(?!-)[^\s"']+     # spaced values need a digit or symbol
         """,
         rewrite=_keep_key,
         matches=("password=hunter2", "DB_PASSWORD=s3cr3t", '"api_key": "abc123"', "token: 9f8e7d",
                  "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG", "client_secret=xyz", "PGPASSWORD='a b&c'",
-                 "AccountKey=abc/def==;", "--wandb-key 85ce677f1d04"),
+                 "AccountKey=abc/def==;", "--wandb-key 85ce677f1d04",
+                 "Server=db;User Id=app;Password=Tr0ub4dor&3-kiwi;",
+                 "//registry.npmjs.org/:_authToken=2a7c1f3e-9b4d-4e8a-a1c2-5f6e7d8c9b0a",
+                 'i enter the username "r00tk1d" and password "wasiq" and', "请输入数据库的密码(必填): kq*ze&nT4w8pxlo",
+                 'password: "$Tq8841275"'),
         must_not_match=("max_tokens=512", "token_count=42", "password=null", "tokens: 1234", "password: [secret]",
                         "api_key: ${ACME_API_KEY}", "using password: YES", "PWD=/srv/app", "--sort-by name",
-                        "Using --password via the CLI"),
+                        "Using --password via the CLI", "maxTokens=512", "hasPassword=false",
+                        "the password 'is wrong'", 'password: "$DB_PASSWORD"', "password: ${{ secrets.DB }}"),
     ),
     Rule(
         id="secret.entropy",

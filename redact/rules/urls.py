@@ -13,7 +13,7 @@ SENSITIVE_PARAMS = frozenset(
     """token access_token refresh_token id_token auth auth_token key api_key apikey secret client_secret
     password pass pwd passwd sig signature x-amz-signature x-amz-credential x-amz-security-token
     x-goog-signature x-goog-credential code session sessionid session_id sid jwt ticket otp email
-    private_token sas skoid sktid""".split()
+    private_token sas skoid sktid rlkey""".split()
 )
 # Search boxes and prompts put what the user typed into the query string: that is content.
 CONTENT_PARAMS = frozenset("q query search search_query searchterm keywords prompt text message msg input".split())
@@ -40,6 +40,8 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _USER_SEGMENT = re.compile(
     r"(?<=/)(?:(?i:users?|u|in|profiles?|people|members?|authors?|persons?)/|@|~)(?P<name>[^/?#\[\]\s]{2,100})"
 )
+# Stack Exchange profiles: /users/<numeric id>/<display-name slug>: both name the person.
+_ID_SLUG = re.compile(r"(?P<head>/users/)\d{1,12}/[a-z0-9][a-z0-9-]{1,60}(?=/|\?|\#|\Z)")
 _NOT_USER_SEGMENTS = frozenset(
     """me self current new edit search settings login logout sign_in sign_up signup signin register admin all
     list index profile account password reset invite apps""".split()
@@ -65,7 +67,20 @@ PERSONAL_SUBDOMAIN_HOSTS = (
 _SOCIAL_PATH = re.compile(r"/(?P<name>[A-Za-z0-9_.][A-Za-z0-9_.-]{0,49})(?=/|\Z)")
 _PROFILE_PATH = re.compile(r"/(?P<name>[A-Za-z0-9][A-Za-z0-9-]{0,38})/?\Z")
 _OWNER_REPO = re.compile(r"/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,38})/[A-Za-z0-9._-]+")
-_HANDLE_PARTS = re.compile(r"[-_.]")
+# Owners in a telemetry URL that name nobody: placeholders from docs and the organisations of widely used
+# projects (a user reading their issues or README is no account of theirs).
+PUBLIC_OWNERS = frozenset(
+    """user username owner org organization your-org your-username yourname you me example octocat
+    microsoft dotnet azure aws awslabs aws-samples google googleapis googlecloudplatform firebase android facebook
+    meta facebookresearch apple swiftlang mozilla rust-lang golang python pypa psf nodejs npm vercel denoland
+    oven-sh microsoft-docs apache kubernetes kubernetes-sigs docker moby hashicorp elastic grafana prometheus
+    openai anthropics huggingface pytorch tensorflow jupyter numpy pandas-dev scipy scikit-learn matplotlib django
+    pallets encode tiangolo rails ruby php laravel symfony spring-projects jetbrains flutter dart-lang angular
+    vuejs sveltejs reactjs facebookincubator webpack vitejs babel eslint prettier typescript-eslint
+    posthog getsentry sentry segmentio mixpanel amplitude rudderlabs electron tauri-apps neovim vim
+    cli github actions gitlab-org atlassian redis mongodb postgres mysql sqlite curl git git-for-windows
+    ohmyzsh homebrew nixos archlinux ubuntu debian fedora-infra canonical torvalds""".split()
+)
 _CODE_HOST_ROUTES = frozenset(
     """about features pricing login join settings orgs organizations explore topics trending marketplace sponsors
     notifications new issues pulls search security enterprise apps collections events site contact""".split()
@@ -137,8 +152,12 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
     if not ctx.on("url.user"):
         return path
 
+    code_host = host.lower() in CODE_HOSTS
+
     def one(m: re.Match[str]) -> str:
         name = m["name"]
+        if code_host and m.start() == 1 and not path.lower().startswith("/users/"):
+            return m.group()  # github.com/user/repo: a placeholder owner, read as an owner below
         if name.lower() in _NOT_USER_SEGMENTS or _ours(name) or name[:1] in "{:<$" or name.isdigit() \
                 or _UUID.fullmatch(name):  # person/device UUIDs are install_id's
             return m.group()
@@ -146,6 +165,7 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
         return m.group()[: m.start("name") - m.start()] + ctx.hit("url.user")
 
     path = _USER_SEGMENT.sub(one, path)
+    path = _ID_SLUG.sub(lambda m: m["head"] + ctx.hit("url.user") + "/" + ctx.hit("url.user"), path)
     bare = host.lower().removeprefix("www.").removeprefix("m.").removeprefix("mobile.")
     if bare in SOCIAL_HOSTS:
         account = _SOCIAL_PATH.match(path)
@@ -167,15 +187,11 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
 
 
 def personal_owner(handle: str, ctx: Context) -> bool:
-    """The owner of a repository on a code host is a person's account: always when the field names the user's own
-    repository (a git remote), and in any telemetry value when the handle is made of a person's names
-    ("lindqvist-oskar", "sofia.benedetti"). In crash text, `owner/repo` is a project the program uses and stays."""
-    if ctx.owner:
-        return True
-    if not ctx.telemetry or ctx.person is None:
-        return False
-    parts = [p for p in _HANDLE_PARTS.split(handle) if p]
-    return 2 <= len(parts) <= 3 and all(p.isalpha() for p in parts) and ctx.person(" ".join(p.title() for p in parts))
+    """The owner of a repository on a code host is a person's account: always when the field or the line names the
+    user's own repository (a git remote, a push), and in a telemetry value (a page the user
+    visited, a repository they opened) unless the owner is a placeholder or a well-known project's organisation.
+    In crash text, `owner/repo` is a project the program uses and stays."""
+    return (ctx.owner or ctx.telemetry) and handle.lower() not in PUBLIC_OWNERS
 
 
 def _params(text: str, ctx: Context) -> str:
@@ -205,7 +221,7 @@ def _host(host: str, ctx: Context) -> str:
     return ctx.rescan(host, ctx)
 
 
-def _rewrite(text: str, ctx: Context) -> str | None:
+def rewrite_url(text: str, ctx: Context) -> str | None:
     tail = _TRAILING.search(text)
     suffix = tail.group() if tail else ""
     if "[" in text:  # our own tokens end in "]": only prose punctuation is trailing
@@ -266,7 +282,7 @@ def _rewrite_relative(text: str, ctx: Context) -> str | None:
 _SCP = re.compile(r"(?P<head>[\w.-]+@(?P<host>[\w.-]+):/?)(?P<owner>[\w.-]+)(?P<rest>/.*)", re.DOTALL)
 
 
-def _rewrite_scp(text: str, ctx: Context) -> str | None:
+def rewrite_scp(text: str, ctx: Context) -> str | None:
     """git's scp-like remote `git@github.com:owner/repo.git`: the owner as in an https URL of the same host."""
     m = _SCP.fullmatch(text)
     if m is None or not ctx.on("url.user") or m["host"].lower() not in CODE_HOSTS or _ours(m["owner"]):
@@ -285,6 +301,7 @@ RULES: tuple[Rule, ...] = (
         why="sensitive query parameters outside a full URL: access logs, relative links (/dl?sig=...)",
         pattern=r"""
             (?<=[?&;])
+            (?!(?<=;)(?i:password|pwd)=)                 # after ';' a connection string's: the kv rule reads to ';'
             (?i:access_token|refresh_token|id_token|auth_token|token|api_?key|apikey|secret|client_secret
                |password|passwd|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token
                |x-goog-signature|x-goog-credential|code|sessionid|session_id|sid|jwt|ticket|otp)
@@ -322,7 +339,7 @@ RULES: tuple[Rule, ...] = (
             (?<![\w.@-])[\w.-]{1,64}@(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org|gitee\.com):/?
             [\w.-]{1,100}/[\w.-]{1,200}(?:/[\w.-]{1,200}){0,8}
         """,
-        rewrite=_rewrite_scp,
+        rewrite=rewrite_scp,
         reports=("url.user",),
         matches=("git@github.com:lindqvist-oskar/dotfiles.git",),
         must_not_match=("git@github.com:rust-lang/cargo.git", "git@example.com:owner/repo.git"),
@@ -339,7 +356,7 @@ RULES: tuple[Rule, ...] = (
               | [A-Za-z][A-Za-z0-9+.-]{1,20}://(?=[^\s/@:"'<>`]{1,256}:[^\s/@"'<>`]{1,256}@))  # user:pass@ any scheme
             [^\s"'<>`\\]+
         """,
-        rewrite=_rewrite,
+        rewrite=rewrite_url,
         reports=("secret.url_query", "url.user", "url.param", "secret.url_path", "content"),
         matches=("https://mail.google.com/mail/u/0/#inbox/FMfcgzQXKbRwLmNpTvHsDcXqZjPlBfGh",
                  "https://user:pass@example.com/x", "https://clients.example.fr/password/reset/4c1f8e0b7a2d9e63f5b1",
@@ -350,6 +367,8 @@ RULES: tuple[Rule, ...] = (
                  "https://admin.example.gov.uk/platform-admin/user?email-or-name=Hannah+Whitcombe",
                  "https://shop.example/?customer_name=%E5%B1%B1%E7%94%B0", "https://x.example/r?ref=YWxpY2VAZXhhbXBsZS5jb20=",
                  "https://x.com/kemi_adebayo_/status/1790000000000", "https://www.instagram.com/hana.suzuki/",
+                 "https://cloud.example.fr/s/qTM7LbVwZyE3nPd", "https://www.dropbox.com/scl/fi/x/a.zip?rlkey=ab12cd&dl=0",
+                 "https://stackoverflow.com/users/4821937/priya-raghunathan",
                  "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why",
                  "twilio://AC4e81b07c2d9f3a56e1870b4c9d2f63a4:9b3f0e5c71a84d26b0c9e4f17a2d58c3@14155550179/16175550126"),
         must_not_match=("https://example.com/docs/page?lang=en", "http://localhost:8080/health", "https://x.example/?theme=dark",
