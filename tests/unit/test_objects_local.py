@@ -13,6 +13,7 @@ import pytest
 
 from storage.errors import StorageUnavailable
 from storage.objects import LocalObjectStore, S3ObjectStore, open_object_store, parse_object_url, validate_key
+from storage.objects import local as local_module
 from storage.objects.local import STALE_STAGED_S, TMP_PREFIX
 from storage.objects.staged import STAGE_BUFFER
 from storage.objects.url import S3Target
@@ -76,6 +77,26 @@ def test_objects_are_owner_only_files_with_a_sidecar(store: LocalObjectStore) ->
     assert mode(directory) == mode(directory.parent) == 0o700
     sidecar = json.loads((directory / "r1.dmp~meta.json").read_text())
     assert sidecar == {"content_type": "application/x-dmp", "metadata": {"kind": "minidump"}}
+
+
+def test_a_new_directory_has_its_parent_fsyncd_once(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new directory's entry is durable only once its parent is fsync'd (POSIX): every level a put creates has
+    its parent synced; a put into an existing directory syncs that directory alone. Then a fresh open reads it."""
+    synced: list[Path] = []
+    real = local_module._fsync_dir
+
+    def recording(directory: Path) -> None:
+        synced.append(directory)
+        real(directory)
+
+    monkeypatch.setattr(local_module, "_fsync_dir", recording)
+    store.put("dumps/i1/r1.dmp", b"dump")
+    root = store.root
+    assert sorted(synced) == sorted([root, root / "dumps", root / "dumps" / "i1"])  # parents of 2 new + own dir
+    synced.clear()
+    store.put("dumps/i1/r2.dmp", b"dump 2")
+    assert synced == [root / "dumps" / "i1"]  # nothing created: only the object's own directory
+    assert LocalObjectStore(root).get("dumps/i1/r1.dmp") == b"dump"
 
 
 def test_replacing_leaves_no_temporary_files(store: LocalObjectStore) -> None:
