@@ -32,7 +32,8 @@ class LocalObjectStore(ObjectStore):
     """Objects as files under ``root``: ``<root>/<dirs of the key>/<last segment>~data`` plus a JSON sidecar.
 
     Files are created owner-only (0600, directories 0700) and replaced atomically (temporary file, fsync,
-    rename, fsync of the directory), so a reader or a crash sees the old object or the new one.
+    rename, fsync of the directory, and of its parent when the directory is new), so a reader or a crash sees
+    the old object or the new one.
 
     Not encrypted at rest: this store has no server-side encryption. Put the data directory on an encrypted
     disk (LUKS, FileVault, BitLocker, an encrypted cloud volume) or use the S3 store with ``sse=s3``.
@@ -185,14 +186,20 @@ def _utc(timestamp: float) -> datetime:
 
 
 def _makedirs(directory: Path) -> None:
-    """mkdir -p with 0700 on every level it creates (os.makedirs gives intermediate levels the umask default)."""
+    """mkdir -p with 0700 on every level it creates (os.makedirs gives intermediate levels the umask default).
+
+    Each level it creates has its parent fsync'd: a new directory's entry is only durable once its parent is
+    (POSIX), and an object renamed into a directory whose entry is lost after a power cut is lost with it. An
+    existing directory (the common case) costs no fsync; the price is a window where a put that found the
+    directory just made by a concurrent put returns before that put's fsync of the parent."""
     try:
         directory.mkdir(mode=0o700)
     except FileExistsError:
-        pass  # the common case; a file in the way shows up as NotADirectoryError on the write
+        return  # the common case; a file in the way shows up as NotADirectoryError on the write
     except FileNotFoundError:
         _makedirs(directory.parent)
-        directory.mkdir(mode=0o700, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)  # a concurrent put may have made it: fsync'd below anyway
+    _fsync_dir(directory.parent)
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 BENCH = Path(__file__).parents[2] / "bench" / "kill9.py"
 
 
-def test_sigkill_under_load_loses_no_acknowledged_event() -> None:
-    # Three cycles here keep the suite fast; `bench/kill9.py --cycles 20` is the long run.
+def test_sigkill_under_load_loses_no_acknowledged_event_or_crash() -> None:
+    # Three cycles here keep the suite fast; `bench/kill9.py --cycles 20` is the long run. Two clients send
+    # Crashpad uploads alongside the events (the default), alternating spilled and in-memory dumps.
     done = subprocess.run([sys.executable, str(BENCH), "--cycles", "3", "--json"], capture_output=True, text=True,
                           timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -19,4 +20,8 @@ def test_sigkill_under_load_loses_no_acknowledged_event() -> None:
     assert result["acknowledged"] > 0
     assert result["lost"] == 0, result
     assert result["duplicates"] == 0, result
+    assert result["crashes_acknowledged"] > result["crashes_acknowledged_spilled"] > 0, result
+    assert result["crashes_lost"] == 0, result
+    assert result["crash_bad_dumps"] == 0, result  # each acknowledged dump readable, with the sha256 sent
+    assert result["crash_duplicates"] == 0, result
     assert result["clean_exit"] == 1, result
