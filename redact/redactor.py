@@ -13,6 +13,7 @@ from redact.content import (
     ONE_BIT,
     QUERY_STRING,
     content_token,
+    enum_in_content,
     is_blob,
     is_label,
     is_subcommand,
@@ -103,7 +104,9 @@ class Redactor:
     def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
         ctx = self._engine.context()
         if field is not None and self.fields.sensitive(field) and not (ONE_BIT.fullmatch(text)
-                                                                      or MASKED.fullmatch(text)):
+                                                                      or MASKED.fullmatch(text)
+                                                                      or self.fields.stays(field, text,
+                                                                                           load().english)):
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
@@ -246,7 +249,8 @@ class Redactor:
         fixed per Redactor); a value that learned nothing leaves nothing in the context but its findings, which a
         hit replays."""
         # A JSON text is walked only under a field; telemetry-only rules apply under a field not read as free text.
-        kind = f"{how}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b's person)
+        query = how == "content" and bool(field) and self.fields.query(field or "")
+        kind = f"{how}{'q' if query else ''}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
                                  person=kind).digest()
         known = self._found.get(digest)
@@ -277,7 +281,7 @@ class Redactor:
         was = ctx.telemetry, ctx.owner
         ctx.telemetry, ctx.owner = field is not None and not free, how == "repository"
         try:
-            special = self._special(text, how, ctx)
+            special = self._special(text, how, ctx, field)
             if special is not None:
                 return special
             counts = sum(ctx.findings.values())
@@ -289,7 +293,7 @@ class Redactor:
             self._remember_clean(text)
         return out
 
-    def _special(self, text: str, how: Treatment, ctx: Context) -> str | None:
+    def _special(self, text: str, how: Treatment, ctx: Context, field: str | None = None) -> str | None:
         """The treatments that may replace a value whole; None when the value goes on to the scan."""
         if how == "mention":
             return text if label_of_words(text.strip(), load().english) else self._drop(text, ctx)
@@ -300,6 +304,8 @@ class Redactor:
         if how == "content":
             if is_label(text.strip(), self._name_word) or QUERY_STRING.fullmatch(text):
                 return None  # a UI label, or a URL query string (the URL rules look at its values)
+            if enum_in_content(text, load().english, bool(field) and self.fields.query(field or ""), self._name_word):
+                return text  # empty, a MIME type, a status word ("accepted", "stdout"): nothing a person wrote
             return content_token(ctx.hit("content"), text)
         if how == "command":
             return None if is_subcommand(text) else content_token(ctx.hit("content"), text)

@@ -15,7 +15,7 @@ Version 0 is reserved: rows stored before versioning existed (the column's defau
 
 from __future__ import annotations
 
-REDACTION_VERSION = 2
+REDACTION_VERSION = 3
 # sha256 over the files listed by tests/unit/redaction/test_version.py (redact/*.py, redact/rules/*.py,
 # redact/data/*, less the tooling that decides nothing), each as "<path>\0<bytes>\0", in path order.
-RULES_FINGERPRINT = "4f1f1ed273f57bcecf07f9a4cb6c78bb98f4afd80f2b177f3e90b56e5fd544fa"
+RULES_FINGERPRINT = "b12b1dc01bc6ef7115da6edca7f792d9557f6925430b1099ab0abbf4a26dac0c"

@@ -9,12 +9,17 @@ from typing import Any
 
 from redact.content import MASKED, ONE_BIT
 from redact.keys import FieldTable
+from redact.names import load
 from redact.rules import Context
 
 # Redacts one string for a field; the walker supplies the shared context.
 TextFn = Callable[[str, "str | None", Context], str]
 
 _SCALARS = (int, float, bool, type(None))
+
+
+def ENGLISH() -> frozenset[str]:  # noqa: N802 - the word list, loaded once (names.load is cached)
+    return load().english
 JSON_MAX = 65_536
 # Values with nothing in them: empty, or all zeros like the IDFA of a device that limits ad tracking.
 _EMPTY = re.compile(r"[\s0\-]*")
@@ -44,7 +49,9 @@ class Walker:
         if how == "remove":
             if "key.sensitive" not in ctx.enabled or isinstance(value, str) and (_EMPTY.fullmatch(value)
                                                                                or ONE_BIT.fullmatch(value)
-                                                                               or MASKED.fullmatch(value)):
+                                                                               or MASKED.fullmatch(value)
+                                                                               or self._fields.stays(field or "", value,
+                                                                                                     ENGLISH())):
                 return value
             kind = _ID_KIND.match(value) if isinstance(value, str) and field and self._fields.is_id(field) else None
             return (kind.group() if kind else "") + ctx.hit("key.sensitive")
