@@ -15,7 +15,7 @@ Version 0 is reserved: rows stored before versioning existed (the column's defau
 
 from __future__ import annotations
 
-REDACTION_VERSION = 3
+REDACTION_VERSION = 4
 # sha256 over the files listed by tests/unit/redaction/test_version.py (redact/*.py, redact/rules/*.py,
 # redact/data/*, less the tooling that decides nothing), each as "<path>\0<bytes>\0", in path order.
-RULES_FINGERPRINT = "b12b1dc01bc6ef7115da6edca7f792d9557f6925430b1099ab0abbf4a26dac0c"
+RULES_FINGERPRINT = "814bea0c6a390536b8d7ddc88805eb3fd2df2d56a85f5328c3ed3d385d90d2e9"

@@ -29,10 +29,10 @@ REQUIRED = ("id", "thread", "lang", "os", "field", "text", "sensitive", "keep")
 
 # (split, tier, which cases) -> (recall floor, kept floor)
 FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
-    ("test", "fast", "crash"): (0.90, 0.96),
-    ("test", "fast", "telemetry"): (0.85, 0.92),
-    ("dev", "fast", "crash"): (0.94, 0.98),
-    ("dev", "fast", "telemetry"): (0.96, 0.99),
+    ("test", "fast", "crash"): (0.85, 0.96),
+    ("test", "fast", "telemetry"): (0.83, 0.91),
+    ("dev", "fast", "crash"): (0.88, 0.97),
+    ("dev", "fast", "telemetry"): (0.91, 0.97),
     # The fresh split (written after these rules, by a writer who never read them; see the corpus README): the
     # honest check that the rules generalise. Nobody tunes to it; floors only keep it from sliding back.
     ("fresh", "fast", "crash"): (0.84, 0.96),
