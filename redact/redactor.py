@@ -25,7 +25,7 @@ from redact.engine import Engine, propagate
 from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
-from redact.names import NameFinder, load
+from redact.names import NameFinder, load, merge_spans
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
@@ -236,7 +236,7 @@ class Redactor:
         if not ctx.learned and how in _COPY_CLEAN:
             if text in self._clean:
                 return text
-            if len(text) <= SAFE_MAX and _SAFE.fullmatch(text):
+            if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and not self._named_slug(text, field):
                 self._remember_clean(text)
                 return text
         if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
@@ -326,6 +326,8 @@ class Redactor:
         out = self._engine.scan(text, ctx)
         if names and self._names is not None:
             spans = self._names.spans(out)
+            if ctx.telemetry and ("-" in out or "_" in out):
+                spans = merge_spans(spans, self._names.slug_spans(out))
             if spans:
                 out = self._replace(out, spans, ctx)
         return out
@@ -340,6 +342,11 @@ class Redactor:
             end = start
         parts.append(text[:end])
         return "".join(reversed(parts))
+
+    def _named_slug(self, text: str, field: str | None) -> bool:
+        """A telemetry slug with a person's names in it ("thesis-maria-gonzalez-final"): not safe to skip."""
+        return (field is not None and self._names is not None and ("-" in text or "_" in text)
+                and bool(self._names.slug_spans(text)))
 
     def _remember_clean(self, text: str) -> None:
         if len(self._clean) >= _CLEAN_MAX_ENTRIES:
@@ -387,3 +394,4 @@ def _swept(value: Any, ctx: Context) -> Any:
     if isinstance(value, list):
         return [_swept(item, ctx) for item in value]
     return value
+
