@@ -93,7 +93,7 @@ def value_is_content(text: str) -> bool:
         return True  # a statement someone wrote: its table, column and literal names are theirs
     if "\n" not in text.strip() and _TRACE_LINE.match(text):
         return False  # an exception line or a log line a program printed ("TypeError: Cannot read ...")
-    if content_like(text) or spreadsheet(text):
+    if spreadsheet(text) or content_like(text) and not program_message(text):
         return True
     if sum(1 for ch in text if ch.isalpha() and ord(ch) >= 0x2E80) >= 8:
         return True  # Chinese, Japanese, Korean: no spaces to count words by
@@ -102,7 +102,63 @@ def value_is_content(text: str) -> bool:
         return not any(_TRACE_LINE.match(line) for line in lines)
     tokens = [t for t in text.split() if t.strip(_PUNCT + "-—–|/")]
     words = _words(tokens)
-    return words >= 6 and words >= 0.6 * len(tokens)
+    return words >= 6 and words >= 0.6 * len(tokens) and not program_message(text)
+
+
+# What programs print to a person or a log, and a person seldom writes: failure and state words, instructions
+# to the reader ("try again", "sign in"), telemetry's own nouns. A user's prose (a query, a prompt, a note, a
+# review) speaks in the first person or asks; a program's message speaks of itself or to "you".
+_PROGRAM_WORDS = frozenset("""
+    error errors err failed failure fails fail unable cannot can't couldn't could't invalid expired exceeded
+    timeout timed denied refused rejected revoked unexpected unexpectedly missing unavailable unsupported
+    deprecated undefined null nan exited crashed killed aborted terminated interrupted occurred
+    warning warn fatal panic exception retry retrying retries restart reload reconnect reconnecting restored
+    saved successfully succeeded completed unknown disabled enabled required must forbidden unauthorized
+    connection network offline online server request response status code signal token session
+    property properties argument arguments parameter parameters module dependency version permission
+""".split())
+_PROGRAM_PHRASES = re.compile(
+    r"(?i)\b(?:try\s+again|sign\s+in|log\s+in|not\s+found|no\s+such|out\s+of\s+memory|is\s+not\s+a\s+function"
+    r"|please\s+\w+|has\s+been|have\s+been|is\s+available|contact\s+support|at\s+least\s+\d)\b"
+)
+# Tokens no prose has: CamelCase or ALL_CAPS identifiers, snake_case, calls, codes (-1009, E0425, 0x1f), key=value.
+_PROGRAM_TOKEN = re.compile(
+    r"[a-z]+[A-Z]\w*|[A-Z][a-z]+[A-Z]\w*|[A-Z][A-Z0-9_]{2,}|\w+_\w+|\w+\(\)|[\w.]+::\w+|-?\d{3,}|[A-Z]\d{3,}"
+    r"|0x[0-9a-fA-F]+|\w+=\S+|\$\d"
+)
+# A run of 16+ letters and digits mixing both: a key, a token, a session id, a hash.
+_RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9_-]{16,})(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_-]{16,}")
+_CREDENTIAL = re.compile(r"(?i)pass(?:word|wd|phrase)|\bpwd\b|secret|api[_ -]?key|credential|\bbearer\b|cookie")
+# A password-like word: letters and digits with a symbol or both cases, no path or version dots ("Tr0ub4dor&3").
+_PASSWORD_LIKE = re.compile(r"(?<!\S)(?=\S*\d)(?=\S*[A-Za-z])(?=\S*(?:[!#$%^&*+=~]|[a-z]\S*[A-Z]|[A-Z]\S*[a-z]))"
+                            r"[^\s/.:@]{8,64}(?!\S)")
+# The first person and questions: a person writing.
+_PERSON_WORDS = frozenset("i i'm i’m i've i'd i'll me my mine myself we'd our ours".split())
+_QUESTION_START = frozenset("how what why where when who which whom whose can could should would is are do does did "
+                            "will shall may".split())
+
+
+def program_message(text: str) -> bool:
+    """A one-line message a program made (an error, a status, a UI notice, a statement with placeholders), not text a
+    person wrote: it starts with a capital or an identifier, names a failure or a state (or carries an
+    identifier-like token), and has no first-person word and no leading question word."""
+    if "\n" in text.strip() or _RANDOM_RUN.search(text) or _CREDENTIAL.search(text) or _PASSWORD_LIKE.search(text):
+        return False  # a key, a token or a password in the message: when in doubt the value goes whole
+    raw = text.split()
+    if not raw:
+        return False
+    lowered = [t.strip(_PUNCT).lower() for t in raw]
+    if any(w in _PERSON_WORDS for w in lowered):
+        return False
+    first = raw[0].lstrip(_PUNCT)
+    if not first or first[0].islower() and not _PROGRAM_TOKEN.fullmatch(first.rstrip(_PUNCT)):
+        return False  # "how to file for bankruptcy": lower-case prose is typed, not printed
+    if lowered[0] in _QUESTION_START and text.rstrip().endswith("?"):
+        return False
+    markers = sum(1 for w in lowered if w in _PROGRAM_WORDS)
+    markers += sum(1 for t in raw if _PROGRAM_TOKEN.fullmatch(t.strip(_PUNCT + "!")))
+    markers += len(_PROGRAM_PHRASES.findall(text))
+    return markers >= 2
 
 
 # Sheet-qualified references ('Payroll Jan'!A2:F48, Summary!C2:C9), bare ranges (B2:B140, A:D) and formulas
@@ -137,6 +193,29 @@ def label_of_words(text: str, english: frozenset[str]) -> bool:
     return 1 <= len(words) <= 4 and all(w in english or w in _GLUE for w in words)
 
 
+# A media type ("image/png", "application/json"), a version or a short code ("v2", "h264"), empty JSON.
+_MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][\w.+-]*")
+_SHORT_WORD = re.compile(r"[a-z]{2,8}")
+_SHORT_CODE = re.compile(r"v?\d+(?:\.\d+)*|[a-z]{1,8}\d{1,3}")
+
+
+def enum_in_content(text: str, english: frozenset[str], query: bool, names: NameCheck | None = None) -> bool:
+    """A value under a content field that no person wrote: empty ("", "[]"), and unless the field takes what a
+    person typed into a search or filter box (a one-word query is a query: "chemotherapy"), a media type, a short
+    code or format ("v2", "json", "stdout"), or a status of dictionary words ("accepted", "hero_banner"); never a
+    person's name ("marta")."""
+    t = text.strip()
+    if not t or t in ("[]", "{}", '""'):
+        return True
+    if query or len(t) > 40 or " " in t:
+        return False
+    if _MEDIA_TYPE.fullmatch(t) or _SHORT_CODE.fullmatch(t):
+        return True
+    if names is not None and any(_name_not_word(w, names) for w in re.split(r"[_\-.]+", t) if w):
+        return False
+    return bool(_SHORT_WORD.fullmatch(t)) or label_of_words(t, english)
+
+
 def content_token(template: str, text: str) -> str:
     return template.replace("{n}", str(len(text)))
 
@@ -162,6 +241,13 @@ ONE_BIT = re.compile(r"(?i)true|false|null|none|nil|undefined|yes|no|on|off")
 _SUBCOMMAND_WORD = re.compile(r"[A-Za-z][\w.:-]*|--?[A-Za-z][\w-]*")
 
 
+def _name_not_word(word: str, names: NameCheck) -> bool:
+    """A person's name that is no English word ("marta", not "beta" or "mode")."""
+    from redact.names import load  # the name lists import nothing from here; loaded once per process
+
+    return names(word.title()) and word.lower() not in load().english
+
+
 def is_label(text: str, names: NameCheck | None = None) -> bool:
     """A short UI label ("New Chat", "Export as PDF", "Sheet1", "left_sidebar"), not something a user typed.
 
@@ -169,7 +255,8 @@ def is_label(text: str, names: NameCheck | None = None) -> bool:
     word that is a person's name. A lower-case phrase ("divorce mediation options") is a query, not a label.
     """
     if len(text) <= 80 and (_IDENT.fullmatch(text) or _IDENT_LIST.fullmatch(text)):
-        return True
+        # a slug with a person's name in it ("marta-thesis-nlp") is a user's, not a program's
+        return names is None or not any(_name_not_word(w, names) for w in re.split(r"[^A-Za-z]+", text) if len(w) > 2)
     words = text.split()
     if not 1 <= len(words) <= 4 or len(text) > 40:
         return False

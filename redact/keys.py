@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from redact.content import label_of_words
+
 DATA = Path(__file__).with_name("data") / "fields.toml"
+WORDS = Path(__file__).with_name("data") / "field_words.toml"
 Treatment = Literal["keep", "enum", "scrub", "repository", "default", "content", "command", "title", "name",
                     "person", "mention", "remove"]
 TREATMENTS: tuple[Treatment, ...] = ("keep", "enum", "scrub", "repository", "default", "content", "command", "title",
@@ -55,6 +58,49 @@ def check_treatment(selector: str, treatment: object) -> Treatment:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldWords:
+    """The words of a field's name that decide its treatment when no selector matches (data/field_words.toml)."""
+
+    holders: frozenset[str]
+    anywhere: frozenset[str]  # the scrub words: they decide wherever they stand in the name
+    head: Mapping[str, Treatment]
+    queries: frozenset[str] = frozenset()
+    chosen: frozenset[str] = frozenset()
+    secret: frozenset[str] = frozenset()
+    placeholders: frozenset[str] = frozenset()
+
+    def kept_kind(self, path: str) -> Literal["none", "placeholder", "label"]:
+        """Which values a removed field keeps: none (secrets), placeholders (what a person chose), or
+        dictionary-word labels too (what a device or a form records: e-mail, phone, place, ids)."""
+        words = [w for w in re.split(r"[._]", path) if w]
+        if any(w in self.secret for w in words):
+            return "none"
+        return "placeholder" if any(w in self.chosen for w in words) else "label"
+
+    def treatment(self, path: str) -> Treatment:
+        words = [w for w in re.split(r"[._]", path) if w]
+        if any(w in self.anywhere for w in words):
+            return "scrub"
+        for word in reversed(words):
+            if word in self.holders:
+                continue
+            return self.head.get(word, "default")
+        return "default"
+
+
+def load_words(path: Path = WORDS) -> FieldWords:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    head: dict[str, Treatment] = {}
+    for treatment in ("content", "title", "remove"):
+        for word in raw.get(treatment, ()):
+            head[word] = check_treatment(word, treatment)
+    lists = {key: frozenset(raw.get(key, ())) for key in ("holders", "scrub", "queries", "chosen", "secret",
+                                                          "placeholders")}
+    return FieldWords(lists["holders"], lists["scrub"], head, lists["queries"], lists["chosen"], lists["secret"],
+                      lists["placeholders"])
+
+
+@dataclass(frozen=True, slots=True)
 class _Glob:
     regex: re.Pattern[str]
     dotted: bool
@@ -65,7 +111,7 @@ class FieldTable:
     """Answers "which treatment does this field get?", memoised per field name as sent."""
 
     def __init__(self, entries: Mapping[str, str], overrides: Mapping[str, str] | None = None,
-                 remove: Iterable[str] = (), scrub: Iterable[str] = ()) -> None:
+                 remove: Iterable[str] = (), scrub: Iterable[str] = (), words: FieldWords | None = None) -> None:
         table: dict[str, Treatment] = {s: check_treatment(s, t) for s, t in entries.items()}
         listed: tuple[tuple[Iterable[str], Treatment], ...] = ((remove, "remove"), (scrub, "scrub"))
         for names, treatment in listed:
@@ -76,6 +122,9 @@ class FieldTable:
         globs = sorted((s for s in table if "*" in s), key=lambda s: (-len(s.replace("*", "")), s))
         self._globs = [_Glob(re.compile(re.escape(s).replace(r"\*", ".*")), "." in s, table[s]) for s in globs]
         self._memo: dict[str, Treatment] = {}
+        self._words = words
+        self._kinds: dict[str, Literal["none", "placeholder", "label"]] = {}
+        self._queries: dict[str, bool] = {}
 
     def treatment(self, field: str) -> Treatment:
         hit = self._memo.get(field)
@@ -106,10 +155,38 @@ class FieldTable:
         for glob in self._globs:
             if not glob.dotted and glob.regex.fullmatch(last):
                 return glob.treatment
-        return "default"
+        return self._words.treatment(path) if self._words is not None else "default"
 
     def sensitive(self, field: str) -> bool:
         return self.treatment(field) == "remove"
+
+    def query(self, field: str) -> bool:
+        """A field that takes what a person typed into a search, filter or find box (its words say so)."""
+        hit = self._queries.get(field)
+        if hit is None:
+            if len(self._queries) > 65536:
+                self._queries.clear()
+            words = re.split(r"[._]", normalize(field))
+            hit = self._queries[field] = self._words is not None and any(w in self._words.queries for w in words)
+        return hit
+
+    def stays(self, field: str, value: str, english: frozenset[str]) -> bool:
+        """A string under a removed field that is a program's status, not the personal value the field names:
+        a placeholder ("anonymous", "not_set") unless the field is a secret, and for what a device or a form
+        records (e-mail, phone, place, ids) a label of dictionary words ("verified", "denied")."""
+        if self._words is None:
+            return False
+        kind = self._kinds.get(field)
+        if kind is None:
+            if len(self._kinds) > 65536:
+                self._kinds.clear()
+            kind = self._kinds[field] = self._words.kept_kind(normalize(field))
+        if kind == "none":
+            return False
+        v = value.strip()
+        if v.lower() in self._words.placeholders:
+            return True
+        return kind == "label" and not v.isdigit() and "." not in v and label_of_words(v, english)
 
     def is_id(self, field: str) -> bool:
         """An identifier field (`user_id`, `distinct_id`, `user.id`, `uid`): its value is an id, maybe with a kind."""

@@ -68,6 +68,8 @@ INITIAL = re.compile(rf"[{UP}]\.")
 # GitHub's "Jane Roe ***@***.***> wrote:").
 MAIL_AFTER = re.compile(r"[\"']?,?[ \t]*<?(?:[^\s<>@\"']{1,64}@[^\s<>]|\[email\]|\*{3}@)")
 ESCAPED = re.compile(r"(?:\\u[0-9a-fA-F]{4}(?:[ \t]|\\u0020)*){2,}")
+_SLUG = re.compile(r"(?<![\w.@])[a-z]+(?:[-_][a-z0-9]+)+(?![\w@])")
+_SLUG_PART = re.compile(r"[a-z]+")
 _HANDLE = re.compile(r"[a-z][a-z]*\d*(?:[._-][a-z]+\d*){1,2}")
 PARTICLES = frozenset("de da das do dos du del della der den van von la le di bin binti al el y e ter ten".split())
 # Cyrillic case endings: "Ивановых", "Ивановой", "Ивана" are forms of Иванов, Иван.
@@ -285,6 +287,20 @@ class NameFinder:
             for start, end, rule in self.spans(decoded):
                 yield m.start() + where[start][0], m.start() + where[end - 1][1], rule
 
+    def slug_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """A given name and a family name inside a lower-case slug ("thesis-maria-gonzalez-final",
+        "notes_priya_raman"): a known given name then a known family name, not both English words, neither common."""
+        out: list[tuple[int, int, str]] = []
+        english = self.data.english
+        for m in _SLUG.finditer(text):
+            parts = [(p.start() + m.start(), p.end() + m.start(), p.group()) for p in _SLUG_PART.finditer(m.group())]
+            for (s0, _e0, a), (_s1, e1, b) in zip(parts, parts[1:], strict=False):
+                if (len(a) > 2 and len(b) > 2 and (a not in english or b not in english)
+                        and self.first(a.title()) and b.title() in self.data.last and not self.common(a)
+                        and not self.common(b)):
+                    out.append((s0, e1, "name.pair"))
+        return out
+
     # -- whole values ------------------------------------------------------------------------------
 
     def handle(self, value: str, lone: bool = True) -> bool:
@@ -333,6 +349,17 @@ class NameFinder:
         if not all(self.known(p) or p.lower() not in english for p in names):
             return False  # "Rahul Verma Traders" is a shop named after a person: its name part is found in spans
         return self.first(names[0]) or self.known(names[-1]) or all(self.known(p) for p in names)
+
+
+def merge_spans(a: list[tuple[int, int, str]], b: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Two span lists as one, sorted, without overlaps (the earlier span wins)."""
+    if not b:
+        return a
+    out: list[tuple[int, int, str]] = []
+    for span in sorted(a + b):
+        if not out or span[0] >= out[-1][1]:
+            out.append(span)
+    return out
 
 
 def _decode(escaped: str) -> tuple[str, list[tuple[int, int]]]:

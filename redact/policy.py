@@ -10,7 +10,7 @@ from typing import Annotated
 
 import msgspec
 
-from redact.keys import FieldTable, FieldTableError, load_defaults
+from redact.keys import FieldTable, FieldTableError, load_defaults, load_words
 from redact.names import RULE_TOKENS as NAME_TOKENS
 from redact.rules import DEFAULT_TOKENS as RULE_TOKENS
 from redact.rules import RULE_IDS as PATTERN_AND_REPORTED_IDS
@@ -58,7 +58,8 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     def field_table(self) -> FieldTable:
         """The shipped field table with this policy's overrides, validated (PolicyError names the key)."""
         try:
-            return FieldTable(load_defaults(), self.fields, remove=self.sensitive_keys, scrub=self.free_text_fields)
+            return FieldTable(load_defaults(), self.fields, remove=self.sensitive_keys, scrub=self.free_text_fields,
+                              words=load_words())
         except FieldTableError as exc:
             raise PolicyError(str(exc)) from None
 

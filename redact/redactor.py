@@ -13,6 +13,7 @@ from redact.content import (
     ONE_BIT,
     QUERY_STRING,
     content_token,
+    enum_in_content,
     is_blob,
     is_label,
     is_subcommand,
@@ -24,7 +25,7 @@ from redact.engine import Engine, propagate
 from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
-from redact.names import NameFinder, load
+from redact.names import NameFinder, load, merge_spans
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
 from redact.rules.network import TENANT_SUFFIXES
@@ -105,7 +106,9 @@ class Redactor:
     def redact_text(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> Redacted[str]:
         ctx = self._engine.context()
         if field is not None and self.fields.sensitive(field) and not (ONE_BIT.fullmatch(text)
-                                                                      or MASKED.fullmatch(text)):
+                                                                      or MASKED.fullmatch(text)
+                                                                      or self.fields.stays(field, text,
+                                                                                           load().english)):
             return Redacted(self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
@@ -235,7 +238,7 @@ class Redactor:
         if not ctx.learned and how in _COPY_CLEAN:
             if text in self._clean:
                 return text
-            if len(text) <= SAFE_MAX and _SAFE.fullmatch(text):
+            if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and not self._named_slug(text, field):
                 self._remember_clean(text)
                 return text
         if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
@@ -248,7 +251,8 @@ class Redactor:
         fixed per Redactor); a value that learned nothing leaves nothing in the context but its findings, which a
         hit replays."""
         # A JSON text is walked only under a field; telemetry-only rules apply under a field not read as free text.
-        kind = f"{how}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b's person)
+        query = how == "content" and bool(field) and self.fields.query(field or "")
+        kind = f"{how}{'q' if query else ''}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b)
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
                                  person=kind).digest()
         known = self._found.get(digest)
@@ -279,7 +283,7 @@ class Redactor:
         was = ctx.telemetry, ctx.owner
         ctx.telemetry, ctx.owner = field is not None and not free, how == "repository"
         try:
-            special = self._special(text, how, ctx)
+            special = self._special(text, how, ctx, field)
             if special is not None:
                 return special
             counts = sum(ctx.findings.values())
@@ -291,7 +295,7 @@ class Redactor:
             self._remember_clean(text)
         return out
 
-    def _special(self, text: str, how: Treatment, ctx: Context) -> str | None:
+    def _special(self, text: str, how: Treatment, ctx: Context, field: str | None = None) -> str | None:
         """The treatments that may replace a value whole; None when the value goes on to the scan."""
         if how == "mention":
             return text if label_of_words(text.strip(), load().english) else self._drop(text, ctx)
@@ -302,6 +306,8 @@ class Redactor:
         if how == "content":
             if is_label(text.strip(), self._name_word) or QUERY_STRING.fullmatch(text):
                 return None  # a UI label, or a URL query string (the URL rules look at its values)
+            if enum_in_content(text, load().english, bool(field) and self.fields.query(field or ""), self._name_word):
+                return text  # empty, a MIME type, a status word ("accepted", "stdout"): nothing a person wrote
             return content_token(ctx.hit("content"), text)
         if how == "command":
             return None if is_subcommand(text) else content_token(ctx.hit("content"), text)
@@ -322,6 +328,8 @@ class Redactor:
         out = self._engine.scan(text, ctx)
         if names and self._names is not None:
             spans = self._names.spans(out)
+            if ctx.telemetry and ("-" in out or "_" in out):
+                spans = merge_spans(spans, self._names.slug_spans(out))
             if spans:
                 out = self._replace(out, spans, ctx)
         return out
@@ -336,6 +344,11 @@ class Redactor:
             end = start
         parts.append(text[:end])
         return "".join(reversed(parts))
+
+    def _named_slug(self, text: str, field: str | None) -> bool:
+        """A telemetry slug with a person's names in it ("thesis-maria-gonzalez-final"): not safe to skip."""
+        return (field is not None and self._names is not None and ("-" in text or "_" in text)
+                and bool(self._names.slug_spans(text)))
 
     def _remember_clean(self, text: str) -> None:
         if len(self._clean) >= _CLEAN_MAX_ENTRIES:
@@ -383,3 +396,4 @@ def _swept(value: Any, ctx: Context) -> Any:
     if isinstance(value, list):
         return [_swept(item, ctx) for item in value]
     return value
+

@@ -19,8 +19,9 @@ from redact.names import NameFinder
 
 # Separators apps put between title parts (spaced, so "Beckham-Reyes" and "a|b" are not split).
 SEPARATORS = re.compile(r"[ \u00a0]+(?:-|–|—|\||·|•|::|»|/)[ \u00a0]+")
-# Marks an app puts before a title: unsaved (●, *), an unread count ("(3) YouTube", "(12) Inbox").
-_DIRTY = re.compile(r"\A(?:[●•*◉]\s*|\(\d{1,5}\+?\)\s+)")
+# Marks an app puts before a title: unsaved (●, *), an unread count ("(3) YouTube", "(12) Inbox"), a Windows
+# console's elevated or selection mode ("Administrator: Windows PowerShell").
+_DIRTY = re.compile(r"\A(?:[●•*◉]\s*|\(\d{1,5}\+?\)\s+|(?:Administrator|Select|Elevated):[ ]+)")
 # Decorations apps append to a part and that carry no user data: VS Code's remote and workspace markers,
 # browser modes, Windows' elevated marker.
 DECORATIONS = re.compile(
@@ -45,6 +46,9 @@ _PRODUCT_WORD = re.compile(r"[\w.+#’'-]+|\(\w[\w.-]{0,15}\)")
 _PRODUCT_LOWER = re.compile(r"v?\d+(?:\.\w+)+|[a-z]{1,3}[A-Z][\w.+-]*")
 # A site's host, with a port or a path: "draw.io", "localhost:3000", "github.com/settings" (the URL rules look in).
 _HOST = re.compile(r"(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?::\d{1,5})?(?:/\S*)?")
+_VERSION = re.compile(r"v?\d+(?:\.(?:[1-9]\d*|0))+")  # 2023.3.2, v1.4.16: a leading zero (2024.03.15) is a date
+_TERMINAL_SIZE = re.compile(r"\d{2,3}[×x]\d{2,3}")
+_PROGRAM = re.compile(r"[a-z][a-z0-9]{1,7}")  # a program's command name in a later part: zsh, bash, python3, ssh
 _FILE = re.compile(r"\S+\.[A-Za-z][A-Za-z0-9]{0,5}")
 _PATH = re.compile(r"[/\\]")
 
@@ -85,10 +89,14 @@ def _keeps(core: str, role: str, names: NameFinder | None) -> bool:
     name_word = names.name_word if names is not None else None
     if len(words) == 1 and is_label(core, name_word) and not _FILE.fullmatch(core):
         return role != "first" or core[0].isupper()  # "Checkout", "Pricing"; a lower-case first part is a slug
+    if role != "first" and (_TERMINAL_SIZE.fullmatch(core) or _PROGRAM.fullmatch(core)):
+        return True  # a terminal's shell and size: "~/src — zsh — 80×24"
     product = len(words) <= 5 and len(core) <= 48 and all(_product_word(w) for w in words)
     if not product or names is not None and names.whole(core) or _FILE.fullmatch(words[-1]):
         return False
-    return role != "first" or len(words) <= 3 and not any(ch.isdigit() for ch in core)
+    # the first part may carry a product's version ("IntelliJ IDEA 2023.3.2"), not other digits ("Budget 2024")
+    return role != "first" or len(words) <= 3 and not any(ch.isdigit() for w in words if not _VERSION.fullmatch(w)
+                                                          for ch in w)
 
 
 def _product_word(word: str) -> bool:

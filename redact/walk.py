@@ -9,18 +9,25 @@ from typing import Any
 
 from redact.content import MASKED, ONE_BIT
 from redact.keys import FieldTable
+from redact.names import load
 from redact.rules import Context
 
 # Redacts one string for a field; the walker supplies the shared context.
 TextFn = Callable[[str, "str | None", Context], str]
 
 _SCALARS = (int, float, bool, type(None))
+
+
+def ENGLISH() -> frozenset[str]:  # noqa: N802 - the word list, loaded once (names.load is cached)
+    return load().english
 JSON_MAX = 65_536
 # Values with nothing in them: empty, or all zeros like the IDFA of a device that limits ad tracking.
 _EMPTY = re.compile(r"[\s0\-]*")
-# The kind an id names before the id itself (Stripe's cus_, Clerk's user_, PostHog's anon-): says what the id is,
+# The kind an id names before the id itself (Stripe's cus_, Clerk's user_, PostHog's anon-, $device:): what the id is,
 # not whose. Letters only, then an id-like rest with a digit (a UUID's first group is no kind).
-_ID_KIND = re.compile(r"(?![a-f]{8}-)([a-z]{2,12}[-_:|])(?=\S*\d)(?=.{6,})")
+_ID_KIND = re.compile(r"(?![a-f]{8}-)(\$?[a-z]{2,12}[-_:|])(?=\S*\d)(?=.{6,})")
+# Under any removed field, a platform's kind before a hardware id ("ios-00008110-001A2C3E0E91801E"): hex runs only.
+_HW_KIND = re.compile(r"([a-z]{2,12}[-_:])(?=[0-9A-Fa-f]{8,}(?:-[0-9A-Fa-f]{8,})+\Z)")
 
 
 class Walker:
@@ -44,9 +51,18 @@ class Walker:
         if how == "remove":
             if "key.sensitive" not in ctx.enabled or isinstance(value, str) and (_EMPTY.fullmatch(value)
                                                                                or ONE_BIT.fullmatch(value)
-                                                                               or MASKED.fullmatch(value)):
+                                                                               or MASKED.fullmatch(value)
+                                                                               or self._fields.stays(field or "", value,
+                                                                                                     ENGLISH())):
                 return value
-            kind = _ID_KIND.match(value) if isinstance(value, str) and field and self._fields.is_id(field) else None
+            kind = None
+            if isinstance(value, str) and field:
+                if self._fields.is_id(field):
+                    kind = _ID_KIND.match(value)
+                else:
+                    kind = _HW_KIND.match(value)
+                    if kind and kind.group()[:-1].title() in load().first:
+                        kind = None  # a person's name before a machine's id ("bob-…") is no kind
             return (kind.group() if kind else "") + ctx.hit("key.sensitive")
         if how == "mention" and type(value) in (int, float) and not -1000 < value < 1000:
             return ctx.hit("key.sensitive") if "key.sensitive" in ctx.enabled else value  # an id, not a count

@@ -133,3 +133,59 @@ def test_an_id_keeps_its_kind():
 def test_json_in_a_string_keeps_its_layout():
     out = R.redact_mapping({"data": '{"email":"s.l@telia.se","plan":"pro"}'})
     assert out.value == {"data": '{"email":"[removed]","plan":"pro"}'}
+
+
+# Fields no selector lists are read by their words (data/field_words.toml): a failure's word anywhere, else the last
+# word that is not a holder ("value", "text", "box").
+@pytest.mark.parametrize(("field", "treatment"), [
+    ("failureDescription", "scrub"), ("crash_details_text", "scrub"), ("searchBoxValue", "default"),
+    ("props.search.value", "default"), ("titleText", "title"), ("emailAddr", "remove"),
+    ("search_source", "default"), ("bank", "default"), ("label", "default"),
+])
+def test_unlisted_fields_are_read_by_their_words(field, treatment):
+    assert R.fields.treatment(field) == treatment
+
+
+# Values under content fields that no person wrote stay; under search and filter boxes a one-word value is a query.
+@pytest.mark.parametrize(("field", "value"), [("response", "accepted"), ("output", "stdout"), ("input", "keyboard"),
+                                              ("content", "image/png"), ("content", "v2"), ("note", "beta"),
+                                              ("q", ""), ("messages", "[]"), ("summary", "passed")])
+def test_status_values_under_content_fields_stay(field, value):
+    assert R.redact_mapping({field: value}).value == {field: value}
+
+
+@pytest.mark.parametrize(("field", "value"), [("q", "chemotherapy"), ("search", "divorce"), ("keyword", "bankruptcy"),
+                                              ("channel_name", "marta-thesis-nlp"), ("note", "marta"),
+                                              ("prompt", "write to my landlord")])
+def test_queries_and_names_under_content_fields_go(field, value):
+    assert R.redact_mapping({field: value}).value == {field: f"[content:{len(value)} chars]"}
+
+
+@pytest.mark.parametrize(("title", "kept"), [("IntelliJ IDEA 2023.3.2", "IntelliJ IDEA 2023.3.2"),
+                                             ("Administrator: Windows PowerShell", "Windows PowerShell"),
+                                             ("~/src/dotfiles — zsh — 80×24", "zsh — 80×24")])
+def test_title_versions_and_console_marks_stay(title, kept):
+    assert kept in R.redact_mapping({"window_title": title}).value["window_title"]
+
+
+def test_a_dated_first_part_is_no_version():
+    assert "Invoice" not in R.redact_mapping({"window_title": "Invoice 2024.03.15 - Word"}).value["window_title"]
+
+
+# A given name and a family name inside a telemetry slug; slugs of words and given names alone stay.
+@pytest.mark.parametrize(("field", "value", "out"), [
+    ("project", "thesis-maria-gonzalez-final", "thesis-[person]-final"), ("workspace", "notes_priya_raman",
+                                                                          "notes_[person]"),
+    ("layout", "grace-period", "grace-period"), ("css", "max-width", "max-width"), ("color", "rose-gold", "rose-gold"),
+])
+def test_names_inside_slugs(field, value, out):
+    assert R.redact_mapping({field: value}).value == {field: out}
+
+
+# The kind before an id stays (what the id is), never a person's name before a machine's id.
+@pytest.mark.parametrize(("field", "value", "out"), [
+    ("distinct_id", "$device:18e4c2a9f71b3d-0c5e8f2a4b19d7-1f525637", "$device:[removed]"),
+    ("hostname", "ios-00008110-001A2C3E0E91801E", "ios-[removed]"), ("hostname", "bob-12345678-87654321", "[removed]"),
+])
+def test_id_kinds_stay(field, value, out):
+    assert R.redact_mapping({field: value}).value == {field: out}

@@ -21,10 +21,29 @@ PLAIN_KEYS = ["prompt_tokens", "completion_tokens", "content_type", "response_ti
 
 @pytest.mark.parametrize("key", SENSITIVE_KEYS)
 def test_sensitive_keys_are_dropped_whole_whatever_the_value(key):
-    for value in ("hello", 42, 3.5, ["a"], {"b": 1}):
+    for value in ("hello42", "Jane Roe", 42, 3.5, ["a"], {"b": 1}):
         out = R.redact_mapping({key: value})
         assert out.value == {key: "[removed]"}
         assert out.findings == {"key.sensitive": 1}
+
+
+# What a person chose (a password, a login, an id that may be one): any word goes, even a placeholder for secrets.
+@pytest.mark.parametrize(("key", "value"), [("password", "hello"), ("password", "guest"), ("pin", "enabled"),
+                                            ("user_id", "sunshine"), ("username", "hello"), ("login", "success"),
+                                            ("hostname", "raspberry"), ("nickname", "Sunny"), ("api_secret", "none1")])
+def test_chosen_values_go_even_when_words(key, value):
+    assert R.redact_mapping({key: value}).value == {key: "[removed]"}
+
+
+# A status a program wrote where a device or form value would be (issue 15's damage list: enum-like values under
+# names that mention a sensitive word), and placeholders where a person's chosen value would be.
+@pytest.mark.parametrize(("key", "value"), [("email", "verified"), ("email", "not_provided"), ("phone", "unverified"),
+                                            ("gps", "denied"), ("birthday", "not set"), ("device_id", "unknown"),
+                                            ("username", "anonymous"), ("user_id", "guest"), ("distinct_id", "$anon"),
+                                            ("hostname", "localhost")])
+def test_status_words_under_removed_fields_stay(key, value):
+    assert R.redact_mapping({key: value}) == Redacted({key: value}, {})
+    assert R.redact_text(value, field=key).value == value
 
 
 @pytest.mark.parametrize("key", DOCUMENT_KEYS)
@@ -96,7 +115,13 @@ def test_keys_that_carry_data_are_scrubbed_too():
 def test_free_text_fields_are_scrubbed_but_not_replaced_as_content():
     prose = "The upload failed because the server closed the connection before the response was read fully"
     assert R.redact_text(prose, field="error.message").value == prose
-    assert R.redact_text(prose, field="label").value == f"[content:{len(prose)} chars]"
+    # under a field the table does not list, a message a program printed stays; what a person wrote goes
+    assert R.redact_text(prose, field="label").value == prose
+    assert R.redact_text(prose, field="failureText").value == prose  # the field's words: a failure's text
+    typed = "I could not upload my scans because the connection kept dropping at home"
+    assert R.redact_text(typed, field="label").value == f"[content:{len(typed)} chars]"
+    query = "how to file for bankruptcy in california without a lawyer"
+    assert R.redact_text(query, field="label").value == f"[content:{len(query)} chars]"
 
 
 def test_depth_and_size_limits_are_counted():
