@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pstats
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -56,6 +58,9 @@ def parse_args() -> argparse.Namespace:
                    help="collector source tree (first on PYTHONPATH), e.g. a `git archive` of another commit")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra collector environment")
     p.add_argument("--only", choices=("ceiling", "consentry"), help="one side only (e.g. while profiling)")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="cProfile the collector's writer and workers during the saturated phase (bench/profiling/): "
+                        "one <pid>.prof per process in DIR, the top functions printed")
     return p.parse_args()
 
 
@@ -117,15 +122,26 @@ def wait_inserted(port: int, target: float, limit_s: float = 300.0) -> float:
     return time.perf_counter()
 
 
+def _signal(roles: dict[str, list[int]], signum: int) -> None:
+    for role in ("writer", "workers"):
+        for pid in roles.get(role, []):
+            os.kill(pid, signum)
+
+
 def phase(label: str, port: int, roles: dict[str, list[int]], rotation: Rotation, args: argparse.Namespace, *,
-          seconds: float, rate: float = 0.0, drained: float | None = None) -> dict[str, object]:
+          seconds: float, rate: float = 0.0, drained: float | None = None,
+          profile: bool = False) -> dict[str, object]:
     """One measured load. For the collector (`drained` = rows inserted before it), CPU counts until the writer
-    has inserted every event acknowledged in it."""
+    has inserted every event acknowledged in it. `profile`: the collector's processes profile this phase."""
+    if profile:
+        _signal(roles, signal.SIGUSR1)
     before = rawhttp.cpu_by_role(roles)
     tally, elapsed, client = load(port, rotation, args.concurrency, seconds=seconds, rate=rate)
     if drained is not None:
         wait_inserted(port, drained + tally.accepted)
     after = rawhttp.cpu_by_role(roles)
+    if profile:
+        _signal(roles, signal.SIGUSR2)
     events = max(tally.accepted, 1)
     cpu = {role: (after[role] - before[role]) / events * 1e6 for role in roles} | {"client": client / events * 1e6}
     result: dict[str, object] = {
@@ -154,6 +170,10 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
     rotation = Rotation(templates(args, f"{HOST}:{port}"), salt=run)
     data = tempfile.mkdtemp(prefix="consentry-events-")
     env = rawhttp.collector_env(data, port, args.source, args.env)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        env |= {"BENCH_PROFILE_DIR": str(args.profile.resolve()),
+                "PYTHONPATH": f"{BENCH / 'profiling'}{os.pathsep}{env['PYTHONPATH']}"}
     log = Path(data) / "serve.log"
     half = None
     try:
@@ -162,7 +182,11 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
             roles = rawhttp.collector_roles(proc.pid)
             warm, _, _ = load(port, rotation, args.concurrency, count=args.warmup)
             wait_inserted(port, warm.accepted)
-            full = phase("consentry", port, roles, rotation, args, seconds=args.seconds, drained=inserted(port))
+            full = phase("consentry", port, roles, rotation, args, seconds=args.seconds, drained=inserted(port),
+                         profile=bool(args.profile))
+            if args.profile:
+                time.sleep(1.0)  # the processes write their profiles
+                _print_profiles(args.profile, roles)
             if args.half_seconds:
                 rate = float(full["events_s"]) / 2 / args.events_per_batch  # type: ignore[arg-type]
                 half = phase("consentry at half load", port, roles, rotation, args, seconds=args.half_seconds,
@@ -173,6 +197,16 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
         return full, half
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _print_profiles(folder: Path, roles: dict[str, list[int]]) -> None:
+    for role in ("workers", "writer"):
+        files = [str(folder / f"{pid}.prof") for pid in roles.get(role, []) if (folder / f"{pid}.prof").exists()]
+        if files:
+            print(f"--- profile: {role} ({len(files)} process(es)), by own time")
+            pstats.Stats(*files, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+            print(f"--- profile: {role}, by cumulative time")
+            pstats.Stats(*files, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
 
 
 def _loadavg() -> str:
