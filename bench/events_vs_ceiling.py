@@ -40,6 +40,7 @@ HOST = rawhttp.HOST
 _ID = re.compile(rb'"event_id":"[0-9a-f]{8}')
 _MARK = b'"event_id":"@@@@@@@@'
 _INSERTED = re.compile(r"^consentry_insert_rows_sum ([0-9.e+-]+)$", re.M)
+_INSERTS = re.compile(r"^consentry_insert_rows_count ([0-9.e+-]+)$", re.M)
 
 
 def parse_args() -> argparse.Namespace:
@@ -109,9 +110,15 @@ def load(port: int, rotation: Rotation, concurrency: int, *, seconds: float = 0.
 
 
 def inserted(port: int) -> float:
+    return insert_counts(port)[0]
+
+
+def insert_counts(port: int) -> tuple[float, float]:
+    """Rows the writer has inserted in all, and in how many inserts."""
     with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5) as resp:
-        match = _INSERTED.search(resp.read().decode())
-    return float(match.group(1)) if match else 0.0
+        text = resp.read().decode()
+    return tuple(float(m.group(1)) if (m := regex.search(text)) else 0.0  # type: ignore[return-value]
+                 for regex in (_INSERTED, _INSERTS))
 
 
 def wait_inserted(port: int, target: float, limit_s: float = 300.0) -> float:
@@ -136,9 +143,13 @@ def phase(label: str, port: int, roles: dict[str, list[int]], rotation: Rotation
     if profile:
         _signal(roles, signal.SIGUSR1)
     before = rawhttp.cpu_by_role(roles)
+    inserts_before = insert_counts(port)[1] if drained is not None else 0.0
     tally, elapsed, client = load(port, rotation, args.concurrency, seconds=seconds, rate=rate)
+    rows_per_insert = ""
     if drained is not None:
         wait_inserted(port, drained + tally.accepted)
+        inserts = insert_counts(port)[1] - inserts_before
+        rows_per_insert = f"  {tally.accepted / max(inserts, 1):,.0f} rows/insert"
     after = rawhttp.cpu_by_role(roles)
     if profile:
         _signal(roles, signal.SIGUSR2)
@@ -151,7 +162,7 @@ def phase(label: str, port: int, roles: dict[str, list[int]], rotation: Rotation
     cpu_text = "  ".join(f"{k} {v:.2f}" for k, v in cpu.items())
     print(f"  {label:<22} {result['events_s']:>10,.0f} events/s  p50 {result['p50_ms']:6.1f} ms  "
           f"p99 {result['p99_ms']:6.1f} ms  CPU us/event: {cpu_text} (total {sum(cpu.values()):.2f})"
-          + (f"  ERRORS {tally.errors}" if tally.errors else ""), flush=True)
+          + rows_per_insert + (f"  ERRORS {tally.errors}" if tally.errors else ""), flush=True)
     return result
 
 
