@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import pstats
 import re
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import rawhttp
@@ -60,8 +62,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra collector environment")
     p.add_argument("--only", choices=("ceiling", "consentry"), help="one side only (e.g. while profiling)")
     p.add_argument("--profile", type=Path, metavar="DIR",
-                   help="cProfile the collector's writer and workers during the saturated phase (bench/profiling/): "
-                        "one <pid>.prof per process in DIR, the top functions printed")
+                   help="profile the collector's writer and workers during the saturated phase (bench/profiling/): "
+                        "one file per process in DIR, the top functions printed")
+    p.add_argument("--profile-kind", choices=("sample", "cprofile"), default="sample",
+                   help="sample: the event loop's stack every ms (real proportions); cprofile: every call")
     return p.parse_args()
 
 
@@ -183,7 +187,7 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
     env = rawhttp.collector_env(data, port, args.source, args.env)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-        env |= {"BENCH_PROFILE_DIR": str(args.profile.resolve()),
+        env |= {"BENCH_PROFILE_DIR": str(args.profile.resolve()), "BENCH_PROFILE_KIND": args.profile_kind,
                 "PYTHONPATH": f"{BENCH / 'profiling'}{os.pathsep}{env['PYTHONPATH']}"}
     log = Path(data) / "serve.log"
     half = None
@@ -212,12 +216,36 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
 
 def _print_profiles(folder: Path, roles: dict[str, list[int]]) -> None:
     for role in ("workers", "writer"):
-        files = [str(folder / f"{pid}.prof") for pid in roles.get(role, []) if (folder / f"{pid}.prof").exists()]
-        if files:
+        pids = roles.get(role, [])
+        if files := [str(folder / f"{pid}.prof") for pid in pids if (folder / f"{pid}.prof").exists()]:
             print(f"--- profile: {role} ({len(files)} process(es)), by own time")
             pstats.Stats(*files, stream=sys.stdout).sort_stats("tottime").print_stats(25)
             print(f"--- profile: {role}, by cumulative time")
             pstats.Stats(*files, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
+        if samples := [folder / f"{pid}.samples" for pid in pids if (folder / f"{pid}.samples").exists()]:
+            _print_samples(role, samples)
+        for pid in pids:
+            if (folder / f"{pid}.gc").exists():
+                print(f"  garbage collector in {pid} (CPU s, passes): {(folder / f'{pid}.gc').read_text()}")
+
+
+def _print_samples(role: str, files: list[Path], top: int = 30) -> None:
+    """Collapsed stacks -> the functions with the most samples, on the stack (inclusive) and at its top (own)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for file in files:
+        for stack, count in json.loads(file.read_text()).items():
+            frames = stack.split(";")
+            total += count
+            own[frames[-1]] += count
+            for frame in set(frames):
+                inclusive[frame] += count
+    print(f"--- samples: {role} ({len(files)} process(es), {total} samples of the event loop thread)")
+    for label, counter in (("inclusive", inclusive), ("own", own)):
+        print(f"  {label}:")
+        for frame, count in counter.most_common(top):
+            print(f"    {count / max(total, 1):6.1%}  {frame}")
 
 
 def _loadavg() -> str:
