@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import pstats
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import rawhttp
@@ -38,6 +42,7 @@ HOST = rawhttp.HOST
 _ID = re.compile(rb'"event_id":"[0-9a-f]{8}')
 _MARK = b'"event_id":"@@@@@@@@'
 _INSERTED = re.compile(r"^consentry_insert_rows_sum ([0-9.e+-]+)$", re.M)
+_INSERTS = re.compile(r"^consentry_insert_rows_count ([0-9.e+-]+)$", re.M)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,6 +61,11 @@ def parse_args() -> argparse.Namespace:
                    help="collector source tree (first on PYTHONPATH), e.g. a `git archive` of another commit")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra collector environment")
     p.add_argument("--only", choices=("ceiling", "consentry"), help="one side only (e.g. while profiling)")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="profile the collector's writer and workers during the saturated phase (bench/profiling/): "
+                        "one file per process in DIR, the top functions printed")
+    p.add_argument("--profile-kind", choices=("sample", "cprofile"), default="sample",
+                   help="sample: the event loop's stack every ms (real proportions); cprofile: every call")
     return p.parse_args()
 
 
@@ -104,9 +114,15 @@ def load(port: int, rotation: Rotation, concurrency: int, *, seconds: float = 0.
 
 
 def inserted(port: int) -> float:
+    return insert_counts(port)[0]
+
+
+def insert_counts(port: int) -> tuple[float, float]:
+    """Rows the writer has inserted in all, and in how many inserts."""
     with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5) as resp:
-        match = _INSERTED.search(resp.read().decode())
-    return float(match.group(1)) if match else 0.0
+        text = resp.read().decode()
+    return tuple(float(m.group(1)) if (m := regex.search(text)) else 0.0  # type: ignore[return-value]
+                 for regex in (_INSERTED, _INSERTS))
 
 
 def wait_inserted(port: int, target: float, limit_s: float = 300.0) -> float:
@@ -117,15 +133,30 @@ def wait_inserted(port: int, target: float, limit_s: float = 300.0) -> float:
     return time.perf_counter()
 
 
+def _signal(roles: dict[str, list[int]], signum: int) -> None:
+    for role in ("writer", "workers"):
+        for pid in roles.get(role, []):
+            os.kill(pid, signum)
+
+
 def phase(label: str, port: int, roles: dict[str, list[int]], rotation: Rotation, args: argparse.Namespace, *,
-          seconds: float, rate: float = 0.0, drained: float | None = None) -> dict[str, object]:
+          seconds: float, rate: float = 0.0, drained: float | None = None,
+          profile: bool = False) -> dict[str, object]:
     """One measured load. For the collector (`drained` = rows inserted before it), CPU counts until the writer
-    has inserted every event acknowledged in it."""
+    has inserted every event acknowledged in it. `profile`: the collector's processes profile this phase."""
+    if profile:
+        _signal(roles, signal.SIGUSR1)
     before = rawhttp.cpu_by_role(roles)
+    inserts_before = insert_counts(port)[1] if drained is not None else 0.0
     tally, elapsed, client = load(port, rotation, args.concurrency, seconds=seconds, rate=rate)
+    rows_per_insert = ""
     if drained is not None:
         wait_inserted(port, drained + tally.accepted)
+        inserts = insert_counts(port)[1] - inserts_before
+        rows_per_insert = f"  {tally.accepted / max(inserts, 1):,.0f} rows/insert"
     after = rawhttp.cpu_by_role(roles)
+    if profile:
+        _signal(roles, signal.SIGUSR2)
     events = max(tally.accepted, 1)
     cpu = {role: (after[role] - before[role]) / events * 1e6 for role in roles} | {"client": client / events * 1e6}
     result: dict[str, object] = {
@@ -135,7 +166,7 @@ def phase(label: str, port: int, roles: dict[str, list[int]], rotation: Rotation
     cpu_text = "  ".join(f"{k} {v:.2f}" for k, v in cpu.items())
     print(f"  {label:<22} {result['events_s']:>10,.0f} events/s  p50 {result['p50_ms']:6.1f} ms  "
           f"p99 {result['p99_ms']:6.1f} ms  CPU us/event: {cpu_text} (total {sum(cpu.values()):.2f})"
-          + (f"  ERRORS {tally.errors}" if tally.errors else ""), flush=True)
+          + rows_per_insert + (f"  ERRORS {tally.errors}" if tally.errors else ""), flush=True)
     return result
 
 
@@ -154,6 +185,10 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
     rotation = Rotation(templates(args, f"{HOST}:{port}"), salt=run)
     data = tempfile.mkdtemp(prefix="consentry-events-")
     env = rawhttp.collector_env(data, port, args.source, args.env)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        env |= {"BENCH_PROFILE_DIR": str(args.profile.resolve()), "BENCH_PROFILE_KIND": args.profile_kind,
+                "PYTHONPATH": f"{BENCH / 'profiling'}{os.pathsep}{env['PYTHONPATH']}"}
     log = Path(data) / "serve.log"
     half = None
     try:
@@ -162,7 +197,11 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
             roles = rawhttp.collector_roles(proc.pid)
             warm, _, _ = load(port, rotation, args.concurrency, count=args.warmup)
             wait_inserted(port, warm.accepted)
-            full = phase("consentry", port, roles, rotation, args, seconds=args.seconds, drained=inserted(port))
+            full = phase("consentry", port, roles, rotation, args, seconds=args.seconds, drained=inserted(port),
+                         profile=bool(args.profile))
+            if args.profile:
+                time.sleep(1.0)  # the processes write their profiles
+                _print_profiles(args.profile, roles)
             if args.half_seconds:
                 rate = float(full["events_s"]) / 2 / args.events_per_batch  # type: ignore[arg-type]
                 half = phase("consentry at half load", port, roles, rotation, args, seconds=args.half_seconds,
@@ -173,6 +212,40 @@ def run_consentry(args: argparse.Namespace, run: int) -> tuple[dict[str, object]
         return full, half
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _print_profiles(folder: Path, roles: dict[str, list[int]]) -> None:
+    for role in ("workers", "writer"):
+        pids = roles.get(role, [])
+        if files := [str(folder / f"{pid}.prof") for pid in pids if (folder / f"{pid}.prof").exists()]:
+            print(f"--- profile: {role} ({len(files)} process(es)), by own time")
+            pstats.Stats(*files, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+            print(f"--- profile: {role}, by cumulative time")
+            pstats.Stats(*files, stream=sys.stdout).sort_stats("cumulative").print_stats(40)
+        if samples := [folder / f"{pid}.samples" for pid in pids if (folder / f"{pid}.samples").exists()]:
+            _print_samples(role, samples)
+        for pid in pids:
+            if (folder / f"{pid}.gc").exists():
+                print(f"  garbage collector in {pid} (CPU s, passes): {(folder / f'{pid}.gc').read_text()}")
+
+
+def _print_samples(role: str, files: list[Path], top: int = 30) -> None:
+    """Collapsed stacks -> the functions with the most samples, on the stack (inclusive) and at its top (own)."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for file in files:
+        for stack, count in json.loads(file.read_text()).items():
+            frames = stack.split(";")
+            total += count
+            own[frames[-1]] += count
+            for frame in set(frames):
+                inclusive[frame] += count
+    print(f"--- samples: {role} ({len(files)} process(es), {total} samples of the event loop thread)")
+    for label, counter in (("inclusive", inclusive), ("own", own)):
+        print(f"  {label}:")
+        for frame, count in counter.most_common(top):
+            print(f"    {count / max(total, 1):6.1%}  {frame}")
 
 
 def _loadavg() -> str:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/insert_bench.py                              # 25,000-row inserts, 10,000 installs
     .venv/bin/python bench/insert_bench.py --rows 100000 --installs 50000 --rounds 4
+    .venv/bin/python bench/insert_bench.py --merges --rows 100000 --rounds 3      # what merging `events` costs
 
 Each round inserts one fresh batch of pre-encoded rows (the JSONCompactEachRow lines the workers spool) into
 each of several databases of one chDB engine, one per variant, interleaved so a busy machine slows them alike.
@@ -11,6 +12,10 @@ the lines parsed straight into the table's LowCardinality columns instead of thr
 did before).
 Figures are CPU microseconds of this process (every chDB thread) per row, the first round left out as warm-up.
 The data lives in a temporary directory removed at the end.
+
+--merges: what one merge of `events` costs per row instead, as shipped and with the LowCardinality map keys that
+schemas/0010 replaced. Each round inserts 6 batches with merges stopped, then merges them into one part
+(OPTIMIZE ... FINAL) and counts the CPU of that merge; the variants alternate.
 """
 
 from __future__ import annotations
@@ -59,7 +64,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rows", type=int, default=25_000, help="rows per insert (the writer's are up to 100k)")
     parser.add_argument("--installs", type=int, default=10_000, help="distinct installs the rows come from")
+    parser.add_argument("--merges", action="store_true", help="time merging the parts of `events` instead")
     args = parser.parse_args()
+    if args.merges:
+        merges(args)
+        return
     variants: dict[str, tuple[tuple[str, ...], dict[str, object], bool]] = {
         "as shipped": ((), EVENT_INSERT_SETTINGS, False),
         **{f"without {view}": ((view,), EVENT_INSERT_SETTINGS, False) for view in VIEWS},
@@ -97,6 +106,47 @@ def main() -> None:
         print(f"{args.rows}-row inserts from {args.installs} installs, {args.rounds - 1} measured rounds")
         for label, seconds in spent.items():
             print(f"{label:<40} {seconds / (args.rounds - 1) / args.rows * 1e6:6.2f} us CPU per row")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# schemas/0010_event_map_keys.sql, undone: the map keys as they were before it.
+LOW_CARDINALITY_KEYS = [f"ALTER TABLE {{database}}.events MODIFY COLUMN {column} Map(LowCardinality(String), {value})"
+                        for column, value in (("props_str", "String"), ("props_num", "Float64"),
+                                              ("props_bool", "Bool"), ("redactions", "UInt32"))]
+PARTS_PER_MERGE = 6
+
+
+def merges(args: argparse.Namespace) -> None:
+    variants = {"as shipped (plain map keys)": [],
+                "LowCardinality map keys (before schemas/0010)": LOW_CARDINALITY_KEYS}
+    workdir = Path(tempfile.mkdtemp(prefix="merge-bench-"))
+    try:
+        client = open_client(f"chdb://{workdir}/ch", workdir)
+        stores = {}
+        for index, (label, statements) in enumerate(variants.items()):
+            store = stores[label] = ClickHouseStore(client, f"variant{index}")
+            migrate(store)
+            for statement in statements:
+                store.command(statement.format(database=store.database))
+        rng, installs = random.Random(1), [uuid.uuid4() for _ in range(args.installs)]
+        scratch = workdir / "lines.jsonl"
+        spent = dict.fromkeys(stores, 0.0)
+        for _ in range(args.rounds):
+            for label, store in stores.items():
+                store.command(f"TRUNCATE TABLE {store.database}.events")
+                store.command(f"SYSTEM STOP MERGES {store.database}.events")
+                for _ in range(PARTS_PER_MERGE):
+                    scratch.write_bytes(batch(rng, installs, args.rows))
+                    client.command(event_lines_insert(store.database, str(scratch)), settings=EVENT_INSERT_SETTINGS)
+                store.command(f"SYSTEM START MERGES {store.database}.events")
+                started = time.process_time()
+                store.command(f"OPTIMIZE TABLE {store.database}.events FINAL")
+                spent[label] += time.process_time() - started
+        rows = args.rounds * PARTS_PER_MERGE * args.rows
+        print(f"{PARTS_PER_MERGE} parts of {args.rows} rows merged into one, {args.rounds} rounds")
+        for label, seconds in spent.items():
+            print(f"{label:<48} {seconds / rows * 1e6:6.2f} us CPU per row merged")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
