@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
 from redact.names import NameFinder, load
+from redact.outcomes import Outcome, outcome_key, places
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
@@ -89,8 +89,8 @@ class Redactor:
             names = self._names
             self._engine.person = lambda value: names.whole(value, lone=False)
         self._clean: dict[str, None] = {}
-        # keyed digest of (treatment, text) -> (redacted text, findings): see _fast_found
-        self._found: dict[bytes, tuple[str, dict[str, int]]] = {}
+        # keyed digest of (treatment, text, names learned before it) -> outcome: see _fast_found
+        self._found: dict[bytes, Outcome] = {}
         self._found_key = os.urandom(16)
         # Per key as sent: 1 = plain (copy numbers, booleans, clean strings), 2 = keep, 0 = walk it.
         self._plain_keys: dict[str, int] = {}
@@ -236,35 +236,39 @@ class Redactor:
             if len(text) <= SAFE_MAX and _SAFE.fullmatch(text):
                 self._remember_clean(text)
                 return text
-        if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
+        if ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
             return self._fast_checked(text, field, how, ctx, free)
         return self._fast_found(text, field, how, ctx, free)
 
     def _fast_found(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:
-        """_fast_checked, remembered. Exact: with nothing learned yet in this call, the outcome depends on the
-        treatment, whether a field is named, whether it is read as free text and the text only (the policy is
-        fixed per Redactor); a value that learned nothing leaves nothing in the context but its findings, which a
-        hit replays."""
+        """_fast_checked, remembered (redact/outcomes.py). Exact: at the top of a call (not inside a URL or a
+        rewrite's rescan), the outcome depends on the treatment, whether a field is named, whether it is read as
+        free text, the text and the names the call learned before it, nothing else (the policy is fixed per
+        Redactor). A value leaves nothing in the context but its findings, which a hit replays, and the names it
+        taught (a home path's user), which a hit learns again from the same places in the text."""
+        learned = ctx.learned
         # A JSON text is walked only under a field; telemetry-only rules apply under a field not read as free text.
-        kind = f"{how}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b's person)
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
-                                 person=kind).digest()
+        digest = outcome_key(self._found_key, text, f"{how}:{int(bool(field))}{int(free)}", learned)
         known = self._found.get(digest)
         if known is not None:
-            out, found = known
+            out, found, taught = known
             for rule, count in found.items():
                 ctx.findings[rule] = ctx.findings.get(rule, 0) + count
+            for start, end, rule in taught:
+                learned.setdefault(text[start:end], rule)
             return out
-        before = dict(ctx.findings)
+        before, names = dict(ctx.findings), len(learned)
         out = self._fast_checked(text, field, how, ctx, free)
         found = {rule: count - before.get(rule, 0) for rule, count in ctx.findings.items()
                  if count != before.get(rule, 0)}
-        # Not remembered: values without findings (the clean memo has those it may keep), and values that taught
-        # the call a name (a home path's user): the name is removed text, and later values need it.
-        if found and not ctx.learned:
+        # While nothing is learned, values without findings are left to the clean memo; once a name is learned
+        # that memo no longer applies, so they are remembered here (the other values of an event that carried a
+        # home path: a full scan each otherwise).
+        where = places(text, list(learned.items())[names:]) if len(learned) > names else ()
+        if where is not None and (found or names):
             if len(self._found) >= _FOUND_MAX_ENTRIES:
                 self._found.clear()
-            self._found[digest] = (out, found)
+            self._found[digest] = (out, found, where)
         return out
 
     def _fast_checked(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:
