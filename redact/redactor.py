@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from redact.explain import Remark, remarks
 from redact.keys import FREE_TEXT, Treatment
 from redact.model import Redacted, Tier
 from redact.names import NameFinder, load, merge_spans
+from redact.outcomes import FOUND_MAX_ENTRIES, FOUND_MAX_LEN, Outcome, outcome_key, places
 from redact.policy import RULE_IDS, Policy, check_policy
 from redact.rules import Context
 from redact.rules.network import TENANT_SUFFIXES
@@ -62,10 +62,6 @@ _NO_DEEP = frozenset(("keep", "enum"))
 _WHOLE = frozenset(("remove", "content"))
 _CLEAN_MAX_LEN = 160  # clean strings up to this length are remembered (they contain nothing removable)
 _CLEAN_MAX_ENTRIES = 65_536
-# Values the fast tier found something in (a user's e-mail in a message, an IP in a log line) recur within an
-# install's events; their outcome is remembered under a keyed hash (the text itself is never kept).
-_FOUND_MAX_LEN = 512
-_FOUND_MAX_ENTRIES = 16_384
 # redact_columns' result: strings, numbers (as float) and booleans, by key.
 Columns = tuple[dict[str, str], dict[str, float], dict[str, bool]]
 
@@ -92,8 +88,8 @@ class Redactor:
             names = self._names
             self._engine.person = lambda value: names.whole(value, lone=False)
         self._clean: dict[str, None] = {}
-        # keyed digest of (treatment, text) -> (redacted text, findings): see _fast_found
-        self._found: dict[bytes, tuple[str, dict[str, int]]] = {}
+        # keyed digest of (treatment, text, names learned before it) -> outcome: see _fast_found
+        self._found: dict[bytes, Outcome] = {}
         self._found_key = os.urandom(16)
         # Per key as sent: 1 = plain (copy numbers, booleans, clean strings), 2 = keep, 0 = walk it.
         self._plain_keys: dict[str, int] = {}
@@ -241,36 +237,38 @@ class Redactor:
             if len(text) <= SAFE_MAX and _SAFE.fullmatch(text) and not self._named_slug(text, field):
                 self._remember_clean(text)
                 return text
-        if ctx.learned or ctx.depth or ctx.in_url or len(text) > _FOUND_MAX_LEN:
+        if ctx.depth or ctx.in_url or len(text) > FOUND_MAX_LEN:
             return self._fast_checked(text, field, how, ctx, free)
         return self._fast_found(text, field, how, ctx, free)
 
     def _fast_found(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:
-        """_fast_checked, remembered. Exact: with nothing learned yet in this call, the outcome depends on the
-        treatment, whether a field is named, whether it is read as free text and the text only (the policy is
-        fixed per Redactor); a value that learned nothing leaves nothing in the context but its findings, which a
-        hit replays."""
+        """_fast_checked, remembered (redact/outcomes.py). Exact: at the top of a call the outcome depends on the
+        treatment (a query box or not), whether a field is named and read as free text, the text and the names learned
+        before it. A hit replays the findings and learns the taught names again from their places in the text."""
+        learned = ctx.learned
         # A JSON text is walked only under a field; telemetry-only rules apply under a field not read as free text.
-        query = how == "content" and bool(field) and self.fields.query(field or "")
-        kind = f"{how}{'q' if query else ''}:{int(bool(field))}{int(free)}".encode()  # at most 16 bytes (blake2b)
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16, key=self._found_key,
-                                 person=kind).digest()
+        query = "q" if how == "content" and field and self.fields.query(field) else ""
+        kind = f"{how}{query}:{int(bool(field))}{int(free)}"  # <= 15 bytes: blake2b's person less outcome_key's mark
+        digest = outcome_key(self._found_key, text, kind, learned)
         known = self._found.get(digest)
         if known is not None:
-            out, found = known
+            out, found, taught = known
             for rule, count in found.items():
                 ctx.findings[rule] = ctx.findings.get(rule, 0) + count
+            for start, end, rule in taught:
+                learned.setdefault(text[start:end], rule)
             return out
-        before = dict(ctx.findings)
+        before, names = dict(ctx.findings), len(learned)
         out = self._fast_checked(text, field, how, ctx, free)
         found = {rule: count - before.get(rule, 0) for rule, count in ctx.findings.items()
                  if count != before.get(rule, 0)}
-        # Not remembered: values without findings (the clean memo has those it may keep), and values that taught
-        # the call a name (a home path's user): the name is removed text, and later values need it.
-        if found and not ctx.learned:
-            if len(self._found) >= _FOUND_MAX_ENTRIES:
+        # Values without findings are left to the clean memo until a name is learned; after that, only this one
+        # spares the other values of an event that carried a home path a full scan each.
+        where = places(text, list(learned.items())[names:]) if len(learned) > names else ()
+        if where is not None and (found or names):
+            if len(self._found) >= FOUND_MAX_ENTRIES:
                 self._found.clear()
-            self._found[digest] = (out, found)
+            self._found[digest] = (out, found, where)
         return out
 
     def _fast_checked(self, text: str, field: str | None, how: Treatment, ctx: Context, free: bool) -> str:

@@ -77,3 +77,21 @@ def test_the_memo_keeps_no_removed_text() -> None:
     kept = repr(redactor._found)
     for removed in ("alice9", "bob.smith@example.org", "Chen Wei", "10.15.92.17", "a" * 36, "hunter2"):
         assert removed not in kept
+
+
+def test_a_value_that_teaches_a_name_and_the_values_after_it_are_served_from_the_memo() -> None:
+    """A home path (it teaches its user's name) and the values read after it recur with their install: all are
+    remembered, the name as where it stands in the path, and a second event is redacted without a scan."""
+    redactor = Redactor()
+    props = {"file_path": "/home/alice9/src/api/main.py", "theme": "light", "branch": "alice9 pushed to main"}
+    first = redactor.redact_columns(props)
+    assert len(redactor._found) == 3
+    assert "alice9" not in repr(redactor._found)
+
+    def no_scan(*args: object) -> str:
+        raise AssertionError("scanned again")
+
+    redactor._fast_checked = no_scan  # type: ignore[method-assign]
+    second = redactor.redact_columns(props)
+    assert second.value == first.value and dict(second.findings) == dict(first.findings)
+    assert "alice9" not in json.dumps(second.value) and second.value[0]["branch"].endswith(" pushed to main")
