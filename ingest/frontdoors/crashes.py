@@ -14,7 +14,7 @@ from ingest.crash.model import CRASHPAD_DUMP, Attachment, CrashUpload, Minidump
 from ingest.crash.multipart import Part, PartLimit, PartLimits
 from ingest.errors import Refusal
 from ingest.settings import CrashLimitSettings
-from ingest.stages.decode import discard_parts, json_value, read_form
+from ingest.stages.decode import discard_parts, json_value, part_dump, read_form
 from ingest.stages.pipeline import accept_crash, admit
 from ingest.state import INTAKE
 from storage.objects import StagedObject
@@ -55,9 +55,8 @@ def _dump(parts: Sequence[Part], name: str, limit: int) -> Minidump | None:
         raise Refusal("malformed_body", "more than one minidump part")
     if not found:
         return None
-    staged = found[0].staged
-    if isinstance(staged, StagedObject):
-        return staged if staged.size else b""
+    if found[0].staged is not None:
+        return part_dump(found[0])
     return _only(found, name, limit, "minidump")
 
 

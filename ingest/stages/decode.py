@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
+from ingest.crash.model import Minidump
 from ingest.crash.multipart import FormReader, Part, PartLimits, PartSink
 from ingest.errors import Refusal
 from ingest.model import Decoded, EventBatch
 from ingest.stages.encodings import Identity, decoder_for
 from ingest.stages.gate import gate
+from storage.objects import StagedObject
 
 JSON_TYPES = frozenset({"application/json"})
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
@@ -78,6 +80,13 @@ async def read_form(request: web.Request, max_bytes: int, limits: PartLimits,
     except BaseException:
         reader.discard()
         raise
+
+
+def part_dump(part: Part) -> Minidump:
+    """A dump part's content: the object it was staged into as it arrived, or its bytes (a part the stdlib parser
+    read whole, or an empty one: no dump)."""
+    staged = part.staged
+    return staged if isinstance(staged, StagedObject) and staged.size else part.data
 
 
 def discard_parts(parts: list[Part]) -> None:

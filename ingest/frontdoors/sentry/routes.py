@@ -50,7 +50,7 @@ from ingest.metrics import Metrics
 from ingest.middleware import refusal_response
 from ingest.model import Consent, Context, Decoded, Event, EventBatch
 from ingest.settings import CrashLimitSettings, IngestKey
-from ingest.stages.decode import decompress, discard_parts, json_value, read_body, read_form
+from ingest.stages.decode import decompress, discard_parts, json_value, part_dump, read_body, read_form
 from ingest.stages.pipeline import Intake, accept_crash, accept_events, admit
 from ingest.state import INTAKE, METRICS, SETTINGS
 from storage.objects import StagedObject
@@ -391,9 +391,8 @@ async def _minidump_upload(intake: Intake, key: IngestKey, parts: list[Part]) ->
     others = [p for p in parts if p.is_file and p.name not in skipped]
     if too_large := sum(p.dropped for p in others):
         _dropped(metrics, "attachment_too_large", too_large)
-    staged = dumps[0].staged
-    dump: Minidump = staged if isinstance(staged, StagedObject) and staged.size else dumps[0].data
-    files: list[tuple[bool, Minidump]] = [(True, dump)] + [(False, p.data) for p in others if not p.dropped]
+    files: list[tuple[bool, Minidump]] = [(True, part_dump(dumps[0]))] + [(False, p.data) for p in others
+                                                                          if not p.dropped]
     reply = Reply()
     await _crash(intake, key, event, event_id, None, files, reply, len(files))
     return web.Response(status=200, text=str(event_id), headers=reply.headers())
