@@ -12,7 +12,8 @@ from redact.rules.base import anonymous
 # same; real text nests a few levels, a hostile value thousands (each level rescans the rest: quadratic).
 MAX_NESTING = 12
 # Rule sets compiled for texts that lack some rules' needs (a compile costs about 1 ms per rule, once). Beyond
-# this many, a text with yet another combination is scanned with all rules: the same output, only slower.
+# this many compiled sets, a text with yet another combination is scanned with all rules: the same output, only
+# slower.
 MAX_SUBSETS = 64
 
 
@@ -31,7 +32,6 @@ class Engine:
         # Rules that can match only in a text holding their `needs`: a text without it is scanned without them.
         # Every alternative is tried at every position, so the fewer rules, the faster: most texts lack most needs.
         self._needs = tuple((g, re.compile(r.needs)) for g, r in self.rules.items() if r.needs is not None)
-        self._subsets: dict[frozenset[str], re.Pattern[str]] = {}
         # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.
         self._no_paths = frozenset(g for g, r in self.rules.items() if r.id.startswith("path."))
         self._without(self._no_paths)
@@ -42,7 +42,7 @@ class Engine:
         self.person: Callable[[str], bool] | None = None
 
     def _without(self, skip: frozenset[str]) -> re.Pattern[str]:
-        """The joined alternation minus some rules, compiled on first use (a handful of sets ever occur)."""
+        """The joined alternation minus some rules, compiled on first use and kept (`_pattern` bounds the sets)."""
         regex = self._compiled.get(skip)
         if regex is None:
             joined = "|".join(alt for g, alt in self._alternatives.items() if g not in skip)
@@ -54,13 +54,9 @@ class Engine:
         if absent <= skip:
             return self._without(skip)
         key = skip | absent
-        regex = self._subsets.get(key)
-        if regex is None:
-            if len(self._subsets) >= MAX_SUBSETS:
-                return self._without(skip)
-            joined = "|".join(alt for g, alt in self._alternatives.items() if g not in key)
-            regex = self._subsets[key] = re.compile(joined or r"(?!)", re.VERBOSE)
-        return regex
+        if key not in self._compiled and len(self._compiled) >= MAX_SUBSETS:
+            return self._without(skip)
+        return self._without(key)
 
     def _absent(self, text: str) -> frozenset[str]:
         """The rules that cannot match anywhere in text: their needs occur nowhere in it."""
