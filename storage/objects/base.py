@@ -95,7 +95,7 @@ class ObjectStore(ABC):
     staging_dir: str | None = None  # where stage() writes (see there)
 
     @abstractmethod
-    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+    def put(self, key: str, data: bytes | bytearray, *, content_type: str = "application/octet-stream",
             metadata: dict[str, str] | None = None) -> None:
         """Store ``data`` under ``key`` whole (readers see the old object or the new one, never a part)."""
 

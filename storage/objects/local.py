@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -26,14 +27,26 @@ _PUT_ATTEMPTS = 3
 # Staged objects (stage()) are written at the root as TMP_PREFIX files and renamed into place on commit; one left
 # by a killed process is removed at the next start-up once older than this (an upload never takes so long).
 STALE_STAGED_S = 3600
+# The extended attribute holding an object's content type and metadata (the JSON a sidecar would hold).
+XATTR = "user.consentry"
+_HAS_XATTR = hasattr(os, "setxattr")  # Linux only
+# errno values meaning "this file system keeps no user attributes" (ENOTSUP is EOPNOTSUPP on Linux).
+_NO_XATTRS = frozenset({errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM})
+# ... and "this file has no such attribute" (ENODATA on Linux, ENOATTR elsewhere).
+_NO_ATTRIBUTE = _NO_XATTRS | {getattr(errno, "ENODATA", errno.ENOENT), getattr(errno, "ENOATTR", errno.ENOENT)}
+_PLAIN = b'{"content_type": "application/octet-stream", "metadata": {}}'
 
 
 class LocalObjectStore(ObjectStore):
-    """Objects as files under ``root``: ``<root>/<dirs of the key>/<last segment>~data`` plus a JSON sidecar.
+    """Objects as files under ``root``: ``<root>/<dirs of the key>/<last segment>~data``, with the content type and
+    metadata (JSON) in the file's extended attribute ``user.consentry``, or in a ``~meta.json`` sidecar file where
+    the file system has no user extended attributes (macOS's Python, old tmpfs) and for objects written before.
 
     Files are created owner-only (0600, directories 0700) and replaced atomically (temporary file, fsync,
     rename, fsync of the directory, and of its parent when the directory is new), so a reader or a crash sees
-    the old object or the new one.
+    the old object or the new one. The attribute is written before the data file's fsync, so data and metadata
+    become durable together and are renamed into place as one: one file, two fsyncs per put (a sidecar costs a
+    second file, fsync and rename).
 
     Not encrypted at rest: this store has no server-side encryption. Put the data directory on an encrypted
     disk (LUKS, FileVault, BitLocker, an encrypted cloud volume) or use the S3 store with ``sse=s3``.
@@ -43,11 +56,12 @@ class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path, *, setting: str = DEFAULT_SETTING) -> None:
         self.root = Path(root)
         self.setting = setting
+        self._xattrs = _HAS_XATTR  # cleared the first time the file system refuses one
 
     def describe(self) -> str:
         return f"local object directory {self.root}"
 
-    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+    def put(self, key: str, data: bytes | bytearray, *, content_type: str = "application/octet-stream",
             metadata: dict[str, str] | None = None) -> None:
         self._put(key, data, content_type, metadata)
 
@@ -72,12 +86,23 @@ class LocalObjectStore(ObjectStore):
                 info = os.stat(_data(path))
             except FileNotFoundError:
                 raise ObjectNotFound(f"{key!r} not found in {self.describe()}") from None
-            try:
-                sidecar = json.loads(_meta(path).read_bytes())
-            except FileNotFoundError:  # written by a put that crashed between the two renames: plain bytes
-                sidecar = {"content_type": "application/octet-stream", "metadata": {}}
+            sidecar = json.loads(self._read_metadata(path) or _PLAIN)
         return ObjectStat(key=key, size=info.st_size, last_modified=_utc(info.st_mtime),
                           content_type=sidecar["content_type"], metadata=sidecar["metadata"])
+
+    def _read_metadata(self, path: Path) -> bytes | None:
+        """The object's metadata JSON: its attribute, else its sidecar (an object written without attributes),
+        else None (a sidecar object whose put crashed between the two renames: plain bytes)."""
+        if self._xattrs:
+            try:
+                return os.getxattr(_data(path), XATTR)
+            except OSError as exc:
+                if exc.errno not in _NO_ATTRIBUTE:
+                    raise
+        try:
+            return _meta(path).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def exists(self, key: str) -> bool:
         validate_key(key)
@@ -119,17 +144,33 @@ class LocalObjectStore(ObjectStore):
         """The object's path without suffix; safe because validate_key refused '..', '.' and leading '/'."""
         return self.root.joinpath(*key.split("/"))
 
-    def _write_object(self, path: Path, data: bytes | Path, sidecar: bytes) -> None:
-        """`data` as bytes, or as a written and fsync'd file on this file system to rename into place."""
+    def _write_object(self, path: Path, data: bytes | bytearray | Path, sidecar: bytes) -> None:
+        """`data` as bytes, or as a written (not yet fsync'd) file on this file system to rename into place."""
         _makedirs(path.parent)
+        if self._xattrs:
+            try:
+                if isinstance(data, Path):
+                    _seal(data, sidecar)
+                    os.replace(data, _data(path))
+                else:
+                    _write_file(_data(path), data, sidecar)
+                _meta(path).unlink(missing_ok=True)  # an older sidecar object replaced: its sidecar would mislead
+                _fsync_dir(path.parent)  # make the rename durable before put returns
+                return
+            except OSError as exc:
+                if exc.errno not in _NO_XATTRS:
+                    raise
+                self._xattrs = False  # this file system has none: sidecars from now on
         _write_file(_meta(path), sidecar)  # sidecar first: whoever sees the new data sees its metadata
         if isinstance(data, Path):
+            _seal(data, None)
             os.replace(data, _data(path))
         else:
             _write_file(_data(path), data)
         _fsync_dir(path.parent)  # make both renames durable before put returns
 
-    def _put(self, key: str, data: bytes | Path, content_type: str, metadata: dict[str, str] | None) -> None:
+    def _put(self, key: str, data: bytes | bytearray | Path, content_type: str,
+             metadata: dict[str, str] | None) -> None:
         validate_key(key)
         sidecar = {"content_type": content_type, "metadata": validate_metadata(metadata, content_type)}
         path = self._path(key)
@@ -202,18 +243,33 @@ def _makedirs(directory: Path) -> None:
     _fsync_dir(directory.parent)
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: Path, data: bytes | bytearray, attribute: bytes | None = None) -> None:
+    """`data` to a temporary file, with `attribute` as its metadata when given, fsync'd, renamed to `path`."""
     tmp = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(8)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
-        with open(fd, "wb") as file:
-            file.write(data)
-            file.flush()
+        with open(fd, "wb", buffering=0) as file:
+            view = memoryview(data).cast("B")
+            while view:  # an unbuffered write may be short
+                view = view[file.write(view) or 0:]
+            if attribute is not None:
+                os.setxattr(file.fileno(), XATTR, attribute)
             os.fsync(file.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _seal(path: Path, attribute: bytes | None) -> None:
+    """A staged file made ready to rename into place: its metadata attribute set (when given), then fsync'd."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if attribute is not None:
+            os.setxattr(fd, XATTR, attribute)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -236,9 +292,7 @@ class _LocalStaged(StagedObject):
         return open(fd, "w+b", buffering=STAGE_BUFFER)
 
     def _commit_file(self, file: BinaryIO, key: str, content_type: str, metadata: dict[str, str] | None) -> None:
-        assert self._tmp is not None
-        with self._local._translated("put", key):
-            os.fsync(file.fileno())
+        assert self._tmp is not None  # flushed by the caller; _put sets its attribute and fsyncs it
         self._local._put(key, self._tmp, content_type, metadata)
 
     def _remove(self) -> None:

@@ -65,7 +65,7 @@ class S3ObjectStore(ObjectStore):
     def describe(self) -> str:
         return f"S3 bucket {self.bucket!r} at {self.endpoint}"
 
-    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+    def put(self, key: str, data: bytes | bytearray, *, content_type: str = "application/octet-stream",
             metadata: dict[str, str] | None = None) -> None:
         validate_key(key)
         # Prefixed here, not by minio: it would send a name like "content-type" as the real header.

@@ -121,7 +121,7 @@ class StagedObject(ABC):
         if self._state != _OPEN:
             raise ValueError("a staged object is committed once")
         if self._file is None:
-            self._store.put(key, bytes(self._buffer), content_type=content_type, metadata=metadata)
+            self._store.put(key, self._buffer, content_type=content_type, metadata=metadata)  # no copy
         else:
             self._flush(self._file)
             self._commit_file(self._file, key, content_type, metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -70,14 +71,72 @@ def test_check_creates_the_root_owner_only(tmp_path: Path) -> None:
     assert list(root.iterdir()) == []  # the probe and its directory are gone
 
 
-def test_objects_are_owner_only_files_with_a_sidecar(store: LocalObjectStore) -> None:
+def _xattrs_work(directory: Path) -> bool:
+    probe = directory / "xattr-probe"
+    probe.write_bytes(b"")
+    try:
+        os.setxattr(probe, "user.probe", b"1")
+        return True
+    except (AttributeError, OSError):
+        return False
+    finally:
+        probe.unlink()
+
+
+def test_objects_are_owner_only_files_with_metadata_in_an_attribute(store: LocalObjectStore) -> None:
+    if not _xattrs_work(store.root):
+        pytest.skip("this file system keeps no user extended attributes (the sidecar test covers it)")
     store.put("dumps/i1/r1.dmp", b"dump", content_type="application/x-dmp", metadata={"kind": "minidump"})
     directory = store.root / "dumps" / "i1"
-    assert sorted(p.name for p in directory.iterdir()) == ["r1.dmp~data", "r1.dmp~meta.json"]
-    assert {mode(p) for p in directory.iterdir()} == {0o600}
+    assert [p.name for p in directory.iterdir()] == ["r1.dmp~data"]  # one file: no sidecar
+    assert mode(directory / "r1.dmp~data") == 0o600
     assert mode(directory) == mode(directory.parent) == 0o700
+    attribute = json.loads(os.getxattr(directory / "r1.dmp~data", local_module.XATTR))
+    assert attribute == {"content_type": "application/x-dmp", "metadata": {"kind": "minidump"}}
+    found = LocalObjectStore(store.root).stat("dumps/i1/r1.dmp")  # a fresh store reads it back
+    assert (found.content_type, found.metadata, found.size) == ("application/x-dmp", {"kind": "minidump"}, 4)
+
+
+def _without_xattrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system that keeps no user attributes (tmpfs before Linux 6.6, some FUSE mounts): every setxattr
+    fails with ENOTSUP, as the kernel answers there."""
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOTSUP, "Operation not supported")
+
+    monkeypatch.setattr(local_module.os, "setxattr", refuse)
+
+
+def test_objects_get_a_sidecar_where_attributes_are_refused(store: LocalObjectStore,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_xattrs(monkeypatch)
+    store.put("dumps/i1/r1.dmp", b"dump", content_type="application/x-dmp", metadata={"kind": "minidump"})
+    staged = store.stage()
+    staged.write(b"x" * (STAGE_BUFFER + 1))  # spilled: committed by rename, not by put
+    staged.commit("dumps/i1/r2.dmp", metadata={"kind": "big"})
+    directory = store.root / "dumps" / "i1"
+    assert sorted(p.name for p in directory.iterdir()) == ["r1.dmp~data", "r1.dmp~meta.json", "r2.dmp~data",
+                                                           "r2.dmp~meta.json"]
+    assert {mode(p) for p in directory.iterdir()} == {0o600}
     sidecar = json.loads((directory / "r1.dmp~meta.json").read_text())
     assert sidecar == {"content_type": "application/x-dmp", "metadata": {"kind": "minidump"}}
+    assert store.stat("dumps/i1/r2.dmp").metadata == {"kind": "big"}
+
+
+def test_an_object_stored_with_a_sidecar_reads_and_is_replaced_cleanly(store: LocalObjectStore,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objects written by an earlier version (or on another file system) have sidecars: they still read, and a
+    put over one with attributes removes the old sidecar, whose metadata would otherwise win nothing but confuse."""
+    if not _xattrs_work(store.root):
+        pytest.skip("this file system keeps no user extended attributes: every object has a sidecar")
+    with monkeypatch.context() as patched:
+        _without_xattrs(patched)
+        LocalObjectStore(store.root).put("k", b"old", content_type="text/plain", metadata={"v": "1"})
+    assert (store.stat("k").content_type, store.stat("k").metadata) == ("text/plain", {"v": "1"})
+    store.put("k", b"new", metadata={"v": "2"})
+    assert sorted(p.name for p in store.root.iterdir()) == ["k~data"]
+    assert (store.get("k"), store.stat("k").metadata) == (b"new", {"v": "2"})
+    store.delete("k")
+    assert list(store.root.iterdir()) == []
 
 
 def test_a_new_directory_has_its_parent_fsyncd_once(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +162,8 @@ def test_a_new_directory_has_its_parent_fsyncd_once(store: LocalObjectStore, mon
 def test_replacing_leaves_no_temporary_files(store: LocalObjectStore) -> None:
     for n in range(5):
         store.put("k", b"v" * n)
-    assert sorted(p.name for p in store.root.iterdir()) == ["k~data", "k~meta.json"]
+    assert sorted(p.name for p in store.root.iterdir() if not p.name.endswith("~meta.json")) == ["k~data"]
+    assert store.get("k") == b"vvvv"
 
 
 def test_delete_prunes_directories_it_emptied(store: LocalObjectStore) -> None:
@@ -122,7 +182,8 @@ def test_stray_files_are_not_objects(store: LocalObjectStore) -> None:
     assert store.list("") == []
 
 
-def test_data_without_sidecar_still_reads(store: LocalObjectStore) -> None:
+def test_data_without_sidecar_still_reads(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_xattrs(monkeypatch)
     store.put("k", b"x", metadata={"kind": "a"})
     (store.root / "k~meta.json").unlink()  # as after a crash between the two renames
     assert store.get("k") == b"x"
