@@ -53,7 +53,7 @@ def test_crashpad_body_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(multipart, "_stdlib", refuse)
     monkeypatch.setattr(multipart, "_headers", lambda raw: headers_read.append(raw) or read_headers(raw))
     assert parse_form(body, TYPE) == expected
-    assert len(headers_read) == 1  # the request's Content-Type only: the part headers take the plain reading
+    assert headers_read == []  # the request's Content-Type and the part headers all take the plain reading
 
 
 @pytest.mark.parametrize("body", [
@@ -247,3 +247,42 @@ def test_an_unusual_small_body_drops_its_sinks_and_reads_in_memory() -> None:
     (dump,) = reader.close()
     assert dump.data == b"MDMP data " * 100 and dump.staged is None
     assert sinks[0].discarded
+
+
+# --- the request's boundary ----------------------------------------------------------------------------------
+
+
+def _stdlib_boundary(content_type: str) -> str | None:
+    header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+    return multipart._headers(header).get_boundary()
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data; boundary=---------------------------crashpad-7d8f2c1e9a",  # Crashpad
+    "multipart/form-data; boundary=f8d4c2a1b3e5",  # Breakpad's HTTPUpload, sentry-native
+    'multipart/form-data; boundary="----WebKitFormBoundary7MA4YWxkTrZu0gW"',
+    "Multipart/Form-Data;boundary=abc", "multipart/form-data ;  boundary=x'y*z ",
+    'multipart/form-data; boundary="a b;c=d"', 'multipart/form-data; boundary="ends in space "',
+    "multipart/form-data; boundary=abc; charset=utf-8", 'multipart/form-data; boundary="a\\"b"',
+    "multipart/form-data; boundary=a(b)", "multipart/form-data; charset=utf-8; boundary=abc",
+    "multipart/form-data; boundary=", "multipart/form-data", "multipart/form-data; boundary*=utf-8''abc",
+])
+def test_the_plain_boundary_reading_agrees_with_the_stdlib(content_type: str) -> None:
+    assert multipart._boundary(content_type) == _stdlib_boundary(content_type)
+
+
+def test_generated_content_types_get_the_stdlib_boundary() -> None:
+    """Content types made of the characters that matter (quotes, escapes, separators, spaces): wherever the
+    plain reading takes one, it reads the boundary the stdlib parser does."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.text(alphabet='ab-_\'"\\;= \t(),.:/?*%', max_size=24)
+
+    @settings(max_examples=400, deadline=None, derandomize=True)
+    @given(head=st.sampled_from(["multipart/form-data; boundary=", "multipart/form-data;boundary=",
+                                 'MULTIPART/form-data; boundary="']), rest=pieces)
+    def agrees(head: str, rest: str) -> None:
+        assert multipart._boundary(head + rest) == _stdlib_boundary(head + rest)
+
+    agrees()
