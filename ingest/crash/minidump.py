@@ -34,6 +34,9 @@ U32 = struct.Struct("<I")
 # MINIDUMP_MODULE (packed, 108 bytes): BaseOfImage, SizeOfImage, CheckSum, TimeDateStamp,
 # ModuleNameRva, VS_FIXEDFILEINFO (13 u32), CvRecord (size, rva); MiscRecord and Reserved0/1 skipped.
 MODULE = struct.Struct("<QIIII13III8x16x")
+# The fields read when ids are not wanted: BaseOfImage, SizeOfImage, ModuleNameRva, and of VS_FIXEDFILEINFO
+# dwSignature, dwFileVersionMS and dwFileVersionLS (the rest skipped as padding); same 108-byte stride.
+MODULE_BRIEF = struct.Struct("<QI4x4xII4xII68x")
 THREAD_SIZE = 48  # MINIDUMP_THREAD; only counted, never read
 VS_FFI_SIGNATURE = 0xFEEF04BD
 # CodeView records: RSDS = signature, GUID, age (PDB 7.0); NB10 = signature, offset, timestamp, age.
@@ -221,8 +224,11 @@ class _Parser:
         module_count, modules = 0, []
         if MODULE_LIST_STREAM in streams:
             module_count, first = self.list_layout(streams[MODULE_LIST_STREAM], MODULE.size, "module_list")
-            for i in range(min(module_count, self.max_modules)):
-                modules.append(self.module(first + i * MODULE.size, os_name))
+            read = min(module_count, self.max_modules)
+            if self.ids:
+                modules = [self.module(first + i * MODULE.size, os_name) for i in range(read)]
+            else:
+                modules = self.brief_modules(first, read)
 
         return MinidumpInfo(
             ok=True,
@@ -270,6 +276,16 @@ class _Parser:
             pe_code_id = f"{stamp:08X}{size:x}" if os_name in (None, "windows") else None
             debug_id, code_id = self.codeview(cv_rva, cv_size, pe_code_id)
         return ModuleInfo(self.string(name_rva), base, size, version, debug_id, code_id)
+
+    def brief_modules(self, first: int, count: int) -> list[ModuleInfo]:
+        """`module` without the CodeView ids, for the whole list in one pass (the ingest pipeline's case: a
+        dump's 100-300 modules were a fifth of a Crashpad upload's parse-and-redact time, read one by one)."""
+        entries = memoryview(self.data)[first:first + count * MODULE_BRIEF.size]
+        string, modules = self.string, []
+        for base, size, name_rva, signature, ms, ls in MODULE_BRIEF.iter_unpack(entries):
+            version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}" if signature == VS_FFI_SIGNATURE else None
+            modules.append(ModuleInfo(string(name_rva), base, size, version, None, None))
+        return modules
 
     def string(self, rva: int) -> str:
         """Read a MINIDUMP_STRING: u32 byte length, then UTF-16LE without the terminator."""

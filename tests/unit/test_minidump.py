@@ -320,3 +320,17 @@ def test_fuzzed_variants_never_raise_and_finish_quickly() -> None:
         assert all(len(m.path) <= 32767 for m in info.modules)
     assert time.thread_time() - started < 5.0
     assert {"bad_signature", "truncated", "stream_out_of_bounds"} <= errors  # the fuzzer reaches deep checks
+
+
+def test_the_module_list_read_in_one_pass_matches_reading_each_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ids the module list is read with one struct pass (Parser.brief_modules); on the fixtures and on the
+    fuzzed variants it gives what reading each module on its own gives: the same modules, errors and budget."""
+    from ingest.crash import minidump
+
+    dumps = [WINDOWS_DMP, LINUX_DMP, *_mutations(seed=20251203, count=1500)]
+    fast = [parse_minidump(data, ids=False) for data in dumps]
+    monkeypatch.setattr(minidump._Parser, "brief_modules", lambda self, first, count: [
+        self.module(first + i * MODULE.size, None) for i in range(count)])
+    one_by_one = [parse_minidump(data, ids=False) for data in dumps]
+    assert fast == one_by_one
+    assert sum(len(info.modules) for info in fast) > 1000  # the variants keep module lists to compare
