@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "real"
-SPLITS = ("dev", "test", "fresh")
-HELD_OUT = ("test", "fresh")  # misses are never listed for these
+SPLITS = ("dev", "test", "fresh", "fresh2")
+HELD_OUT = ("test", "fresh", "fresh2")  # misses are never listed for these
 
 
 @dataclass
