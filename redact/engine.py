@@ -15,6 +15,7 @@ import functools
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from redact.pieces import Piece, pieces
 from redact.rules import PATTERN_RULES, Context, Rule
@@ -48,10 +49,15 @@ class Engine:
         self._needs = {g: re.compile(r.needs) for g, r in self.rules.items() if r.needs is not None}
         # Pieces inside a path (hosts, e-mails) are scanned with every rule except the path rules.
         self._no_paths = frozenset(g for g, r in self.rules.items() if r.id.startswith("path."))
-        self._ranks = {skip: tuple(i for i, g in enumerate(self._group) if g not in skip)
-                       for skip in (_NO_SKIP, self._no_paths)}
-        self._joined = {skip: _joined(tuple(self._pieces[i].pattern for i in ranks))
-                        for skip, ranks in self._ranks.items()}
+        # Pieces banded by a character each needs in the text: a short text is searched with the bands it opens.
+        # A rule with needs has bands of its own, opened only when the text holds them too.
+        banded: dict[tuple[str | None, str | None, bool], list[int]] = {}
+        for i, piece in enumerate(self._pieces):
+            group = self._group[i]
+            banded.setdefault((group if group in self._needs else None, *_gate(piece)), []).append(i)
+        self._bands = [_Band(gate, folded, needs, _joined(tuple(self._pieces[i].pattern for i in ranks)),
+                             tuple(ranks), frozenset(ranks)) for (needs, gate, folded), ranks in banded.items()]
+        self._gates = _Gates(self._bands)
         self._starts: dict[str, tuple[int, ...]] = {}
         self._behind = max((p.behind for p in self._pieces), default=0)
         self.enabled = enabled
@@ -105,50 +111,71 @@ class Engine:
         if end - start > SHORT:
             return self._merged_matches(text, skip, run, start, end)
         if skip is _NO_SKIP or skip is self._no_paths:
-            return self._joined_matches(text, skip, run, start, end)
+            return self._banded_matches(text, skip, run, start, end)
         first = max(0, start - self._behind)
         key = (skip, text[first:end], start - first, first == 0)
         known = run.spans.get(key)
         if known is None:
-            known = [(a - start, b - start, g) for a, b, g in self._joined_matches(text, skip, run, start, end)]
+            known = [(a - start, b - start, g) for a, b, g in self._banded_matches(text, skip, run, start, end)]
             if len(run.spans) < 4096:
                 run.spans[key] = known
         return [(a + start, b + start, g) for a, b, g in known] if start else known
 
-    def _joined_matches(self, text: str, skip: frozenset[str], run: _Run, start: int,
+    def _banded_matches(self, text: str, skip: frozenset[str], run: _Run, start: int,
                         end: int) -> Iterator[tuple[int, int, str]]:
-        """The matches, from the alternation of all pieces but those of the path rules when skipped. Where a
-        skipped rule (or one whose needs the text lacks) wins a position, the pieces after it are tried there."""
-        base = self._no_paths if self._no_paths and self._no_paths <= skip else _NO_SKIP
-        regex, ranks = self._joined[base], self._ranks[base]
+        """The matches, merged from the bands the text opens (each searched as one alternation of its pieces):
+        the leftmost next match, the first piece on a tie."""
+        heap: list[tuple[int, int, int, int]] = []  # (start, rank, end, band)
+        for b in run.open_bands(self._gates):
+            needs = self._bands[b].needs
+            if needs is not None and (needs in skip or not run.has_needs(needs)):
+                continue
+            got = self._band_next(self._bands[b], text, start, end, skip, run)
+            if got is not None:
+                heap.append((got[0], got[2], got[1], b))
+        heapq.heapify(heap)
         pos = start
+        while heap:
+            at, rank, stop, b = heap[0]
+            if at >= pos:
+                pos = stop
+                yield at, stop, self._group[rank]
+            got = self._band_next(self._bands[b], text, pos, end, skip, run)
+            if got is None:
+                heapq.heappop(heap)
+            else:
+                heapq.heapreplace(heap, (got[0], got[2], got[1], b))
+
+    def _band_next(self, band: _Band, text: str, pos: int, end: int, skip: frozenset[str],
+                   run: _Run) -> tuple[int, int, int] | None:
+        """(start, end, rank) of the band's next match from pos. Where a skipped rule (or one whose needs the text
+        lacks) wins a position, the band's pieces after it are tried there."""
         while True:
-            m = regex.search(text, pos, end)
+            m = band.regex.search(text, pos, end)
             if m is None:
-                return
-            rank = ranks[(m.lastindex or 1) - 1]
+                return None
+            rank = band.ranks[(m.lastindex or 1) - 1]
             group = self._group[rank]
             if group in skip or not run.has_needs(group):
                 p = m.start()
-                other = self._after(text, p, end, rank, skip, run)
+                other = self._after(text, p, end, rank, skip, run, band.members)
                 if other is None:
                     pos = p + 1
                     continue
-                m, group = other
-            pos = m.end()
-            yield m.start(), pos, group
+                m, rank = other
+            return m.start(), m.end(), rank
 
-    def _after(self, text: str, at: int, end: int, rank: int, skip: frozenset[str],
-               run: _Run) -> tuple[re.Match[str], str] | None:
-        """The first piece after `rank` that matches at `at`, of a rule neither skipped nor lacking its needs."""
+    def _after(self, text: str, at: int, end: int, rank: int, skip: frozenset[str], run: _Run,
+               members: frozenset[int]) -> tuple[re.Match[str], int] | None:
+        """The first of `members` after `rank` that matches at `at`, of a rule neither skipped nor lacking its
+        needs."""
         starts = self._starts_with(text[at])
         for i in starts[bisect.bisect_right(starts, rank) :]:
-            group = self._group[i]
-            if group in skip or not run.has_needs(group):
+            if i not in members or self._group[i] in skip or not run.has_needs(self._group[i]):
                 continue
             m = self._pieces[i].regex.match(text, at, end)
             if m is not None:
-                return m, group
+                return m, i
         return None
 
     def _starts_with(self, char: str) -> tuple[int, ...]:
@@ -200,10 +227,49 @@ class Engine:
         return self.scan(text, ctx) if text else text
 
 
+@dataclass(frozen=True, slots=True)
+class _Band:
+    """Pieces that all need one character in the text (`gate`; None: no such character), joined in order."""
+
+    gate: str | None
+    folded: bool
+    needs: str | None  # the rule whose needs the text must hold (None: no rule's)
+    regex: re.Pattern[str]
+    ranks: tuple[int, ...]  # the piece behind each empty group, in order
+    members: frozenset[int]
+
+
+# Characters from the most common in text to the rarest; a band waits for the rarest character its pieces share.
+_COMMON = " etaoinsrhldcumfpgwybvkxjqz0123456789.-/_:,\n=ETAOINSRHLDCUMFPGWYBVKXJQZ()'\"\t[]\\<>@;&?#%+*!|~$^`{}"
+
+
+def _gate(piece: Piece) -> tuple[str | None, bool]:
+    """The rarest character every literal of the piece holds, and whether it is sought case-blind."""
+    if piece.literals is None:
+        return None, False
+    shared = set.intersection(*(set(x) for x in piece.literals))
+    if not shared:
+        return None, False
+    return max(sorted(shared), key=lambda c: _COMMON.find(c) if c in _COMMON else len(_COMMON)), piece.folded
+
+
+class _Gates:
+    """Which bands a text opens, by character: looked up for the characters a text holds, not band by band."""
+
+    def __init__(self, bands: list[_Band]) -> None:
+        self.always = tuple(b for b, band in enumerate(bands) if band.gate is None)
+        self.exact: dict[str, list[int]] = {}
+        self.folded: dict[str, list[int]] = {}
+        for b, band in enumerate(bands):
+            if band.gate is not None:
+                (self.folded if band.folded else self.exact).setdefault(band.gate, []).append(b)
+        self.folded_all = tuple(b for ids in self.folded.values() for b in ids)
+
+
 class _Run:
     """What one scan learns about its text once: which rules' needs it holds, which literals occur in it."""
 
-    __slots__ = ("text", "needs", "verdicts", "seen", "lower", "spans")
+    __slots__ = ("text", "needs", "verdicts", "seen", "lower", "spans", "bands")
 
     def __init__(self, text: str, needs: Mapping[str, re.Pattern[str]]) -> None:
         self.text = text
@@ -211,6 +277,7 @@ class _Run:
         self.verdicts: dict[str, bool] = {}
         self.seen: dict[str, bool] = {}
         self.lower: str | None = None
+        self.bands: list[int] | None = None
         # (skipped rules, the span with what its lookbehinds read, its offset there, at the text's start) ->
         # the span's matches, relative to its start.
         self.spans: dict[tuple[frozenset[str], str, int, bool], list[tuple[int, int, str]]] = {}
@@ -221,6 +288,22 @@ class _Run:
             needs = self.needs.get(group)
             verdict = self.verdicts[group] = needs is None or needs.search(self.text) is not None
         return verdict
+
+    def open_bands(self, gates: _Gates) -> list[int]:
+        """The bands whose character the text holds (the lower-cased text, for case-blind ones), in order."""
+        if self.bands is None:
+            found = list(gates.always)
+            for char in gates.exact.keys() & set(self.text):
+                found.extend(gates.exact[char])
+            if not self.text.isascii():
+                found.extend(gates.folded_all)
+            else:
+                if self.lower is None:
+                    self.lower = self.text.lower()
+                for char in gates.folded.keys() & set(self.lower):
+                    found.extend(gates.folded[char])
+            self.bands = found
+        return self.bands
 
     def may_hold(self, piece: Piece) -> bool:
         """False when the text holds none of the literals every match of the piece needs."""

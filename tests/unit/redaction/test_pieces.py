@@ -73,6 +73,6 @@ def test_joined_and_merged_scans_find_the_same_matches():
     engine = Engine(frozenset(r.id for r in PATTERN_RULES), DEFAULT_TOKENS, CODE_MARKERS)
     for text in TEXTS:
         for skip in (frozenset(), frozenset({"r3"}), engine._no_paths):
-            joined = list(engine._joined_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
+            joined = list(engine._banded_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
             merged = list(engine._merged_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
             assert joined == merged, text
