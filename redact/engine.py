@@ -27,6 +27,9 @@ MAX_NESTING = 12
 # Texts (or spans of them) up to this long are scanned with the joined alternation of all pieces; it tries every
 # piece at every position, which beyond this costs more than searching each piece that may occur alone.
 SHORT = 512
+# Whole values up to this long are searched with one alternation of all pieces: the bands they open would cost more
+# searches than their few positions cost it (the pieces inside a path, scanned without the path rules, use bands).
+TINY = 64
 _NO_SKIP: frozenset[str] = frozenset()
 
 
@@ -58,6 +61,9 @@ class Engine:
         self._bands = [_Band(gate, folded, needs, _joined(tuple(self._pieces[i].pattern for i in ranks)),
                              tuple(ranks), frozenset(ranks)) for (needs, gate, folded), ranks in banded.items()]
         self._gates = _Gates(self._bands)
+        every = range(len(self._pieces))
+        self._whole = _Band(None, False, None, _joined(tuple(p.pattern for p in self._pieces)), tuple(every),
+                            frozenset(every))
         self._starts: dict[str, tuple[int, ...]] = {}
         self._behind = max((p.behind for p in self._pieces), default=0)
         self.enabled = enabled
@@ -111,6 +117,8 @@ class Engine:
         if end - start > SHORT:
             return self._merged_matches(text, skip, run, start, end)
         if skip is _NO_SKIP or skip is self._no_paths:
+            if end - start <= TINY and skip is _NO_SKIP:
+                return self._whole_matches(text, skip, run, start, end)
             return self._banded_matches(text, skip, run, start, end)
         first = max(0, start - self._behind)
         key = (skip, text[first:end], start - first, first == 0)
@@ -120,6 +128,14 @@ class Engine:
             if len(run.spans) < 4096:
                 run.spans[key] = known
         return [(a + start, b + start, g) for a, b, g in known] if start else known
+
+    def _whole_matches(self, text: str, skip: frozenset[str], run: _Run, start: int,
+                       end: int) -> Iterator[tuple[int, int, str]]:
+        """The matches, from one alternation of all pieces (one search per match, however many bands)."""
+        pos = start
+        while (got := self._band_next(self._whole, text, pos, end, skip, run)) is not None:
+            at, pos, rank = got
+            yield at, pos, self._group[rank]
 
     def _banded_matches(self, text: str, skip: frozenset[str], run: _Run, start: int,
                         end: int) -> Iterator[tuple[int, int, str]]:

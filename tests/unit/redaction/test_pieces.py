@@ -1,5 +1,5 @@
-"""Rules cut into pieces (redact/pieces.py) match exactly what the rules match, and both of the engine's ways of
-applying them (all pieces joined, each piece searched alone and merged) give the same matches."""
+"""Rules cut into pieces (redact/pieces.py) match exactly what the rules match, and the engine's ways of applying
+them (all pieces joined, bands of them, each piece searched alone and merged) give the same matches."""
 
 from __future__ import annotations
 
@@ -69,10 +69,12 @@ def test_the_first_character_comes_first():
     assert piece.regex.search("x sk-abc").span() == (2, 8) and piece.regex.search("xsk-abc") is None
 
 
-def test_joined_and_merged_scans_find_the_same_matches():
+def test_the_three_ways_of_scanning_find_the_same_matches():
+    """All pieces joined, the bands a text opens, each piece alone: with and without skipped rules."""
     engine = Engine(frozenset(r.id for r in PATTERN_RULES), DEFAULT_TOKENS, CODE_MARKERS)
     for text in TEXTS:
         for skip in (frozenset(), frozenset({"r3"}), engine._no_paths):
-            joined = list(engine._banded_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
+            whole = list(engine._whole_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
+            banded = list(engine._banded_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
             merged = list(engine._merged_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
-            assert joined == merged, text
+            assert whole == banded == merged, text
