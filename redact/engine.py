@@ -1,11 +1,16 @@
 """The fast tier: every enabled pattern rule, cut into pieces (redact/pieces.py), applied in one pass.
 
 At each position the first rule (in PATTERN_RULES order) that matches there wins, the leftmost such match is
-taken, and the scan goes on after it: the rules behave as one alternation of all of them. Two ways give that
-result. A short text is searched with one alternation of all pieces, compiled once. A long one is searched
-with each piece alone (`re` skips to where the piece's first character occurs; a piece whose literals the text
-lacks is not searched at all) and the next match is the leftmost of the pieces' next matches, the first piece
-on a tie: the alternation's match without trying every piece at every position.
+taken, and the scan goes on after it: the rules behave as one alternation of all of them, and rules whose `needs`
+a text lacks are left out. Three ways give that result, all compiled once per rule set (never per text):
+
+- a whole value up to TINY characters: one alternation of all pieces;
+- a text up to SHORT characters (and a span a rule declined): the bands it opens, each an alternation of the
+  pieces that need a character the text holds (or a rule's needs it holds);
+- a longer text: each piece alone (`re` skips to where its first character occurs; a piece whose literals the text
+  lacks is not searched at all).
+
+The last two merge their searches' next matches: the leftmost, the first piece on a tie, the alternation's match.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from redact.rules.base import anonymous
 # Rewrites scan what they contain (a URL's query values, a path's segments), which may hold more of the
 # same; real text nests a few levels, a hostile value thousands (each level rescans the rest: quadratic).
 MAX_NESTING = 12
-# Texts (or spans of them) up to this long are scanned with the joined alternation of all pieces; it tries every
-# piece at every position, which beyond this costs more than searching each piece that may occur alone.
+# Texts (or spans of them) up to this long are searched band by band; longer ones piece by piece (a band tries each
+# of its pieces at every position, which beyond this costs more than searching each piece that may occur alone).
 SHORT = 512
 # Whole values up to this long are searched with one alternation of all pieces: the bands they open would cost more
 # searches than their few positions cost it (the pieces inside a path, scanned without the path rules, use bands).
