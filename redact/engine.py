@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import heapq
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
+from redact.bands import Band, Gates, gate
 from redact.pieces import Piece, pieces
 from redact.rules import PATTERN_RULES, Context, Rule
 from redact.rules.base import anonymous
@@ -35,6 +37,8 @@ SHORT = 512
 # Whole values up to this long are searched with one alternation of all pieces: the bands they open would cost more
 # searches than their few positions cost it (the pieces inside a path, scanned without the path rules, use bands).
 TINY = 64
+# Short texts whose matches are remembered (by a keyed digest; start and end of each match and its rule).
+MEMO_ENTRIES = 16_384
 _NO_SKIP: frozenset[str] = frozenset()
 
 
@@ -62,14 +66,16 @@ class Engine:
         banded: dict[tuple[str | None, str | None, bool], list[int]] = {}
         for i, piece in enumerate(self._pieces):
             group = self._group[i]
-            banded.setdefault((group if group in self._needs else None, *_gate(piece)), []).append(i)
-        self._bands = [_Band(gate, folded, needs, _joined(tuple(self._pieces[i].pattern for i in ranks)),
+            banded.setdefault((group if group in self._needs else None, *gate(piece)), []).append(i)
+        self._bands = [Band(gate, folded, needs, _joined(tuple(self._pieces[i].pattern for i in ranks)),
                              tuple(ranks), frozenset(ranks)) for (needs, gate, folded), ranks in banded.items()]
-        self._gates = _Gates(self._bands)
+        self._gates = Gates(self._bands)
         every = range(len(self._pieces))
-        self._whole = _Band(None, False, None, _joined(tuple(p.pattern for p in self._pieces)), tuple(every),
+        self._whole = Band(None, False, None, _joined(tuple(p.pattern for p in self._pieces)), tuple(every),
                             frozenset(every))
         self._starts: dict[str, tuple[int, ...]] = {}
+        self._seen: dict[tuple[bool, bytes], list[tuple[int, int, str]]] = {}
+        self._memo_key = os.urandom(16)
         self._behind = max((p.behind for p in self._pieces), default=0)
         self.enabled = enabled
         self.tokens = dict(tokens)
@@ -124,7 +130,19 @@ class Engine:
         if skip is _NO_SKIP or skip is self._no_paths:
             if end - start <= TINY and skip is _NO_SKIP:
                 return self._whole_matches(text, skip, run, start, end)
-            return self._banded_matches(text, skip, run, start, end)
+            if start or end != len(text):
+                return self._banded_matches(text, skip, run, start, end)
+            # A whole short text's matches depend on it alone: the segments of paths, the hosts of URLs recur.
+            # Only a keyed digest of the text is kept, never the text.
+            digest = (skip is _NO_SKIP, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16,
+                                                        key=self._memo_key).digest())
+            seen = self._seen.get(digest)
+            if seen is None:
+                seen = list(self._banded_matches(text, skip, run, start, end))
+                if len(self._seen) >= MEMO_ENTRIES:
+                    self._seen.clear()
+                self._seen[digest] = seen
+            return seen
         first = max(0, start - self._behind)
         key = (skip, text[first:end], start - first, first == 0)
         known = run.spans.get(key)
@@ -167,7 +185,7 @@ class Engine:
             else:
                 heapq.heapreplace(heap, (got[0], got[2], got[1], b))
 
-    def _band_next(self, band: _Band, text: str, pos: int, end: int, skip: frozenset[str],
+    def _band_next(self, band: Band, text: str, pos: int, end: int, skip: frozenset[str],
                    run: _Run) -> tuple[int, int, int] | None:
         """(start, end, rank) of the band's next match from pos. Where a skipped rule (or one whose needs the text
         lacks) wins a position, the band's pieces after it are tried there."""
@@ -248,45 +266,6 @@ class Engine:
         return self.scan(text, ctx) if text else text
 
 
-@dataclass(frozen=True, slots=True)
-class _Band:
-    """Pieces that all need one character in the text (`gate`; None: no such character), joined in order."""
-
-    gate: str | None
-    folded: bool
-    needs: str | None  # the rule whose needs the text must hold (None: no rule's)
-    regex: re.Pattern[str]
-    ranks: tuple[int, ...]  # the piece behind each empty group, in order
-    members: frozenset[int]
-
-
-# Characters from the most common in text to the rarest; a band waits for the rarest character its pieces share.
-_COMMON = " etaoinsrhldcumfpgwybvkxjqz0123456789.-/_:,\n=ETAOINSRHLDCUMFPGWYBVKXJQZ()'\"\t[]\\<>@;&?#%+*!|~$^`{}"
-
-
-def _gate(piece: Piece) -> tuple[str | None, bool]:
-    """The rarest character every literal of the piece holds, and whether it is sought case-blind."""
-    if piece.literals is None:
-        return None, False
-    shared = set.intersection(*(set(x) for x in piece.literals))
-    if not shared:
-        return None, False
-    return max(sorted(shared), key=lambda c: _COMMON.find(c) if c in _COMMON else len(_COMMON)), piece.folded
-
-
-class _Gates:
-    """Which bands a text opens, by character: looked up for the characters a text holds, not band by band."""
-
-    def __init__(self, bands: list[_Band]) -> None:
-        self.always = tuple(b for b, band in enumerate(bands) if band.gate is None)
-        self.exact: dict[str, list[int]] = {}
-        self.folded: dict[str, list[int]] = {}
-        for b, band in enumerate(bands):
-            if band.gate is not None:
-                (self.folded if band.folded else self.exact).setdefault(band.gate, []).append(b)
-        self.folded_all = tuple(b for ids in self.folded.values() for b in ids)
-
-
 class _Run:
     """What one scan learns about its text once: which rules' needs it holds, which literals occur in it."""
 
@@ -310,7 +289,7 @@ class _Run:
             verdict = self.verdicts[group] = needs is None or needs.search(self.text) is not None
         return verdict
 
-    def open_bands(self, gates: _Gates) -> list[int]:
+    def open_bands(self, gates: Gates) -> list[int]:
         """The bands whose character the text holds (the lower-cased text, for case-blind ones), in order."""
         if self.bands is None:
             found = list(gates.always)

@@ -78,3 +78,11 @@ def test_the_three_ways_of_scanning_find_the_same_matches():
             banded = list(engine._banded_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
             merged = list(engine._merged_matches(text, skip, _Run(text, engine._needs), 0, len(text)))
             assert whole == banded == merged, text
+
+
+def test_remembered_matches_give_the_same_output_and_keep_no_text():
+    engine = Engine(frozenset(r.id for r in PATTERN_RULES), DEFAULT_TOKENS, CODE_MARKERS)
+    text = r"copied C:\Users\amina.juma\Documents\taxes 2025.pdf to /home/amina/backup"
+    first, again = (engine.scan(text, engine.context()) for _ in range(2))
+    assert first == again and "amina" not in first
+    assert engine._seen and all(b"amina" not in digest for _, digest in engine._seen)
