@@ -37,6 +37,10 @@ SHORT = 512
 # Whole values up to this long are searched with one alternation of all pieces: the bands they open would cost more
 # searches than their few positions cost it (the pieces inside a path, scanned without the path rules, use bands).
 TINY = 64
+# How much searching _merged_matches may waste on matches other pieces' matches cover (characters, per character
+# of the text, plus a floor) before it scans the rest of the text with one alternation.
+WASTE_FACTOR = 4
+WASTE_FLOOR = 1 << 16
 # Short texts whose matches are remembered (by a keyed digest; start and end of each match and its rule).
 MEMO_ENTRIES = 16_384
 _NO_SKIP: frozenset[str] = frozenset()
@@ -239,6 +243,11 @@ class Engine:
                 heap.append((m.start(), i, m))
         heapq.heapify(heap)
         pos = start
+        # Each piece searches on its own, so a piece can find a long match that an earlier-starting piece's match
+        # then covers, again and again (a path running on through every `ssh ... user@host` of a repeated line):
+        # quadratic. The characters such searches covered are counted; past a few times the text, the rest of
+        # it is scanned with the one alternation of every piece, which gives the same matches in linear time.
+        budget = WASTE_FACTOR * (end - start) + WASTE_FLOOR
         while heap:
             at, i, m = heap[0]
             if at >= pos:
@@ -248,6 +257,11 @@ class Engine:
                     continue
                 pos = m.end()
                 yield at, pos, group
+            else:
+                budget -= m.end() - at  # found, then covered by another piece's match: wasted
+                if budget < 0:
+                    yield from self._whole_matches(text, skip, run, pos, end)
+                    return
             m2 = self._pieces[i].regex.search(text, pos, end)
             if m2 is None:
                 heapq.heappop(heap)

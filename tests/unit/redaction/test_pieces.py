@@ -86,3 +86,25 @@ def test_remembered_matches_give_the_same_output_and_keep_no_text():
     first, again = (engine.scan(text, engine.context()) for _ in range(2))
     assert first == again and "amina" not in first
     assert engine._seen and all(b"amina" not in digest for _, digest in engine._seen)
+
+
+def test_pieces_alone_hand_over_to_the_joined_pieces_where_their_searches_are_wasted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repeated `ssh ... user@host` line: the path piece finds a path running on to the end of the text at every
+    `~/`, and the ssh piece's earlier match covers it each time (quadratic, searched alone). Past the waste
+    budget the rest is scanned with one alternation: the same matches, and the hand-over does happen."""
+    engine = Engine(frozenset(r.id for r in PATTERN_RULES), DEFAULT_TOKENS, CODE_MARKERS)
+    text = "ssh -i ~/.ssh/id_ed25519 dmurphy@buildbo " * 400
+    handed: list[int] = []
+    whole = engine._whole_matches
+
+    def recording(text: str, skip: frozenset[str], run: _Run, start: int, end: int):  # type: ignore[no-untyped-def]
+        handed.append(start)
+        return whole(text, skip, run, start, end)
+
+    expected = list(whole(text, frozenset(), _Run(text, engine._needs), 0, len(text)))
+    monkeypatch.setattr(engine, "_whole_matches", recording)
+    monkeypatch.setattr("redact.engine.WASTE_FLOOR", 0)
+    merged = list(engine._merged_matches(text, frozenset(), _Run(text, engine._needs), 0, len(text)))
+    assert merged == expected
+    assert handed and 0 < handed[0] < len(text)  # handed over part-way, not from the start
