@@ -137,7 +137,7 @@ class NameFinder:
     def common(self, word: str) -> bool:
         return word.lower() in self.data.common
 
-    def _cjk_name(self, run: str) -> bool:
+    def cjk_name(self, run: str) -> bool:
         return 2 <= len(run) <= 4 and (run[0] in self.data.cjk_last or run[:2] in self.data.cjk_last)
 
     # -- free text ---------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ class NameFinder:
             for h in HONORIFIC:
                 at = run.find(h)
                 for size in (3, 2, 4):
-                    if at >= size and self._cjk_name(run[at - size : at]):
+                    if at >= size and self.cjk_name(run[at - size : at]):
                         yield start + at - size, start + at, "name.cue"
                         break
 
@@ -333,7 +333,7 @@ class NameFinder:
             return bool(value) and (self.whole(value) or bool(WORDS.fullmatch(value)))  # named after its owner
         cjk = "".join(ch for ch in value if "\u2e80" <= ch <= "\ud7af")
         if cjk and len(cjk) >= len(value.replace(" ", "")) - 2:
-            return self._cjk_name(cjk)
+            return self.cjk_name(cjk)
         parts = value.split()
         if not 1 <= len(parts) <= 4:
             return False

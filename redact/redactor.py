@@ -80,9 +80,9 @@ class Redactor:
         self.fields = self.policy.field_table()
         self._walker = Walker(self.fields, self._fast, max_depth=self.policy.max_depth,
                               max_items=self.policy.max_items)
-        self._deep = DeepTier(self._engine)
         self._content = "content" in enabled
         self._names = NameFinder() if any(r.startswith("name.") for r in enabled) else None
+        self._deep = DeepTier(self._names)
         self._name_word = self._names.name_word if self._names is not None else None
         if self._names is not None:
             names = self._names
@@ -363,7 +363,6 @@ class Redactor:
     @property
     def ner_available(self) -> bool:
         """Whether the deep tier has a spaCy model for person/location detection (builds it if needed)."""
-        self._deep.analyzer()
         return self._deep.ner
 
 
