@@ -31,7 +31,7 @@ from redact.rules import Context
 from redact.rules.network import TENANT_SUFFIXES
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
 from redact.titles import DEFAULT_NAMES, redact_title
-from redact.walk import Walker, json_text
+from redact.walk import Walker, device_value, json_text
 
 # Values that cannot hold anything a rule looks for: lower-case enum words, numbers and versions,
 # locales. They skip the scan entirely (most telemetry values are like this).
@@ -105,7 +105,8 @@ class Redactor:
                                                                       or MASKED.fullmatch(text)
                                                                       or self.fields.stays(field, text,
                                                                                            load().english)):
-            return Redacted(self._drop(text, ctx), ctx.findings)
+            named = device_value(text, ctx) if self.fields.device(field) else None
+            return Redacted(named if named is not None else self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
     def explain(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> tuple[str, list[Remark]]:

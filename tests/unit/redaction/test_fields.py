@@ -189,3 +189,21 @@ def test_names_inside_slugs(field, value, out):
 ])
 def test_id_kinds_stay(field, value, out):
     assert R.redact_mapping({field: value}).value == {field: out}
+
+
+@pytest.mark.parametrize(("field", "value", "out"), [
+    ("$device_name", "iPhone 12 Pro", "iPhone 12 Pro"),           # make and model: PostHog's own example values
+    ("$device_name", "Samsung Galaxy 10", "Samsung Galaxy 10"),
+    ("device.name", "Pixel 7a", "Pixel 7a"),
+    ("$device_name", "iPhone", "iPhone"),                         # iOS 16+ reports the model only
+    ("$device_name", "Priya's iPhone", "[person]'s iPhone"),       # a default name: the owner goes, the model stays
+    ("device.name", "Emre’s MacBook Pro", "[person]’s MacBook Pro"),
+    ("$device_name", "iPad von Lukas Brenner", "iPad von [person]"),  # the same default name in German, French
+    ("$device_name", "iPhone de María", "iPhone de [person]"),
+    ("device.name", "Gokhan-PC", "[removed]"),                    # anything the owner chose goes whole
+    ("$device_name", "Kitchen iPad", "[removed]"),
+    ("hostname", "iPhone", "[removed]"),                          # only device-name fields read the model
+])
+def test_device_names_keep_make_and_model_only(field, value, out):
+    assert R.redact_mapping({field: value}).value[field] == out
+    assert R.redact_text(value, field=field).value == out
