@@ -197,6 +197,15 @@ def label_of_words(text: str, english: frozenset[str]) -> bool:
 _MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][\w.+-]*")
 _SHORT_WORD = re.compile(r"[a-z]{2,8}")
 _SHORT_CODE = re.compile(r"v?\d+(?:\.\d+)*|[a-z]{1,8}\d{1,3}")
+# What a program sends under a content field (Sentry tags, Segment context, SDK options): a registered media type
+# with its parameters ("text/html; charset=utf-8", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+# a dotted or reverse-DNS identifier ("com.posthog.app", "django.request", "db.sql.query", "http.client"), a
+# package or release at a version ("pnpm@8.15.4", "frontend@2.14.0+build.5521"). A dotted value of two parts
+# needs a last part of five letters or more: "notes.md" and "taxes.pdf" are file names a person chose.
+_MEDIA_TYPE_FULL = re.compile(r"(?:application|text|image|audio|video|font|multipart|model|message)/[a-z0-9][\w.+-]*"
+                              r"(?:;[ ]?[a-z-]+=[\w.-]+)*")
+_DOTTED = re.compile(r"[a-z][a-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*){2,6}|[a-z][a-z0-9_-]*\.[a-z_][a-z0-9_-]{4,}")
+_AT_VERSION = re.compile(r"@?[a-z][\w./-]*@v?\d+(?:\.\d+)*(?:[-+][\w.]+)?")
 
 
 def enum_in_content(text: str, english: frozenset[str], query: bool, names: NameCheck | None = None) -> bool:
@@ -207,13 +216,17 @@ def enum_in_content(text: str, english: frozenset[str], query: bool, names: Name
     t = text.strip()
     if not t or t in ("[]", "{}", '""'):
         return True
-    if query or len(t) > 40 or " " in t:
+    if len(t) <= 120 and _MEDIA_TYPE_FULL.fullmatch(t):
+        return True
+    if query or len(t) > 80 or " " in t:
         return False
-    if _MEDIA_TYPE.fullmatch(t) or _SHORT_CODE.fullmatch(t):
+    if _MEDIA_TYPE.fullmatch(t) or _SHORT_CODE.fullmatch(t) or _AT_VERSION.fullmatch(t):
         return True
     if names is not None and any(_name_not_word(w, names) for w in re.split(r"[_\-.]+", t) if w):
         return False
-    return bool(_SHORT_WORD.fullmatch(t)) or label_of_words(t, english)
+    if _DOTTED.fullmatch(t):
+        return True
+    return len(t) <= 40 and (bool(_SHORT_WORD.fullmatch(t)) or label_of_words(t, english))
 
 
 def content_token(template: str, text: str) -> str:

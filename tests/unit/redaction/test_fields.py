@@ -149,14 +149,25 @@ def test_unlisted_fields_are_read_by_their_words(field, treatment):
 # Values under content fields that no person wrote stay; under search and filter boxes a one-word value is a query.
 @pytest.mark.parametrize(("field", "value"), [("response", "accepted"), ("output", "stdout"), ("input", "keyboard"),
                                               ("content", "image/png"), ("content", "v2"), ("note", "beta"),
-                                              ("q", ""), ("messages", "[]"), ("summary", "passed")])
+                                              ("q", ""), ("messages", "[]"), ("summary", "passed"),
+                                              # media types with parameters, dotted and reverse-DNS identifiers,
+                                              # packages at a version (Sentry tags, Segment context, SDK options)
+                                              ("description", "text/html; charset=utf-8"),
+                                              ("body", "application/vnd.openxmlformats-officedocument.spreadsheetml"
+                                                       ".sheet"),
+                                              ("description", "com.posthog.app"), ("body", "django.request"),
+                                              ("description", "db.sql.query"), ("note", "http.client"),
+                                              ("description", "pnpm@8.15.4"), ("body", "frontend@2.14.0+build.5521")])
 def test_status_values_under_content_fields_stay(field, value):
     assert R.redact_mapping({field: value}).value == {field: value}
 
 
 @pytest.mark.parametrize(("field", "value"), [("q", "chemotherapy"), ("search", "divorce"), ("keyword", "bankruptcy"),
                                               ("channel_name", "marta-thesis-nlp"), ("note", "marta"),
-                                              ("prompt", "write to my landlord")])
+                                              ("prompt", "write to my landlord"),
+                                              # a person's file name, a dotted name with a person in it, a query
+                                              ("description", "taxes.pdf"), ("note", "marta.lindqvist.cv"),
+                                              ("q", "com.posthog.app"), ("search", "support.google.com")])
 def test_queries_and_names_under_content_fields_go(field, value):
     assert R.redact_mapping({field: value}).value == {field: f"[content:{len(value)} chars]"}
 
@@ -189,3 +200,21 @@ def test_names_inside_slugs(field, value, out):
 ])
 def test_id_kinds_stay(field, value, out):
     assert R.redact_mapping({field: value}).value == {field: out}
+
+
+@pytest.mark.parametrize(("field", "value", "out"), [
+    ("$device_name", "iPhone 12 Pro", "iPhone 12 Pro"),           # make and model: PostHog's own example values
+    ("$device_name", "Samsung Galaxy 10", "Samsung Galaxy 10"),
+    ("device.name", "Pixel 7a", "Pixel 7a"),
+    ("$device_name", "iPhone", "iPhone"),                         # iOS 16+ reports the model only
+    ("$device_name", "Priya's iPhone", "[person]'s iPhone"),       # a default name: the owner goes, the model stays
+    ("device.name", "Emre’s MacBook Pro", "[person]’s MacBook Pro"),
+    ("$device_name", "iPad von Lukas Brenner", "iPad von [person]"),  # the same default name in German, French
+    ("$device_name", "iPhone de María", "iPhone de [person]"),
+    ("device.name", "Gokhan-PC", "[removed]"),                    # anything the owner chose goes whole
+    ("$device_name", "Kitchen iPad", "[removed]"),
+    ("hostname", "iPhone", "[removed]"),                          # only device-name fields read the model
+])
+def test_device_names_keep_make_and_model_only(field, value, out):
+    assert R.redact_mapping({field: value}).value[field] == out
+    assert R.redact_text(value, field=field).value == out

@@ -31,6 +31,15 @@ FOUND = [
     ("Привет Иван, как дела?", "Иван"),
     ("Отчёт подготовил Сергей Смирнов", "Сергей Смирнов"),
     ("陈晓明先生您好", "陈晓明"),
+    # family name first (Japanese, Hungarian, Chinese order); a corporate directory's "Family, Given <mail>"
+    ("Nakamura Yuki reported that the export hangs", "Nakamura Yuki"),
+    ("Kovács Péter opened this issue", "Kovács Péter"),
+    ("From: Hollins, Derek <dhollins@example.com>", "Hollins, Derek"),
+    # roles and thanks inside a line; sign-offs that are also everyday words, followed by a known name
+    ("Last edited by Ingrid Johansson", "Ingrid Johansson"),
+    ("Started by user Priya Natarajan\nRunning as SYSTEM", "Priya Natarajan"),
+    ("Thanks Mehmet for the quick fix", "Mehmet"),
+    ("Does that help?\n\nBest,\nValentina", "Valentina"),
     ("\\u0418\\u0432\\u0430\\u043d \\u041f\\u0435\\u0442\\u0440\\u043e\\u0432 wrote",
      "\\u0418\\u0432\\u0430\\u043d \\u041f\\u0435\\u0442\\u0440\\u043e\\u0432"),
 ]
@@ -45,6 +54,8 @@ KEPT = [
     "panic: runtime error\n\nAborted", "Mon May 26 20:56:31 PDT 2020", "Internal Server Error", "Bad Gateway",
     "ERROR Unable To Connect", "Traceback (most recent call last):", "Caused by: java.io.IOException",
     "550 5.1.1 <x@example.com>: Recipient address rejected", "MainActivity.onCreate", "@Override",
+    "Thanks Docker for nothing", "this works best\nRelease Notes", "Jackson Hole, Wyoming",
+    "Started by timer\nBuilding in workspace", "Error, Retry <later@example.com>",
 ]
 
 

@@ -33,6 +33,10 @@ FLOORS: dict[tuple[str, str, str], tuple[float, float]] = {
     ("test", "fast", "telemetry"): (0.83, 0.91),
     ("dev", "fast", "crash"): (0.88, 0.97),
     ("dev", "fast", "telemetry"): (0.91, 0.97),
+    # The deep tier runs the fast tier first and may only add: held to the fast tier's floors (it once kept 0.952
+    # on dev where the fast tier kept 0.979, its model calling "Info" and "Darwin 14.5.0" people).
+    ("dev", "deep", "crash"): (0.88, 0.97),
+    ("dev", "deep", "telemetry"): (0.91, 0.97),
     # The fresh split (written after these rules, by a writer who never read them; see the corpus README): the
     # honest check that the rules generalise. Nobody tunes to it; floors only keep it from sliding back.
     ("fresh", "fast", "crash"): (0.84, 0.96),
