@@ -15,7 +15,7 @@ Version 0 is reserved: rows stored before versioning existed (the column's defau
 
 from __future__ import annotations
 
-REDACTION_VERSION = 3
+REDACTION_VERSION = 4
 # sha256 over the files listed by tests/unit/redaction/test_version.py (redact/*.py, redact/rules/*.py,
 # redact/data/*, less the tooling that decides nothing), each as "<path>\0<bytes>\0", in path order.
-RULES_FINGERPRINT = "90859f9995c18cfca7b06b42e1b02fa0a85e613e0e028fc41e0e485d059925c9"
+RULES_FINGERPRINT = "0e7604e17e3146c0d10d2e53ba3f2eea24e4b92edfc88013c182722c903c608a"
