@@ -249,6 +249,7 @@ RULES: tuple[Rule, ...] = (
                     (?=:[~/]|:\[                               # bash user@host:~/x$, scp targets
                       | ['’]s[ ]password:                        # ssh's password prompt
                       | [ ]{{1,3}}~                              # agnoster/powerline: user@host  ~/dir
+                      | %(?:[ ]|\Z)                                # zsh's default PS1: user@host%
                       | \.\(none\)                              # git: unable to auto-detect email (got 'u@h.(none)')
                       | :[ ]Permission[ ]denied                   # ssh: user@host: Permission denied (publickey)
                       | :\d{{1,5}}(?!\d)                        # user@host:port (Hadoop, JDBC)
@@ -278,7 +279,7 @@ RULES: tuple[Rule, ...] = (
                  "ssh -i ~/.ssh/id_ed25519 dmurphy@buildbox", "dmurphy@buildbox's password: ",
                  "rsync -avz ./dist/ deploy@web01:/srv/www/", "fatal: unable to auto-detect email address "
                  "(got 'kmorgan@kims-mbp.(none)')", "rkumar@buildbox: Permission denied (publickey).",
-                 "hana@zenbook  ~/src/app   main "),
+                 "hana@zenbook  ~/src/app   main ", "kmorgan@nas07% ls"),
         must_not_match=("root@localhost:~# ls", "git@github.com:owner/repo.git", "mail bob@example.com today",
                         "user@host", "https://user@example.com:/x", "12:30:45 done$", "see note: 50$ fee",
                         "root@10.0.0.5", "git@10.0.0.5:repo.git", "ssh -T git@github.com",
@@ -341,7 +342,8 @@ RULES: tuple[Rule, ...] = (
                  "CRON[211]: (dkoval) CMD (/home/x/bin/backup.sh)", "imap(kfischer): Logged out",
                  "vsftpd[1]: [olsenk] OK LOGIN: Client \"10.1.1.1\"", "LOGIN ON tty1 BY mbecker",
                  "Adding user `hsato' ...", "using Java 17 on host with PID 4 (/a.jar started by ikim in /)",
-                 "id: 'rvoss': no such user"),
+                 "id: 'rvoss': no such user", "# jtanaka @ devbox in ~/src [12:00:01]", "jtanaka in ~/src on main",
+                 'git config user.name "jtanaka"', "Author: jtanaka\n", "jtanaka commented on Jan 5, 2024"),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",
@@ -356,6 +358,7 @@ RULES: tuple[Rule, ...] = (
                         '"user": "abc-123"', "Service is running as expected", "user: null\n", "owner: self.owner\n",
                         "pip install --user requests", "sudo -u postgres psql", "user = app_user\n",
                         "The user account has been locked", "Running as PID 1234",
-                        "Directory 'node_modules' does not exist", "docker login -u AWS --password-stdin"),
+                        "Directory 'node_modules' does not exist", "docker login -u AWS --password-stdin",
+                        "installed in ~/bin", "Author: unknown\n", "Fetched 20 posts for author ecency"),
     ),
 )

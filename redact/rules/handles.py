@@ -120,6 +120,16 @@ BROAD_CUE_PATTERN = rf"""
       | with[ ]PID[ ]\d{{1,10}}[ ]\([^\n()]{{1,300}}?[ ]started[ ]by[ ]{USER}(?=[ ]in[ ])        # Spring Boot banner
       | (?<![\w-])(?:id|groups|finger|su|sudo|chage|crontab|getent|chown|chgrp):[ ](?:invalid[ ]user:[ ])?
         ['‘`"]{USER}(?=['’"](?::[ ]no[ ]such[ ]user|[ \t]*(?:\r?\n|\Z)))          # id: 'x': no such user
+        # prompt themes that spell it out: starship "X in ~/src", ys/bira "# X @ host in ~/src", "X at host in ~/src"
+      | (?<![^\n\r])(?:\#[ ])?{USER}(?=[ ](?:@|at)[ ][\w.-]{{1,64}}[ ]in[ ][~/])
+      | (?<![^\n\r]){USER}(?=[ ]in[ ][~/][^\s]{{0,100}}(?:[ ]on[ ]|[ ]?(?:\r?\n|\Z)))
+        # git and code hosts: user.name "X", a handle alone on an Author:/Reviewed-by: line, the issue timeline
+      | user\.name[ ]['"]{USER}(?=['"])
+      | (?<![^\n\r \t])(?:(?i:author|committer|reviewed-by|assignee|reporter):|(?i:opened[ ]by|assigned[ ]to):?)
+        [ ]['"]?{USER}(?=['"]?[ \t]*(?:\r?\n|\Z))
+      | (?<![^\n\r]){USER}(?=[ ](?:commented[ ]on|opened[ ]this|closed[ ]this|reopened[ ]this|merged[ ]commit
+          |approved[ ]these|requested[ ]changes|requested[ ]a[ ]review|mentioned[ ]this|force-pushed|self-assigned
+          |added[ ](?:a[ ])?commits?[ ]|pushed[ ]\d))
       | \$env:USER(?:NAME)?[ ]?=[ ]?['"]?{USER}(?=['"]?(?:\s|\Z))
     )
 """

@@ -61,13 +61,16 @@ _NUMERIC = re.compile(r"[\d.:]+")  # an address: the IP rules read it
 
 def _rewrite_context_host(text: str, ctx: Context) -> str | None:
     """The machine name ends the match; a service name, a default node or a dictionary word stays."""
-    m = _LAST_NAME.search(text)
-    if m is None:
-        return None
-    name = m.group()
+    if text.startswith("aw-"):  # ActivityWatch's bucket id: aw-watcher-window_<host>
+        head, _, name = text.rpartition("_")
+        head += "_"
+    else:
+        m = _LAST_NAME.search(text)
+        if m is None:
+            return None
+        head, name = text[: m.start()], m.group()
     if not machine_label(name):
         return None
-    head = text[: m.start()]
     return (ctx.inner(head, ctx) if head else "") + host_token(name, ctx)
 
 
@@ -109,6 +112,10 @@ _CONTEXT_HOST_PATTERN = rf"""
         # DHCP leases and logs (ISC dhclient/dhcpd): client-hostname "x"; ... (x) via eth0
       | (?:client-hostname|host-name)[ ]"{_LABEL}(?=";)
       | DHCP[A-Z]{{3,8}}[ ](?:on|for)[ ][\d.]{{7,15}}[ ](?:to|from)[ ][0-9a-fA-F:]{{17}}[ ]\({_LABEL}(?=\)[ ]via)
+        # ActivityWatch names each bucket after the machine: aw-watcher-window_<host>, aw-watcher-afk_<host>
+      | (?<![\w-])aw-(?:watcher|import|server)[a-z-]{{0,30}}_{HOST}(?=['"]?(?:\s|\Z|[,;}}\]]))
+        # prompt themes: "X @ host in ~/src", "X at host in ~/src"
+      | (?:(?<=[ ]@[ ])|(?<=[ ]at[ ])){_LABEL}(?=[ ]in[ ][~/])
         # getty's login prompt; `hostname` and its answer on the next line
       | (?<![^\n\r]){_LABEL}(?=[ ]login:[ \t]*(?:\r?\n|\Z))
       | (?<![\w-])hostname[ \t]{{0,4}}\r?\n{HOST}(?=[ \t]*(?:\r?\n|\Z))
@@ -182,6 +189,7 @@ RULES: tuple[Rule, ...] = (
             )
         """,
         rewrite=_rewrite_logged_host,
+        validate=lambda text: True,  # a declined name (a service, a default node): the line's IP and MAC still go
         reports=("hostname", "username"),
         matches=("Feb 6 16:27:08 tobiasvinter kernel: [71910.873115]", "Apr 10 18:01:15 quarry-app2 sshd[5001]: x",
                  "Jun 13 21:48:06 ravenhill dovecot: pop3-login: Disconnected",
@@ -211,6 +219,7 @@ RULES: tuple[Rule, ...] = (
                  "PS> whoami\nACMECORP\\jdoe\n",
                  "Logon failure: CONTOSO\\rkumar (0xC000006D)"),
         must_not_match=("Jun 12 13:33:57 localhost sshd[18900]: Illegal user admin", "Feb 6 16:27:08 up 3 days",
+                        "dnsmasq-dhcp[175]: DHCPACK(end0) 10.0.0.23 f0:a7:31:20:4e:10 redis",
                         "ssh: connect to host github.com port 22: Connection refused", "User:          N/A",
                         "Computer: the machine crashed", "2024-03-01 10:00:01 INFO main[1]: up",
                         "Linux kernel 5.15 is out", "Connection to github.com closed by remote host.",
@@ -250,7 +259,9 @@ RULES: tuple[Rule, ...] = (
                  'client-hostname "Martas-Laptop";',
                  "DHCPACK on 10.0.0.20 to aa:bb:cc:dd:ee:ff (Martas-iPhone) via eth0",
                  "\nkestrel-nas login: ", "$ hostname\nkestrel-nas\n",
-                 "fatal: [web-kestrel-2]: UNREACHABLE! =>", "db-kestrel-1 | SUCCESS => {",
+                 "fatal: [web-kestrel-2]: UNREACHABLE! =>", "# jtanaka @ nas07 in ~/src",
+                 "aw-watcher-window_Olivers-Laptop", "bucket aw-watcher-afk_DESKTOP-7QK2M4R created",
+                 "db-kestrel-1 | SUCCESS => {",
                  "PLAY RECAP ***\nweb-kestrel-2              : ok=3    changed=1"),
         must_not_match=("ping: google.com: Name or service not known", "getaddrinfo ENOTFOUND redis",
                         "HTTPConnectionPool(host='api.github.com', port=443)", "Running on host machine",
