@@ -5,32 +5,15 @@ from __future__ import annotations
 import re
 
 from redact.rules.base import Context, Rule
-
-# Accounts every machine of a kind has (CI runners, cloud images, containers, services): they name nobody.
-GENERIC_ACCOUNTS = frozenset(
-    """root admin administrator user users guest test testuser demo default public shared nobody daemon
-    runner runneradmin ubuntu debian centos fedora ec2-user azureuser opc cloud-user core vagrant pi
-    docker jenkins gitlab-runner buildkite circleci travis vsts builder build ci git www-data nginx apache
-    httpd postgres mysql oracle redis mongodb elasticsearch deploy deployer app node jovyan codespace
-    gitpod vscode coder developer dev sa system localsystem networkservice localservice me
-    admin1 ftp ftpuser anonymous mail kali replicator replication repl readonly readwrite monitor monitoring backup
-    service svc yarn hdfs hadoop spark hive mapred zookeeper kafka""".split()
+from redact.rules.handles import (
+    BROAD_CUE_PATTERN,
+    GENERIC_ACCOUNTS,
+    GENERIC_HOSTS,
+    HOST,
+    PUBLIC_HOSTS,
+    USER,
+    plain_word,
 )
-# Host names that are defaults or the loopback, not a person's or customer's machine.
-GENERIC_HOSTS = frozenset(
-    """localhost localhost.localdomain ubuntu debian raspberrypi kali archlinux fedora centos ip6-localhost
-    minikube docker-desktop kind-control-plane kind-worker control-plane master workgroup
-    ip host hostname server remote remote-host your-server yourserver your-host example.com""".split()
-)
-# Public services a tool connects to (ssh to a code host): named in the message, they say nothing about the user.
-PUBLIC_HOSTS = frozenset(
-    """github.com ssh.github.com gitlab.com bitbucket.org codeberg.org gitee.com ssh.dev.azure.com
-    vs-ssh.visualstudio.com heroku.com git.heroku.com git.sr.ht source.developers.google.com
-    aur.archlinux.org""".split()
-)
-# An account name as POSIX tools accept it (macOS and Windows allow capitals), and a host name label run.
-USER = r"[A-Za-z_][A-Za-z0-9_.-]{0,31}"
-HOST = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){0,4}"
 
 _USER_AT_HOST = re.compile(rf"(?P<user>{USER})[@㉿](?P<host>{HOST})?")
 _HOST_COLON = re.compile(rf"(?P<host>{HOST}):")
@@ -38,7 +21,8 @@ _MAC_PROMPT_USER = re.compile(rf"[ ](?P<user>{USER})(?=[$#]\Z)")
 
 
 def private_user(name: str) -> bool:
-    return name.lower() not in GENERIC_ACCOUNTS and not name.startswith("[")
+    """Not a generic or system account (macOS names its daemons' accounts `_www`, `_mysql`), nor our own token."""
+    return name.lower() not in GENERIC_ACCOUNTS and not name.startswith(("[", "_"))
 
 
 def private_host(name: str) -> bool:
@@ -95,7 +79,10 @@ def _rewrite_named(text: str, ctx: Context) -> str | None:
         return None
     if text[:4].lower() in ("for ", "of u") and _english(m.group()):
         return None  # "failed for user input", "a list of user accounts"
-    return ctx.inner(text[: m.start()], ctx) + user_token(m.group(), ctx, "username") + text[m.end() :]
+    name = m.group()
+    if plain_word(name):  # "running as expected", "user: null", "owner: self.owner", "the user account is locked"
+        return ctx.inner(text[: m.start()], ctx) + text[m.start() :]
+    return ctx.inner(text[: m.start()], ctx) + user_token(name, ctx, "username") + text[m.end() :]
 
 
 # Each alternative: the words a tool prints before an account name, then the name, last.
@@ -192,6 +179,7 @@ _LOG_USER_PATTERN = rf"""
         # environment dumps: USER=alice, LOGNAME=alice, SUDO_USER=alice, USERNAME=alice
       | (?:U(?<![\w$]U)SER(?:NAME)?|L(?<![\w$]L)OGNAME|S(?<![\w$]S)UDO_USER|G(?<![\w$]G)IT_(?:AUTHOR|COMMITTER)_NAME)
         ={USER}(?![\w.-])
+      | {BROAD_CUE_PATTERN}
     )
 """
 
@@ -261,6 +249,7 @@ RULES: tuple[Rule, ...] = (
                     (?=:[~/]|:\[                               # bash user@host:~/x$, scp targets
                       | ['’]s[ ]password:                        # ssh's password prompt
                       | [ ]{{1,3}}~                              # agnoster/powerline: user@host  ~/dir
+                      | %(?:[ ]|\Z)                                # zsh's default PS1: user@host%
                       | \.\(none\)                              # git: unable to auto-detect email (got 'u@h.(none)')
                       | :[ ]Permission[ ]denied                   # ssh: user@host: Permission denied (publickey)
                       | :\d{{1,5}}(?!\d)                        # user@host:port (Hadoop, JDBC)
@@ -270,7 +259,7 @@ RULES: tuple[Rule, ...] = (
                       | [ ][^\]\n]{{1,100}}\][$\#]                 # RHEL [user@host dir]$
                     )
                 )
-              | (?:ssh|scp|sftp|rsync|mosh|sshfs|ssh-copy-id)[ ]                  # the target of an ssh-family
+              | (?:ssh|scp|sftp|rsync|mosh|sshfs|ssh-copy-id)(?:\.exe)?["']?[ ]  # the target of an ssh-family
                 [^\n|;&<>]{{0,200}}?(?<![\w.@/:-]){USER}@                        # command: any host name
                 (?:(?=(?:\d{{1,3}}\.){{3}}\d{{1,3}}(?![\d.]))|{HOST}(?=[\s:'"\]]|\Z))
               | ┌──\({USER}㉿{HOST}(?=\)-\[)                                  # Kali's zsh: ┌──(user㉿host)-[~]
@@ -290,7 +279,7 @@ RULES: tuple[Rule, ...] = (
                  "ssh -i ~/.ssh/id_ed25519 dmurphy@buildbox", "dmurphy@buildbox's password: ",
                  "rsync -avz ./dist/ deploy@web01:/srv/www/", "fatal: unable to auto-detect email address "
                  "(got 'kmorgan@kims-mbp.(none)')", "rkumar@buildbox: Permission denied (publickey).",
-                 "hana@zenbook  ~/src/app   main "),
+                 "hana@zenbook  ~/src/app   main ", "kmorgan@nas07% ls"),
         must_not_match=("root@localhost:~# ls", "git@github.com:owner/repo.git", "mail bob@example.com today",
                         "user@host", "https://user@example.com:/x", "12:30:45 done$", "see note: 50$ fee",
                         "root@10.0.0.5", "git@10.0.0.5:repo.git", "ssh -T git@github.com",
@@ -300,7 +289,9 @@ RULES: tuple[Rule, ...] = (
         id="username",
         token="[user]",
         why="account names in the log lines that print them: sshd, pam, sudo, git hosts' permission messages, "
-        "git credential prompts, MySQL/PostgreSQL authentication errors, USER=/LOGNAME= in environment dumps",
+        "git credential prompts, MySQL/PostgreSQL authentication errors, USER=/LOGNAME= in environment dumps; and "
+        "after cues that also occur in prose (logged in as, authentication failure for, user: / owner= keys, su, "
+        "passwd, sudo -u, mysql -u, cron, dovecot, vsftpd, login(1)) unless a word or a role account follows",
         pattern=_LOG_USER_PATTERN,
         rewrite=_rewrite_named,
         matches=("Failed password for invalid user olek from 91.205.14.3 port 1585 ssh2",
@@ -343,7 +334,16 @@ RULES: tuple[Rule, ...] = (
                  "mechanism SCRAM-SHA-1", '10.0.0.2 - akiko [18/Nov/2018:21:34:30 +0000] "GET / HTTP/2.0" 401',
                  'login = "uid=pnaidoo,ou=users,dc=mail,dc=example,dc=org"', "логин - mkrylov88\n",
                  'The user name that has been provided was "erikssonj", from 80.10.11.12.',
-                 "user denied: jbauer (mysql-denied) from 192.0.2.1", "LOGIN FAILED for user: \"bsilvestri\" from"),
+                 "user denied: jbauer (mysql-denied) from 192.0.2.1", "LOGIN FAILED for user: \"bsilvestri\" from",
+                 "polkitd[1]: Operator of unix-session:2 successfully authenticated as unix-user:dkoval to gain",
+                 "error: PAM: Authentication failure for dkoval from 10.0.0.1", "Logged in as: mtanaka",
+                 "User vbarros from 10.0.0.4 not allowed because not listed in AllowUsers", "username: hkowal\n",
+                 "sasl_method=PLAIN, sasl_username=dkoval", "su - jtanaka", "sudo -u pmarsh bash", "passwd rvoss",
+                 "CRON[211]: (dkoval) CMD (/home/x/bin/backup.sh)", "imap(kfischer): Logged out",
+                 "vsftpd[1]: [olsenk] OK LOGIN: Client \"10.1.1.1\"", "LOGIN ON tty1 BY mbecker",
+                 "Adding user `hsato' ...", "using Java 17 on host with PID 4 (/a.jar started by ikim in /)",
+                 "id: 'rvoss': no such user", "# jtanaka @ devbox in ~/src [12:00:01]", "jtanaka in ~/src on main",
+                 'git config user.name "jtanaka"', "Author: jtanaka\n", "jtanaka commented on Jan 5, 2024"),
         must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",
@@ -355,6 +355,10 @@ RULES: tuple[Rule, ...] = (
                         "validation failed for user input", "a list of user accounts",
                         '"login": "root"', "[sudo] password for root:", '127.0.0.1 - - [18/Nov/2018:21:34:30 +0000]',
                         "Changing view acls to: yarn", 'the "user" field', "cn=admin,dc=example,dc=org",
-                        '"user": "abc-123"'),
+                        '"user": "abc-123"', "Service is running as expected", "user: null\n", "owner: self.owner\n",
+                        "pip install --user requests", "sudo -u postgres psql", "user = app_user\n",
+                        "The user account has been locked", "Running as PID 1234",
+                        "Directory 'node_modules' does not exist", "docker login -u AWS --password-stdin",
+                        "installed in ~/bin", "Author: unknown\n", "Fetched 20 posts for author ecency"),
     ),
 )

@@ -19,8 +19,12 @@ _OSLO = re.compile(_HEX32)
 
 
 def _last_id(text: str, ctx: Context, rule_id: str) -> str | None:
+    """The id ends the match; its other occurrences in the text go too (a project id in a console URL)."""
     m = _ID_AT_END.search(text)
-    return None if m is None else text[: m.start()] + ctx.hit(rule_id) + text[m.end() :]
+    if m is None:
+        return None
+    ctx.learn(m.group(), rule_id)
+    return text[: m.start()] + ctx.hit(rule_id) + text[m.end() :]
 
 
 _ID_PREFIX = re.compile(r"gke_|projects/|cus_|ctm_|cust_|acct_")
@@ -89,7 +93,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="cloud.account",
-        needs=r"[\"'/_]|\d{12}",
+        needs=r"[\"'/_]|\d{12}|(?i:tenant|subscription|directory|project)",
         token="[account]",
         why="customer account, subscription, tenant and project ids where cloud tools print them: AWS account "
         "numbers in ECR/CodeArtifact hosts, `Account` fields and after the word account, Azure subscription/tenant/"
@@ -103,7 +107,14 @@ RULES: tuple[Rule, ...] = (
           | "(?:Account|AccountId|accountId|account_id)"\s*:\s*"\d{{12}}(?=")      # sts get-caller-identity
           | (?i:/subscriptions/|/tenants/|login\.microsoftonline\.com/){_UUID}
           | "(?:homeTenantId|tenantId|subscriptionId|clientId|appId|objectId)"\s*:\s*"{_UUID}(?=")
-          | (?:[Tt]he[ ]client|object[ ]id|application|[Tt]enant|[Ss]ubscription)[ ]'{_UUID}(?=')
+          | (?:[Tt]he[ ]client|object[ ]id|application|[Tt]enant|[Ss]ubscription|identifier|directory)[ ]'{_UUID}
+            (?=')                                                                 # AADSTS: identifier, directory
+          | (?:[Tt]enant|TENANT|[Ss]ubscription|SUBSCRIPTION|[Dd]irectory)(?:[ _-]?(?:ID|[Ii]d))?["']?    # Tenant: <id>
+            (?:[ ]?[:=][ ]?|[ ])["']?{_UUID}(?![\w-])                              # --subscription <id>, ARM_..._ID=
+          | (?<![\w.-])(?:(?:(?:has[ ]not[ ]been[ ]used|is[ ]disabled|not[ ]enabled)[ ]in|on[ ]resource
+                |config[ ]set)[ ]project[ ]|--project[ =]|(?:GOOGLE_CLOUD|GCLOUD|GCP|CLOUDSDK_CORE)_PROJECT(?:_ID)?=
+              |"(?:project_id|projectId|quota_project_id)"\s?:\s?")                # GCP project ids
+            ['"]?(?:[a-z][a-z0-9-]{{4,28}}[a-z0-9]|\d{{6,15}})(?![\w-])
           | [0-9a-f][0-9a-f]{{31}}(?<=/v2/[0-9a-f]{{32}})(?=/)                      # nova API tenant routes
           | [0-9a-f][0-9a-f]{{31}}(?<=/v2\.1/[0-9a-f]{{32}})(?=/)
           | [Aa](?<![\w-][Aa])(?i:ccount)(?:[ _-]?(?i:id|number|no\.?))?["']?        # accountId: 123456789012,
@@ -126,10 +137,14 @@ RULES: tuple[Rule, ...] = (
                  '"GET /v2/aba12e836c102de7577ffa3ffe552a4a/servers/detail HTTP/1.1"',
                  "User with accountId: 845120637719 is not authorized", "occured in account 480317265509 by",
                  "gke_acme-prod-381204_europe-west1_payments", "projects/acme-billing-7731/locations/us/jobs/x",
-                 "customer cus_Q7mX2kLp9RtZ4v"),
+                 "customer cus_Q7mX2kLp9RtZ4v", "Tenant: 3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f",
+                 "was not found in the directory '9e7f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b'",
+                 "Cloud Firestore API has not been used in project kestrel-prod-4821 before or it is disabled",
+                 "gcloud config set project kestrel-prod-4821", '"project_id": "kestrel-prod-4821"'),
         must_not_match=("request 550e8400-e29b-41d4-a716-446655440000 failed", "1712345678901 ms",
                         "account 12345 created", "/v1/projects/7/forms/x", "cus_test", "focus_1234567890ab",
-                        '"traceId": "550e8400-e29b-41d4-a716-446655440000"'),
+                        '"traceId": "550e8400-e29b-41d4-a716-446655440000"', "--project=.", "in project my-app",
+                        "Subscription: active"),
     ),
     Rule(
         id="cloud.openstack",

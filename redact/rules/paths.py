@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from redact.rules.accounts import GENERIC_ACCOUNTS
 from redact.rules.base import Context, Rule
+from redact.rules.handles import GENERIC_ACCOUNTS
 
 # Separators: a JSON-escaped slash or backslash (two characters), a backslash, a slash.
 SEP = r"(?:\\/|\\\\|\\|/)"

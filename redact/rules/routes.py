@@ -1,10 +1,12 @@
-"""What a URL's path says beyond its route: one-time credentials in links and the ids of a user's private items."""
+"""What a URL's path says beyond its route: one-time credentials in links, the ids of a user's private items and the
+customer's account in an error tracker's or dashboard's routes."""
 
 from __future__ import annotations
 
 import re
 
 from redact.rules.base import Context
+from redact.rules.handles import plain_word
 
 
 def _ours(value: str) -> bool:
@@ -65,3 +67,33 @@ def private_items(path: str, ctx: Context) -> str:
         if before in _PRIVATE_ROUTES and _ITEM_ID.fullmatch(segments[i]) or before == "search" and segments[i]:
             segments[i] = ctx.hit("content").replace("{n}", str(len(segments[i])))
     return "/".join(segments)
+
+
+# Error trackers and build dashboards put the customer's organisation or account in the path:
+# app.bugsnag.com/<org>/<project>/errors/..., sentry.io/organizations/<org>/issues/, rollbar.com/<org>/<project>/,
+# appcenter.ms/orgs/<org>/apps/ (its /users/<u>/ is a user segment), dev.azure.com/<org>/<project>/_build.
+_ACCOUNT_ROUTES: dict[str, re.Pattern[str]] = {
+    "app.bugsnag.com": re.compile(r"/(?P<name>[\w.-]{2,64})(?=/[\w.-]{1,100}/)"),
+    "sentry.io": re.compile(r"/organizations/(?P<name>[\w.-]{2,64})(?=/|\Z)"),
+    "rollbar.com": re.compile(r"/(?P<name>[\w.-]{2,64})(?=/[\w.-]{1,100}/(?:items|rql|deploys|settings)/)"),
+    "appcenter.ms": re.compile(r"/orgs/(?P<name>[\w.-]{2,64})(?=/)"),
+    "dev.azure.com": re.compile(r"/(?P<name>[\w.-]{2,64})(?=/[^/?#]{1,100}/_)"),
+}
+_TRACKER_ROUTES = frozenset(
+    """settings user users account accounts signin sign_in login logout signup docs api onboarding organizations
+    orgs new dashboard projects""".split()
+)
+TRACKER_HOSTS = frozenset(_ACCOUNT_ROUTES)
+
+
+def tracker_account(host: str, path: str, ctx: Context) -> str:
+    """app.bugsnag.com/<org>/...: the account goes. An organisation named in words ("auto", "pride-in-london")
+    names nobody; "oren-novotny-llc" does."""
+    account = _ACCOUNT_ROUTES[host].match(path)
+    if account is None:
+        return path
+    name = account["name"]
+    if name.lower() in _TRACKER_ROUTES or name[0] in "_[{:$" or plain_word(name):
+        return path
+    ctx.learn(name, "url.user")
+    return path[: account.start("name")] + ctx.hit("url.user") + path[account.end("name") :]

@@ -7,7 +7,7 @@ import binascii
 import re
 
 from redact.rules.base import Context, Rule
-from redact.rules.routes import credentials_in_path, private_items
+from redact.rules.routes import TRACKER_HOSTS, credentials_in_path, private_items, tracker_account
 
 SENSITIVE_PARAMS = frozenset(
     """token access_token refresh_token id_token auth auth_token key api_key apikey secret client_secret
@@ -173,6 +173,8 @@ def _users_in_path(host: str, path: str, ctx: Context) -> str:
             ctx.learn(account["name"], "url.user")
             return "/" + ctx.hit("url.user") + path[account.end("name") :]
         return path
+    if bare in TRACKER_HOSTS:
+        return tracker_account(bare, path, ctx)
     if host.lower() not in CODE_HOSTS:
         return path
     profile = _PROFILE_PATH.fullmatch(path)
@@ -370,11 +372,14 @@ RULES: tuple[Rule, ...] = (
                  "https://cloud.example.fr/s/qTM7LbVwZyE3nPd", "https://www.dropbox.com/scl/fi/x/a.zip?rlkey=ab12cd&dl=0",
                  "https://stackoverflow.com/users/4821937/priya-raghunathan",
                  "https://jdoe.github.io/blog/", "https://marta.substack.com/p/why",
+                 "https://app.bugsnag.com/lindqvist-games/tiles/errors/5c41c1da22a18600196e23e8?event_id=5c41",
+                 "https://sentry.io/organizations/kovac-labs/issues/4412/", "https://dev.azure.com/tkaur/site/_build",
                  "twilio://AC4e81b07c2d9f3a56e1870b4c9d2f63a4:9b3f0e5c71a84d26b0c9e4f17a2d58c3@14155550179/16175550126"),
         must_not_match=("https://example.com/docs/page?lang=en", "http://localhost:8080/health", "https://x.example/?theme=dark",
                         "https://github.com/rust-lang/cargo/issues/2675", "https://api.example.com/v1/users/me",
                         "https://example.com/?page_name=home&ref=docs",
                         "https://github.com/encode/httpx/blob/master/httpx/_client.py#L120",
-                        "https://x.com/home", "https://www.instagram.com/explore/tags/x/", "https://docs.github.com/en/pages"),
+                        "https://x.com/home", "https://www.instagram.com/explore/tags/x/", "https://docs.github.com/en/pages",
+                        "https://app.bugsnag.com/settings/my-account/", "https://sentry.io/organizations/"),
     ),
 )
