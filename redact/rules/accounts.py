@@ -292,7 +292,8 @@ RULES: tuple[Rule, ...] = (
         "git credential prompts, MySQL/PostgreSQL authentication errors, USER=/LOGNAME= in environment dumps; and "
         "after cues that also occur in prose (logged in as, authentication failure for, user: / owner= keys, su, "
         "passwd, sudo -u, mysql -u, cron, dovecot, vsftpd, login(1)) unless a word or a role account follows",
-        pattern=_LOG_USER_PATTERN,
+        # never the local part of an e-mail address (the e-mail rule takes it whole); user@db (MongoDB) stays
+        pattern=_LOG_USER_PATTERN + r"(?!@[\w-]+(?:\.[\w-]+)+)",
         rewrite=_rewrite_named,
         matches=("Failed password for invalid user olek from 91.205.14.3 port 1585 ssh2",
                  "Invalid user mkowalski from 10.0.0.9 port 22", "Accepted publickey for jsmith from 10.0.4.23",
@@ -344,7 +345,8 @@ RULES: tuple[Rule, ...] = (
                  "Adding user `hsato' ...", "using Java 17 on host with PID 4 (/a.jar started by ikim in /)",
                  "id: 'rvoss': no such user", "# jtanaka @ devbox in ~/src [12:00:01]", "jtanaka in ~/src on main",
                  'git config user.name "jtanaka"', "Author: jtanaka\n", "jtanaka commented on Jan 5, 2024"),
-        must_not_match=("Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
+        must_not_match=("authentication failure for alice.ng@example.com", "logged in as jane.doe@example.com",
+                        "Illegal user admin from 219.254.31.117", "Accepted publickey for deploy from 10.0.4.23",
                         "USER=root", "Access denied for user 'root'@'localhost'", "role \"postgres\" does not exist",
                         "permission denied for table users", "user $USER",
                         "fatal: could not read Username for 'https://github.com': terminal prompts disabled",
