@@ -66,7 +66,7 @@ def main() -> None:
     for _ in range(args.repeat):
         root = Path(tempfile.mkdtemp(prefix="crash-stages-", dir=os.environ.get("TMPDIR")))
         store = LocalObjectStore(root / "objects")
-        store._prepare()
+        store.check()
         spent = dict.fromkeys(("form", "validate", "minidump", "redact", "objects", "row"), 0.0)
         kernel = 0.0
         try:

@@ -140,6 +140,13 @@ class _Invalid(Exception):
         self.reason = reason
 
 
+def _file_version(signature: int, ms: int, ls: int) -> str | None:
+    """A module's VS_FIXEDFILEINFO file version; None where the block is zeroed (Breakpad on Linux/macOS)."""
+    if signature != VS_FFI_SIGNATURE:
+        return None
+    return f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+
+
 def parse_minidump(data: bytes | bytearray | memoryview, *, max_modules: int = 2000,
                    ids: bool = True) -> MinidumpInfo:
     """Parse an untrusted minidump; never raises, returns ok=False with a short reason instead.
@@ -265,10 +272,7 @@ class _Parser:
     def module(self, rva: int, os_name: str | None) -> ModuleInfo:
         base, size, _cksum, stamp, name_rva, *rest = MODULE.unpack_from(self.data, rva)
         ffi, (cv_size, cv_rva) = rest[:13], rest[13:]
-        version = None
-        if ffi[0] == VS_FFI_SIGNATURE:  # Breakpad on Linux/macOS leaves the block zeroed
-            ms, ls = ffi[2], ffi[3]  # dwFileVersionMS / dwFileVersionLS
-            version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+        version = _file_version(ffi[0], ffi[2], ffi[3])  # dwSignature, dwFileVersionMS, dwFileVersionLS
         # The PE code id Windows symbol servers use: TimeDateStamp then SizeOfImage. Mach-O dumps
         # also carry RSDS records (holding the UUID), where these two fields mean nothing.
         debug_id = code_id = None
@@ -283,8 +287,7 @@ class _Parser:
         entries = memoryview(self.data)[first:first + count * MODULE_BRIEF.size]
         string, modules = self.string, []
         for base, size, name_rva, signature, ms, ls in MODULE_BRIEF.iter_unpack(entries):
-            version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}" if signature == VS_FFI_SIGNATURE else None
-            modules.append(ModuleInfo(string(name_rva), base, size, version, None, None))
+            modules.append(ModuleInfo(string(name_rva), base, size, _file_version(signature, ms, ls), None, None))
         return modules
 
     def string(self, rva: int) -> str:

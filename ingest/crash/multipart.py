@@ -97,7 +97,7 @@ class FormReader:
                  stage: Callable[[], PartSink] | None = None) -> None:
         if not content_type.lower().startswith(FORM_TYPE):
             raise Refusal("unsupported_media_type", "crash uploads must be multipart/form-data")
-        self._header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+        self._header = _type_header(content_type)
         self._max_parts = max_parts
         self._limits = limits
         self._stage = stage
@@ -310,7 +310,12 @@ def _too_large(name: str, limit: PartLimit) -> Refusal:
 def _boundary(content_type: str) -> str | None:
     if plain := _PLAIN_FORM_TYPE.fullmatch(content_type):
         return plain[1] or plain[2]
-    return _headers(b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n").get_boundary()
+    return _headers(_type_header(content_type)).get_boundary()
+
+
+def _type_header(content_type: str) -> bytes:
+    """The request's Content-Type as a header block, for the stdlib parser (which reads a message, not a value)."""
+    return b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
 
 
 def _headers(raw: bytes) -> email.message.Message:

@@ -149,11 +149,7 @@ class LocalObjectStore(ObjectStore):
         _makedirs(path.parent)
         if self._xattrs:
             try:
-                if isinstance(data, Path):
-                    _seal(data, sidecar)
-                    os.replace(data, _data(path))
-                else:
-                    _write_file(_data(path), data, sidecar)
+                _place(_data(path), data, sidecar)
                 _meta(path).unlink(missing_ok=True)  # an older sidecar object replaced: its sidecar would mislead
                 _fsync_dir(path.parent)  # make the rename durable before put returns
                 return
@@ -162,11 +158,7 @@ class LocalObjectStore(ObjectStore):
                     raise
                 self._xattrs = False  # this file system has none: sidecars from now on
         _write_file(_meta(path), sidecar)  # sidecar first: whoever sees the new data sees its metadata
-        if isinstance(data, Path):
-            _seal(data, None)
-            os.replace(data, _data(path))
-        else:
-            _write_file(_data(path), data)
+        _place(_data(path), data, None)
         _fsync_dir(path.parent)  # make both renames durable before put returns
 
     def _put(self, key: str, data: bytes | bytearray | Path, content_type: str,
@@ -243,33 +235,40 @@ def _makedirs(directory: Path) -> None:
     _fsync_dir(directory.parent)
 
 
+def _place(target: Path, data: bytes | bytearray | Path, attribute: bytes | None) -> None:
+    """The object's data file at `target`, with `attribute` as its metadata when given, fsync'd: bytes written to a
+    temporary file, or a staged file, renamed into place."""
+    if isinstance(data, Path):
+        fd = os.open(data, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _seal(fd, attribute)
+        finally:
+            os.close(fd)
+        os.replace(data, target)
+    else:
+        _write_file(target, data, attribute)
+
+
 def _write_file(path: Path, data: bytes | bytearray, attribute: bytes | None = None) -> None:
     """`data` to a temporary file, with `attribute` as its metadata when given, fsync'd, renamed to `path`."""
     tmp = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(8)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
-        with open(fd, "wb", buffering=0) as file:
-            view = memoryview(data).cast("B")
-            while view:  # an unbuffered write may be short
-                view = view[file.write(view) or 0:]
-            if attribute is not None:
-                os.setxattr(file.fileno(), XATTR, attribute)
-            os.fsync(file.fileno())
+        with open(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            _seal(file.fileno(), attribute)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def _seal(path: Path, attribute: bytes | None) -> None:
-    """A staged file made ready to rename into place: its metadata attribute set (when given), then fsync'd."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        if attribute is not None:
-            os.setxattr(fd, XATTR, attribute)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _seal(fd: int, attribute: bytes | None) -> None:
+    """The metadata attribute set (when given), then the file fsync'd: data and metadata durable together."""
+    if attribute is not None:
+        os.setxattr(fd, XATTR, attribute)
+    os.fsync(fd)
 
 
 def _fsync_dir(directory: Path) -> None:

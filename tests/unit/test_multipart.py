@@ -253,8 +253,7 @@ def test_an_unusual_small_body_drops_its_sinks_and_reads_in_memory() -> None:
 
 
 def _stdlib_boundary(content_type: str) -> str | None:
-    header = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
-    return multipart._headers(header).get_boundary()
+    return multipart._headers(multipart._type_header(content_type)).get_boundary()
 
 
 @pytest.mark.parametrize("content_type", [
